@@ -1,0 +1,63 @@
+"""The schema of a tool's facts record: what every review must be grounded in.
+
+Facts are the only claims a review may make about a tool, so they are validated on the
+way in (catalog file, CLI, admin) and an unknown or malformed field is refused by name.
+"""
+
+import datetime
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+Kind = Literal["model", "app", "api", "library", "platform"]
+LicenseKind = Literal["permissive", "copyleft", "restricted", "proprietary"]
+PricingModel = Literal["free", "freemium", "subscription", "usage", "enterprise"]
+
+
+class ToolFacts(BaseModel):
+    """Checked facts about one tool. None means "not known", never "no"."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Kind = Field(description="What the primitive is: model, app, api, library or platform.")
+    open_weights: bool | None = Field(None, description="Model weights can be downloaded.")
+    open_source: bool | None = Field(None, description="Source code under an OSI licence.")
+    license_kind: LicenseKind | None = Field(None, description="How freely it may be used.")
+    pricing_model: PricingModel | None = Field(None, description="How users pay for it.")
+    self_hostable: bool | None = Field(None, description="Runs on the user's own hardware.")
+    parameters: str | None = Field(None, max_length=60, description='Model size, e.g. "22B".')
+    context_window: int | None = Field(None, gt=0, le=100_000_000, description="Tokens.")
+    runtimes: list[str] = Field(default_factory=list, description="Where it runs.")
+    api_available: bool | None = Field(None, description="Offers a programmatic API.")
+    release_year: int | None = Field(None, ge=1990, le=2100, description="Year of first release.")
+    facts_as_of: datetime.date = Field(description="The date these facts were checked.")
+    sources: list[HttpUrl] = Field(min_length=1, description="Where the facts come from.")
+
+    def max_parameters_billions(self) -> float | None:
+        """Return the largest parameter count named in `parameters`, in billions."""
+        sizes = re.findall(r"(\d+(?:\.\d+)?)\s*([BbMmTt])\b", self.parameters or "")
+        scale = {"m": 0.001, "b": 1.0, "t": 1000.0}
+        values = [float(n) * scale[unit.lower()] for n, unit in sizes]
+        return max(values) if values else None
+
+
+class FactsError(ValueError):
+    """Malformed facts; the message names each bad field."""
+
+
+def validate_facts(data: object) -> ToolFacts:
+    """Return the facts parsed from `data`, or raise FactsError naming the bad fields."""
+    try:
+        return ToolFacts.model_validate(data)
+    except ValidationError as exc:
+        raise FactsError(describe_errors(exc, prefix="facts")) from None
+
+
+def describe_errors(exc: ValidationError, *, prefix: str = "") -> str:
+    """Turn a pydantic error into one line per field: `facts.kind: Input should be ...`."""
+    lines = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        lines.append(f"{path}: {err['msg']}")
+    return "; ".join(lines)

@@ -1,0 +1,166 @@
+"""Read catalog files (YAML or JSON) and upsert their tools by slug.
+
+A file is validated whole before anything is written, so a bad entry anywhere leaves the
+database exactly as it was, and the error names the entry and the field.
+"""
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+from django.utils.text import slugify
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+
+from shiporskip.catalog.facts import ToolFacts, describe_errors
+from shiporskip.catalog.models import Category, Tool
+
+BUNDLED_CATALOG = resources.files("shiporskip.catalog") / "data" / "catalog.yaml"
+
+
+class CatalogError(ValueError):
+    """A catalog file or entry that cannot be loaded; the message says what to fix."""
+
+
+class CategoryEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    slug: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    name: str = Field(min_length=1, max_length=80)
+    description: str = ""
+
+
+class ToolEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=120)
+    vendor: str = Field("", max_length=120)
+    category: str = Field(min_length=1, max_length=80)
+    best_for: str = Field("", max_length=200)
+    description: str = ""
+    pricing: str = Field("", max_length=200)
+    entry_price: str = Field("", max_length=60)
+    license: str = Field("", max_length=120)
+    website: HttpUrl | None = None
+    facts: ToolFacts
+
+    @field_validator("name")
+    @classmethod
+    def name_has_slug(cls, value: str) -> str:
+        if not slugify(value):
+            raise ValueError("needs at least one letter or digit")
+        return value
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def read_file(path: str | Path) -> object:
+    """Parse a YAML or JSON file, with a message that says which and where it failed."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path} is not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
+
+
+def parse_tools(data: object) -> tuple[list[CategoryEntry], list[ToolEntry]]:
+    """Accept a catalog ({categories, tools}), a list of tools, or one tool."""
+    if isinstance(data, dict) and "tools" in data:
+        raw_categories, raw_tools = data.get("categories") or [], data["tools"]
+    elif isinstance(data, list):
+        raw_categories, raw_tools = [], data
+    elif isinstance(data, dict):
+        raw_categories, raw_tools = [], [data]
+    else:
+        raise CatalogError("expected a tool, a list of tools, or a mapping with a `tools` list")
+    if not isinstance(raw_categories, list) or not isinstance(raw_tools, list):
+        raise CatalogError("`categories` and `tools` must be lists")
+    categories = [_parse(CategoryEntry, raw, f"categories[{i}]")
+                  for i, raw in enumerate(raw_categories)]
+    tools = [_parse(ToolEntry, raw, f"tools[{i}]") for i, raw in enumerate(raw_tools)]
+    _check_unique([t.slug for t in tools], "tool")
+    _check_unique([c.slug for c in categories], "category")
+    return categories, tools
+
+
+def _parse(model, raw, where):
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: expected a mapping of fields")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        name = raw.get("name") or raw.get("slug") or "?"
+        raise CatalogError(f"{where} ({name}): {describe_errors(exc)}") from None
+
+
+def _check_unique(slugs, what):
+    seen = set()
+    for slug in slugs:
+        if slug in seen:
+            raise CatalogError(f"{what} `{slug}` appears twice")
+        seen.add(slug)
+
+
+def load_catalog(data: object) -> LoadResult:
+    """Validate everything, then upsert categories and tools by slug in one transaction."""
+    categories, tools = parse_tools(data)
+    known = {c.slug for c in categories} | set(Category.objects.values_list("slug", flat=True))
+    for tool in tools:
+        if tool.category not in known:
+            raise CatalogError(
+                f"tool `{tool.name}`: unknown category `{tool.category}`; "
+                f"known: {', '.join(sorted(known)) or 'none yet'}"
+            )
+    with transaction.atomic():
+        for cat in categories:
+            Category.objects.update_or_create(
+                slug=cat.slug, defaults={"name": cat.name, "description": cat.description}
+            )
+        by_slug = {c.slug: c for c in Category.objects.all()}
+        result = LoadResult()
+        for entry in tools:
+            _upsert_tool(entry, by_slug[entry.category], result)
+    return result
+
+
+def _upsert_tool(entry: ToolEntry, category: Category, result: LoadResult) -> None:
+    values = entry.model_dump(mode="json", exclude={"category"})
+    values["website"] = values["website"] or ""
+    values["category"] = category
+    tool = Tool.objects.filter(slug=entry.slug).first()
+    if tool is None:
+        Tool.objects.create(slug=entry.slug, **values)
+        result.created += 1
+        return
+    changed = {k: v for k, v in values.items() if getattr(tool, k) != v}
+    if not changed:
+        result.unchanged += 1
+        return
+    for key, value in changed.items():
+        setattr(tool, key, value)
+    tool.save()
+    result.updated += 1
+
+
+def load_file(path: str | Path) -> LoadResult:
+    return load_catalog(read_file(path))
+
+
+def load_bundled() -> LoadResult:
+    with resources.as_file(BUNDLED_CATALOG) as path:
+        return load_file(path)

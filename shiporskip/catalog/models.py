@@ -1,0 +1,100 @@
+"""Tools and categories: the catalog every page and review is built from."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.text import slugify
+
+from shiporskip.catalog.facts import FactsError, ToolFacts, validate_facts
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("catalog:category", args=[self.slug])
+
+
+class ToolQuerySet(models.QuerySet):
+    def with_panel(self):
+        """Annotate each tool with its current panel's ship and skip counts (one query)."""
+        reviews = "current_run__reviews"
+        return self.select_related("category", "current_run").annotate(
+            ship_count=Count(reviews, filter=Q(**{f"{reviews}__verdict": "ship"})),
+            skip_count=Count(reviews, filter=Q(**{f"{reviews}__verdict": "skip"})),
+        )
+
+    def reviewed(self):
+        return self.filter(current_run__isnull=False)
+
+    def latest_verdicts(self):
+        return self.reviewed().order_by("-current_run__finished_at", "name")
+
+
+class Tool(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    vendor = models.CharField(max_length=120, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tools")
+    best_for = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    pricing = models.CharField(max_length=200, blank=True)
+    entry_price = models.CharField(max_length=60, blank=True)
+    license = models.CharField(max_length=120, blank=True)
+    website = models.URLField(blank=True)
+    facts = models.JSONField()
+    # The panel run whose reviews the site shows; set when a run completes.
+    current_run = models.ForeignKey(
+        "panel.PanelRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ToolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("catalog:tool", args=[self.slug])
+
+    def clean(self):
+        if not slugify(self.name):
+            raise ValidationError({"name": "A name needs at least one letter or digit."})
+        try:
+            self.facts = validate_facts(self.facts).model_dump(mode="json")
+        except FactsError as exc:
+            raise ValidationError({"facts": str(exc)}) from None
+
+    @property
+    def parsed_facts(self) -> ToolFacts:
+        return ToolFacts.model_validate(self.facts)
+
+    @property
+    def initial(self) -> str:
+        return self.name[:1].upper()
+
+    @property
+    def panel(self):
+        """The panel tally for this tool; needs `with_panel()` on its queryset."""
+        from shiporskip.panel.tally import PanelTally
+
+        return PanelTally(ship=getattr(self, "ship_count", 0), skip=getattr(self, "skip_count", 0))

@@ -1,0 +1,43 @@
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
+
+from shiporskip.catalog.models import Category, Tool
+from shiporskip.compare.comparison import compare_url
+from shiporskip.pages import public
+from shiporskip.panel.models import PanelRun
+
+
+@public
+def home(request):
+    return render(request, "catalog/home.html", {
+        "latest": Tool.objects.with_panel().latest_verdicts()[:12],
+        "categories": Category.objects.annotate(tool_count=Count("tools")),
+        "choices": Tool.objects.order_by("name").values_list("slug", "name"),
+        "awaiting": PanelRun.objects.filter(status__in=["queued", "running"]).count(),
+    })
+
+
+@public
+def category(request, slug):
+    cat = get_object_or_404(Category, slug=slug)
+    tools = Tool.objects.with_panel().filter(category=cat)
+    return render(request, "catalog/category.html", {"category": cat, "tools": tools})
+
+
+@public
+def tool(request, slug):
+    item = get_object_or_404(Tool.objects.with_panel(), slug=slug)
+    reviews = []
+    if item.current_run_id:
+        reviews = item.current_run.reviews.select_related("persona")
+    alternatives = (Tool.objects.with_panel().filter(category_id=item.category_id)
+                    .exclude(pk=item.pk).order_by("name")[:4])
+    latest_run = item.runs.first()
+    response = render(request, "catalog/tool.html", {
+        "tool": item, "reviews": reviews, "latest_run": latest_run,
+        "alternatives": [(alt, compare_url(item.slug, alt.slug)) for alt in alternatives],
+    })
+    if latest_run and latest_run.is_open:
+        patch_cache_control(response, no_cache=True)  # progress must show as it happens
+    return response

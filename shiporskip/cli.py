@@ -1,0 +1,237 @@
+"""The `shiporskip` command: run the site, manage the catalog, run the panel, compare."""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+
+import yaml
+
+
+class CLIError(Exception):
+    """A bad argument or input: printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="shiporskip", description=(
+        "Ship or Skip: a panel of AI reviewers tells you which AI tool to ship with. "
+        "Data lives under $SHIPORSKIP_DATA_DIR (default ./data)."))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=Parser)
+
+    up = sub.add_parser("up", help="migrate, load the catalog, start the web server and worker",
+                        description="Migrate the database, load the bundled catalog if it is "
+                        "empty, queue panel runs for unreviewed tools, then serve the site and "
+                        "run the worker until Ctrl-C.")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    up.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
+    up.add_argument("--model", help="reviewer backend as provider/model "
+                    "(default: $SHIPORSKIP_MODEL or offline)")
+
+    sub.add_parser("worker", help="run the background worker alone (panel runs)")
+
+    cat = sub.add_parser("catalog", help="load a catalog file of categories and tools")
+    cat_sub = cat.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    load = cat_sub.add_parser("load", help="upsert categories and tools by slug (idempotent)")
+    load.add_argument("file", nargs="?", help="YAML or JSON file (default: the bundled catalog)")
+
+    per = sub.add_parser("personas", help="load reviewer personas")
+    per_sub = per.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    pload = per_sub.add_parser("load", help="upsert personas by key")
+    pload.add_argument("file", nargs="?", help="YAML file (default: the bundled panel)")
+
+    add = sub.add_parser("add", help="add or update a tool from a file or from flags",
+                         description="Add tools from a YAML/JSON file (one tool, a list, or a "
+                         "catalog), or one tool from flags. Nothing is added if anything is invalid.")
+    add.add_argument("--file", help="YAML or JSON file")
+    add.add_argument("--name")
+    add.add_argument("--category", help="category slug, e.g. coding-assistants")
+    add.add_argument("--kind", help="model, app, api, library or platform")
+    add.add_argument("--source", action="append", default=[], help="source URL (repeatable)")
+    add.add_argument("--facts-as-of", help="date the facts were checked (default: today)")
+    add.add_argument("--fact", action="append", default=[], metavar="KEY=VALUE",
+                     help="another fact, e.g. open_weights=true or runtimes=[Ollama, vLLM]")
+    for flag in ("vendor", "best-for", "description", "pricing", "entry-price", "license", "website"):
+        add.add_argument(f"--{flag}", default="")
+    add.add_argument("--review", action="store_true", help="run the panel on it now")
+
+    review = sub.add_parser("review", help="run the panel on tools now, with a progress bar")
+    review.add_argument("slugs", nargs="*", metavar="SLUG")
+    review.add_argument("--all", action="store_true", help="every tool in the catalog")
+    review.add_argument("--model", help="reviewer backend as provider/model")
+
+    compare = sub.add_parser("compare", help="compare two tools side by side")
+    compare.add_argument("a", metavar="A", help="tool slug")
+    compare.add_argument("b", metavar="B", help="tool slug")
+    compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    manage = sub.add_parser("manage", help="run a Django management command (e.g. createsuperuser)")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 65535")
+    return value
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiporskip.settings")
+    import django
+
+    django.setup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from django.core.exceptions import ImproperlyConfigured
+
+        try:
+            setup_django()
+        except ImproperlyConfigured as exc:
+            raise CLIError(f"configuration: {exc}") from None
+        return COMMANDS[args.command](args) or 0
+    except CLIError as exc:
+        print(f"shiporskip: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_up(args) -> int:
+    from shiporskip.serve import up
+
+    return up(host=args.host, port=args.port, model=args.model)
+
+
+def cmd_worker(args) -> int:
+    from django.core.management import call_command
+
+    call_command("run_huey")
+    return 0
+
+
+def cmd_catalog(args) -> int:
+    from shiporskip.catalog.loading import CatalogError, load_bundled, load_file
+    from shiporskip.panel.personas import ensure_personas
+
+    try:
+        result = load_file(args.file) if args.file else load_bundled()
+    except CatalogError as exc:
+        raise CLIError(str(exc)) from None
+    ensure_personas()
+    print(f"catalog: {result.created} added, {result.updated} updated, "
+          f"{result.unchanged} unchanged")
+    return 0
+
+
+def cmd_personas(args) -> int:
+    from shiporskip.panel.personas import PersonaError, load_personas
+
+    try:
+        count = load_personas(args.file)
+    except (PersonaError, OSError, yaml.YAMLError) as exc:
+        raise CLIError(str(exc)) from None
+    print(f"personas: {count} loaded")
+    return 0
+
+
+def tool_from_flags(args) -> dict:
+    missing = [f"--{n}" for n in ("name", "category", "kind") if not getattr(args, n)]
+    if not args.source:
+        missing.append("--source")
+    if missing:
+        raise CLIError(f"add needs --file, or at least {', '.join(missing)}")
+    facts = {"kind": args.kind, "sources": args.source,
+             "facts_as_of": args.facts_as_of or datetime.date.today().isoformat()}
+    for item in args.fact:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CLIError(f"--fact {item!r} should look like KEY=VALUE")
+        facts[key.strip()] = yaml.safe_load(value) if value.strip() else None
+    fields = {n: getattr(args, n.replace("-", "_")) for n in (
+        "name", "category", "vendor", "best-for", "description", "pricing",
+        "entry-price", "license", "website")}
+    tool = {k.replace("-", "_"): v for k, v in fields.items()}
+    tool["website"] = tool["website"] or None
+    return {**tool, "facts": facts}
+
+
+def cmd_add(args) -> int:
+    from shiporskip.catalog.loading import CatalogError, load_catalog, parse_tools, read_file
+    from shiporskip.catalog.models import Tool
+    from shiporskip.panel.personas import ensure_personas
+    from shiporskip.panel.running import queue_panel_run, review_tool
+
+    try:
+        data = read_file(args.file) if args.file else tool_from_flags(args)
+        _, entries = parse_tools(data)
+        result = load_catalog(data)
+    except CatalogError as exc:
+        raise CLIError(str(exc)) from None
+    ensure_personas()
+    print(f"add: {result.created} added, {result.updated} updated, {result.unchanged} unchanged")
+    for tool in Tool.objects.filter(slug__in=[e.slug for e in entries]).select_related("category"):
+        if args.review:
+            run = review_tool(tool=tool)
+            print(f"{tool.slug}: panel {run.status}{': ' + run.error if run.error else ''}")
+        else:
+            queue_panel_run(tool=tool)
+            print(f"{tool.slug}: panel run queued; the worker (`shiporskip up`) runs it, "
+                  f"or run it now with `shiporskip review {tool.slug}`")
+    return 0
+
+
+def cmd_review(args) -> int:
+    from shiporskip.review_cli import review
+
+    if bool(args.slugs) == args.all:
+        raise CLIError("review needs tool slugs or --all (not both)")
+    return review(slugs=args.slugs, everything=args.all, model=args.model)
+
+
+def cmd_compare(args) -> int:
+    from shiporskip.compare import comparison, terminal
+
+    if args.a == args.b:
+        raise CLIError("compare needs two different tools")
+    result = comparison.load(args.a, args.b)
+    if result is None:
+        from shiporskip.catalog.models import Tool
+
+        known = set(Tool.objects.filter(slug__in=[args.a, args.b]).values_list("slug", flat=True))
+        unknown = [s for s in (args.a, args.b) if s not in known]
+        raise CLIError(f"no tool with slug {unknown[0]!r}; list them at /, or `shiporskip "
+                       "catalog load` to load the bundled catalog")
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(terminal.render(result))
+    return 0
+
+
+def cmd_manage(args) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["shiporskip manage", *args.args])
+    return 0
+
+
+COMMANDS = {"up": cmd_up, "worker": cmd_worker, "catalog": cmd_catalog,
+            "personas": cmd_personas, "add": cmd_add, "review": cmd_review,
+            "compare": cmd_compare, "manage": cmd_manage}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Two tools side by side, composed from stored rows only: a comparison costs no LLM call."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from shiporskip.catalog.models import Tool
+from shiporskip.panel.models import Persona, Review
+
+
+def canonical_pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def compare_url(a: str, b: str) -> str:
+    first, second = canonical_pair(a, b)
+    return reverse("compare:pair", args=[f"{first}-vs-{second}"])
+
+
+def split_pair(pair: str, known: set[str]) -> tuple[str, str] | None:
+    """Split `a-vs-b` where either slug may itself contain `-vs-`; prefer known slugs."""
+    parts = pair.split("-vs-")
+    candidates = [("-vs-".join(parts[:i]), "-vs-".join(parts[i:])) for i in range(1, len(parts))]
+    for a, b in candidates:
+        if a in known and b in known:
+            return a, b
+    return candidates[0] if candidates else None
+
+
+@dataclass
+class Row:
+    persona: Persona
+    left: Review | None
+    right: Review | None
+
+
+@dataclass
+class Comparison:
+    left: Tool
+    right: Tool
+    rows: list[Row]
+
+    @property
+    def title(self) -> str:
+        return f"{self.left.name} vs {self.right.name}"
+
+    def as_dict(self) -> dict:
+        return {
+            "title": self.title,
+            "tools": [tool_dict(self.left), tool_dict(self.right)],
+            "scorecard": [
+                {"persona": row.persona.key, "name": row.persona.name,
+                 "reviews": [review_dict(row.left), review_dict(row.right)]}
+                for row in self.rows
+            ],
+        }
+
+
+def tool_dict(tool: Tool) -> dict:
+    return {
+        "slug": tool.slug, "name": tool.name, "vendor": tool.vendor,
+        "category": tool.category.name, "best_for": tool.best_for,
+        "description": tool.description, "pricing": tool.pricing,
+        "entry_price": tool.entry_price, "license": tool.license,
+        "panel": tool.panel.as_dict(), "facts": tool.facts,
+    }
+
+
+def review_dict(review: Review | None) -> dict | None:
+    if review is None:
+        return None
+    return {"score": review.score, "verdict": review.verdict, "summary": review.summary,
+            "sections": review.sections, "model": review.model}
+
+
+def build(first: Tool, second: Tool) -> Comparison:
+    """Pair up both tools' current reviews per persona, in the panel's order (2 queries)."""
+    run_ids = [t.current_run_id for t in (first, second) if t.current_run_id]
+    reviews = Review.objects.filter(run_id__in=run_ids).select_related("persona")
+    by_key = {(r.tool_id, r.persona_id): r for r in reviews}
+    personas = {r.persona_id: r.persona for r in reviews}
+    ordered = sorted(personas.values(), key=lambda p: (p.order, p.key))
+    rows = [Row(p, by_key.get((first.pk, p.pk)), by_key.get((second.pk, p.pk))) for p in ordered]
+    return Comparison(first, second, rows)
+
+
+def load(a: str, b: str) -> Comparison | None:
+    """Build the comparison of slugs a and b in canonical order, or None if either is unknown."""
+    first, second = canonical_pair(a, b)
+    tools = {t.slug: t for t in Tool.objects.with_panel().filter(slug__in=[first, second])}
+    if first == second or len(tools) != 2:
+        return None
+    return build(tools[first], tools[second])

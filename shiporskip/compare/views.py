@@ -1,0 +1,40 @@
+from django.shortcuts import redirect, render
+
+from shiporskip.catalog.models import Tool
+from shiporskip.compare import comparison
+from shiporskip.pages import public
+
+
+def not_found(request, message):
+    choices = Tool.objects.order_by("name").values_list("slug", "name")
+    return render(request, "compare/not_found.html",
+                  {"message": message, "choices": choices}, status=404)
+
+
+def pick(request):
+    """The compare picker's target: works without JavaScript as a plain GET form."""
+    a, b = request.GET.get("a", "").strip(), request.GET.get("b", "").strip()
+    if not a or not b:
+        return not_found(request, "Choose two tools to compare.")
+    if a == b:
+        return not_found(request, "Pick two different tools: a tool compared with itself "
+                                  "is always a tie.")
+    return redirect(comparison.compare_url(a, b))
+
+
+@public
+def pair(request, pair):
+    known = set(Tool.objects.values_list("slug", flat=True))
+    slugs = comparison.split_pair(pair, known)
+    if slugs is None:
+        return not_found(request, "A comparison address looks like /compare/a-vs-b.")
+    a, b = slugs
+    if a == b:
+        return not_found(request, "Pick two different tools: a tool compared with itself "
+                                  "is always a tie.")
+    unknown = [s for s in (a, b) if s not in known]
+    if unknown:
+        return not_found(request, f"We have no tool called “{unknown[0]}” in the catalog.")
+    if (a, b) != comparison.canonical_pair(a, b):
+        return redirect(comparison.compare_url(a, b), permanent=True)
+    return render(request, "compare/pair.html", {"c": comparison.load(a, b)})

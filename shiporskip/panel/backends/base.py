@@ -1,0 +1,78 @@
+"""The reviewer-backend interface: one method, `review(request) -> ReviewResult`."""
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shiporskip.catalog.facts import ToolFacts
+
+
+class ReviewReply(BaseModel):
+    """What a reviewer must return for one persona: the review schema, in one place."""
+
+    model_config = ConfigDict(extra="forbid")
+    score: int = Field(ge=0, le=100, description="Overall score out of 100.")
+    verdict: str = Field(pattern="^(ship|skip)$", description="ship or skip.")
+    criteria: dict[str, int] = Field(description="Sub-score 0-100 for each criterion key.")
+    sections: dict[str, str] = Field(description="Text for each section key of the persona.")
+
+
+@dataclass(frozen=True)
+class ToolSnapshot:
+    """The tool as a reviewer sees it: catalog fields and validated facts, nothing else."""
+
+    name: str
+    vendor: str
+    category: str
+    best_for: str
+    description: str
+    pricing: str
+    entry_price: str
+    license: str
+    facts: ToolFacts
+    peers: tuple[str, ...] = ()  # same-category tools in the catalog, closest first
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    persona: dict  # Persona.spec()
+    tool: ToolSnapshot
+    prompt: str
+    prompt_version: str
+    schema: dict = field(default_factory=ReviewReply.model_json_schema)
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    reply: ReviewReply
+    model: str
+    raw: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: int = 0
+    cost_usd: float = 0.0
+
+
+class ReviewerError(Exception):
+    """A review that could not be made; `retryable` says whether trying again can help."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Reviewer:
+    """Base class for backends. Subclasses set `provider` and implement `review`."""
+
+    provider: str = ""
+    max_concurrency: int = 4
+
+    def __init__(self, model: str = ""):
+        self.model = model
+
+    @property
+    def name(self) -> str:
+        return f"{self.provider}/{self.model}" if self.model else self.provider
+
+    def review(self, request: ReviewRequest) -> ReviewResult:
+        raise NotImplementedError

@@ -1,0 +1,146 @@
+"""Personas, panel runs and reviews: who judged a tool, how, and what they said."""
+
+import hashlib
+import json
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+
+class PersonaQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True).order_by("order", "key")
+
+
+class Persona(models.Model):
+    key = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60)
+    lens = models.CharField(max_length=120)
+    motto = models.CharField(max_length=200)
+    style_brief = models.TextField()
+    excites = models.JSONField(default=list)
+    tires = models.JSONField(default=list)
+    # [{key, title, question}]: the fixed structure each review by this persona follows.
+    sections = models.JSONField(default=list)
+    ship_threshold = models.PositiveSmallIntegerField()
+    # [{key, label, weight}]: sub-scores the overall score is the weighted mean of.
+    criteria = models.JSONField(default=list)
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    objects = PersonaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("panel:persona", args=[self.key])
+
+    def spec(self) -> dict:
+        """The persona's data as one plain dict: what prompts and versions are built from."""
+        fields = ["key", "name", "lens", "motto", "style_brief", "excites", "tires",
+                  "sections", "ship_threshold", "criteria"]
+        return {f: getattr(self, f) for f in fields}
+
+    @property
+    def version(self) -> str:
+        blob = json.dumps(self.spec(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    def verdict_for(self, score: int) -> str:
+        return "ship" if score >= self.ship_threshold else "skip"
+
+
+class PanelRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    tool = models.ForeignKey("catalog.Tool", on_delete=models.CASCADE, related_name="runs")
+    model = models.CharField(max_length=200, help_text="Reviewer backend as provider/model.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    personas_total = models.PositiveSmallIntegerField(default=0)
+    personas_done = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # At most one unfinished run per tool, so a double click or a retry queues once.
+            models.UniqueConstraint(
+                fields=["tool"], condition=Q(status__in=["queued", "running"]),
+                name="one_open_run_per_tool",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.tool} by {self.model} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+
+class ReviewQuerySet(models.QuerySet):
+    def current(self):
+        """Reviews that belong to their tool's current panel run: the ones the site shows."""
+        return self.filter(run_id=F("tool__current_run_id"))
+
+
+class Review(models.Model):
+    class Verdict(models.TextChoices):
+        SHIP = "ship"
+        SKIP = "skip"
+
+    run = models.ForeignKey(PanelRun, on_delete=models.CASCADE, related_name="reviews")
+    tool = models.ForeignKey("catalog.Tool", on_delete=models.CASCADE, related_name="reviews")
+    persona = models.ForeignKey(Persona, on_delete=models.PROTECT, related_name="reviews")
+    score = models.PositiveSmallIntegerField()
+    verdict = models.CharField(max_length=4, choices=Verdict.choices)
+    criteria = models.JSONField(default=dict)
+    sections = models.JSONField(default=dict)
+    # Provenance: how this verdict was made.
+    model = models.CharField(max_length=200)
+    prompt_version = models.CharField(max_length=40)
+    persona_version = models.CharField(max_length=40)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
+    raw_reply = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["persona__order", "persona__key"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "persona"], name="one_review_per_persona"),
+            models.CheckConstraint(condition=Q(score__lte=100), name="score_at_most_100"),
+            models.CheckConstraint(condition=Q(verdict__in=["ship", "skip"]), name="verdict_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.persona} on {self.tool}: {self.score} {self.verdict}"
+
+    def section_list(self) -> list[dict]:
+        """The persona's sections in its order, each with this review's text."""
+        return [
+            {**section, "text": self.sections.get(section["key"], "")}
+            for section in self.persona.sections
+        ]
+
+    @property
+    def summary(self) -> str:
+        """The review's last section: the persona's bottom line."""
+        keys = [s["key"] for s in self.persona.sections]
+        return self.sections.get(keys[-1], "") if keys else ""

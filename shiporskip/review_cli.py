@@ -1,0 +1,40 @@
+"""`shiporskip review`: run the panel on tools in this process, with a progress bar."""
+
+from tqdm import tqdm
+
+from shiporskip.catalog.models import Tool
+from shiporskip.panel.backends import get_reviewer
+from shiporskip.panel.backends.base import ReviewerError
+from shiporskip.panel.models import Persona
+from shiporskip.panel.personas import ensure_personas
+from shiporskip.panel.running import review_tool
+
+
+def review(*, slugs: list[str], everything: bool, model: str | None) -> int:
+    from django.conf import settings
+
+    from shiporskip.cli import CLIError
+
+    model = model or settings.SHIPORSKIP_MODEL
+    try:
+        get_reviewer(model)
+    except ReviewerError as exc:
+        raise CLIError(str(exc)) from None
+    tools = list(Tool.objects.select_related("category").order_by("name")
+                 if everything else Tool.objects.filter(slug__in=slugs).select_related("category"))
+    unknown = sorted(set(slugs) - {t.slug for t in tools})
+    if unknown:
+        raise CLIError(f"no tool with slug {', '.join(map(repr, unknown))}")
+    ensure_personas()
+    panel = Persona.objects.active().count()
+    failed = 0
+    with tqdm(total=len(tools) * panel, unit="review", desc="panel") as bar:
+        for tool in tools:
+            bar.set_postfix_str(tool.slug)
+            run = review_tool(tool=tool, model=model, on_review=lambda *_: bar.update())
+            if run.status == "failed":
+                failed += 1
+                bar.write(f"{tool.slug}: failed: {run.error}")
+    done = len(tools) - failed
+    print(f"review: {done} tool(s) reviewed by {model}, {failed} failed")
+    return 1 if failed else 0

@@ -1,0 +1,116 @@
+"""`shiporskip up`: one command that prepares the data and runs the web server and worker."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+
+
+def prepare(model: str | None) -> int:
+    """Migrate, seed, and queue panel runs for tools without reviews; return how many."""
+    from shiporskip.catalog.loading import load_bundled
+    from shiporskip.catalog.models import Tool
+    from shiporskip.panel.models import PanelRun
+    from shiporskip.panel.personas import ensure_personas
+    from shiporskip.panel.running import queue_panel_run
+    from shiporskip.panel.tasks import run_panel_task
+
+    call_command("migrate", interactive=False, verbosity=0)
+    ensure_personas()
+    if not Tool.objects.exists():
+        result = load_bundled()
+        print(f"Loaded the bundled catalog: {result.created} tools.")
+    # No worker runs yet, so a "running" run was cut off by a crash or kill: run it again.
+    PanelRun.objects.filter(status=PanelRun.Status.RUNNING).update(status=PanelRun.Status.QUEUED)
+    for run_id in PanelRun.objects.filter(status=PanelRun.Status.QUEUED).values_list("pk", flat=True):
+        run_panel_task(run_id)  # a run already in the queue is claimed once; extras stop
+    unreviewed = Tool.objects.filter(current_run__isnull=True).exclude(
+        runs__status__in=["queued", "running"]).select_related("category")
+    queued = [queue_panel_run(tool=tool, model=model) for tool in unreviewed]
+    return len(queued)
+
+
+def port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    target = "127.0.0.1" if host in {"0.0.0.0", ""} else host.strip("[]")
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection((target, port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def child_env(host: str, model: str | None) -> dict:
+    env = dict(os.environ, SHIPORSKIP_DATA_DIR=str(settings.DATA_DIR))
+    if model:
+        env["SHIPORSKIP_MODEL"] = model
+    if host not in {"0.0.0.0", "::", ""} and "SHIPORSKIP_ALLOWED_HOSTS" not in os.environ:
+        env["SHIPORSKIP_ALLOWED_HOSTS"] = ",".join([*settings.ALLOWED_HOSTS, host])
+    elif "SHIPORSKIP_ALLOWED_HOSTS" not in os.environ:
+        env["SHIPORSKIP_ALLOWED_HOSTS"] = "*"  # listening everywhere: any address may be used
+    return env
+
+
+def up(*, host: str, port: int, model: str | None) -> int:
+    from shiporskip.cli import CLIError
+    from shiporskip.panel.backends import ReviewerError, get_reviewer
+
+    try:
+        get_reviewer(model or settings.SHIPORSKIP_MODEL)
+    except ReviewerError as exc:
+        raise CLIError(str(exc)) from None
+    if not port_free(host, port):
+        raise CLIError(f"{host}:{port} is already in use: stop what runs there or pass --port")
+    queued = prepare(model)
+    if queued:
+        print(f"Queued {queued} panel run(s); the worker reviews them in the background.")
+    env = child_env(host, model)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "shiporskip.wsgi:application",
+                            "--bind", bind, "--workers", str(settings.WEB_WORKERS),
+                            "--access-logfile", "-", "--graceful-timeout", "5"], env=env)
+    worker = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "worker"], env=env)
+    children = [web, worker]
+    try:
+        if wait_for_port(host, port, web):
+            shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else bind.rsplit(":", 1)[0]
+            print(f"Ship or Skip is running at http://{shown}:{port}/  (Ctrl-C to stop)",
+                  flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("A child process stopped; shutting down.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping the web server and the worker…", flush=True)
+        return 0
+    finally:
+        stop(children)
+
+
+def stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
