@@ -23,6 +23,8 @@ class Persona(models.Model):
     tires = models.JSONField(default=list)
     # [{key, title, question}]: the fixed structure each review by this persona follows.
     sections = models.JSONField(default=list)
+    # The section quoted where space is short (scorecards, persona pages); blank = the last.
+    summary_section = models.CharField(max_length=40, blank=True)
     ship_threshold = models.PositiveSmallIntegerField()
     # [{key, label, weight}]: sub-scores the overall score is the weighted mean of.
     criteria = models.JSONField(default=list)
@@ -43,7 +45,7 @@ class Persona(models.Model):
     def spec(self) -> dict:
         """The persona's data as one plain dict: what prompts and versions are built from."""
         fields = ["key", "name", "lens", "motto", "style_brief", "excites", "tires",
-                  "sections", "ship_threshold", "criteria"]
+                  "sections", "summary_section", "ship_threshold", "criteria"]
         return {f: getattr(self, f) for f in fields}
 
     @property
@@ -141,6 +143,7 @@ class Review(models.Model):
 
     @property
     def summary(self) -> str:
-        """The review's last section: the persona's bottom line."""
+        """The persona's bottom line: its summary section, or its last one."""
         keys = [s["key"] for s in self.persona.sections]
-        return self.sections.get(keys[-1], "") if keys else ""
+        key = self.persona.summary_section or (keys[-1] if keys else "")
+        return self.sections.get(key, "")

@@ -43,6 +43,7 @@ class PersonaSpec(BaseModel):
     tires: list[str] = Field(default_factory=list)
     ship_threshold: int = Field(ge=0, le=100)
     sections: list[SectionSpec] = Field(min_length=1)
+    summary_section: str = ""
     criteria: list[CriterionSpec] = Field(min_length=1)
     active: bool = True
 
@@ -52,6 +53,8 @@ class PersonaSpec(BaseModel):
             keys = [item.key for item in items]
             if len(keys) != len(set(keys)):
                 raise ValueError(f"{name} keys must be unique")
+        if self.summary_section and self.summary_section not in {s.key for s in self.sections}:
+            raise ValueError(f"summary_section `{self.summary_section}` is not one of its sections")
         return self
 
 

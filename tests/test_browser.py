@@ -1,0 +1,46 @@
+"""The compare picker in real chromium, driven by Playwright."""
+
+import os
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    # Playwright runs an event loop in this thread; the ORM calls are ours, made before it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_pick_two_tools_and_land_on_the_canonical_comparison(seed_pair, live_server, browser):
+    page = browser.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_label("First tool").select_option(label="Mistral 3 Small (22B)")
+    page.get_by_label("Second tool").select_option(label="Code Llama 4")
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_url("**/compare/code-llama-4-vs-mistral-3-small-22b")
+    assert page.title() == ("Code Llama 4 vs Mistral 3 Small (22B): Which AI Tool Should You "
+                            "Ship? — Ship or Skip")
+    assert page.get_by_role("heading", level=1).inner_text() == "Code Llama 4 vs Mistral 3 Small (22B)"
+    assert page.locator("table.decision tbody tr").count() == 5
+    assert page.get_by_text("/100 · ship").count() + page.get_by_text("/100 · skip").count() == 8
+
+
+def test_comparison_page_fits_a_phone(seed_pair, live_server, browser):
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(live_server.url + "/compare/code-llama-4-vs-mistral-3-small-22b")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0

@@ -1,0 +1,142 @@
+import re
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from shiporskip.catalog.loading import load_catalog
+from shiporskip.catalog.models import Tool
+from shiporskip.panel.running import review_tool
+from tests.conftest import tool_entry
+
+COMPARE = "/compare/code-llama-4-vs-mistral-3-small-22b"
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_home_lists_verdicts_categories_and_the_picker(client, reviewed):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Latest verdicts" in html and "Developer Tools" in html
+    assert '<label for="pick-a">' in html and '<select id="pick-b" name="b"' in html
+    assert "public" in response["Cache-Control"]
+
+
+def test_tool_page_shows_card_panel_reviews_and_alternatives(client, reviewed):
+    response = client.get("/tools/code-llama-4")
+    text = text_of(response)
+    assert response.status_code == 200
+    assert "The panel: Ship · 3 ship / 1 skip (75% ship)" in text
+    for persona in ("Builder", "Skeptic", "Futurist", "Founder"):
+        assert persona in text
+    assert "The moment of truth" in text and "Who buys, who pays" in text
+    assert 'href="/compare/code-llama-4-vs-mistral-3-small-22b"' in response.content.decode()
+    assert "Facts as of" in text
+
+
+def test_comparison_page_matches_the_seed_structure(client, seed_pair):
+    response = client.get(COMPARE)
+    assert response.status_code == 200
+    html, text = response.content.decode(), text_of(response)
+    assert ("<title>Code Llama 4 vs Mistral 3 Small (22B): Which AI Tool Should You Ship? "
+            "— Ship or Skip</title>") in html
+    assert "Compare / Code Llama 4 vs Mistral 3 Small (22B) · AI tool comparison" in text
+    assert "<h1>Code Llama 4 vs Mistral 3 Small (22B)</h1>" in html
+    assert '<table class="decision">' in html
+    for row in ("Panel verdict", "Community", "Pricing", "Best for", "Category"):
+        assert f'<th scope="row">{row}</th>' in html
+    assert "No community votes yet" in text
+    assert "Ship · 3 ship / 1 skip" in text and "Ship · 4 ship / 0 skip" in text
+    assert "75%" in text and "100%" in text
+    scores = re.findall(r"(\d+)/100 · (ship|skip)", text)
+    assert len(scores) == 8
+    assert "newsletter" not in text.lower() and "bookmark" not in text.lower()
+
+
+def test_reversed_order_redirects_permanently_to_the_canonical_url(client, seed_pair):
+    response = client.get("/compare/mistral-3-small-22b-vs-code-llama-4")
+    assert response.status_code == 301 and response["Location"] == COMPARE
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("/compare/code-llama-4-vs-code-llama-4", "compared with itself"),
+    ("/compare/code-llama-4-vs-nothing-here", "no tool called “nothing-here”"),
+    ("/compare/no-separator", "looks like /compare/a-vs-b"),
+])
+def test_bad_comparisons_answer_404_with_a_helpful_page(client, seed_pair, url, message):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert message in response.content.decode()
+    assert 'id="pick-a"' in response.content.decode()
+
+
+def test_picker_redirects_to_the_canonical_comparison(client, seed_pair):
+    response = client.get("/compare/", {"a": "mistral-3-small-22b", "b": "code-llama-4"})
+    assert response.status_code == 302 and response["Location"] == COMPARE
+    assert client.get("/compare/", {"a": "code-llama-4", "b": "code-llama-4"}).status_code == 404
+
+
+def test_category_page(client, reviewed):
+    response = client.get("/categories/developer-tools")
+    assert response.status_code == 200 and "Code Llama 4" in response.content.decode()
+    assert client.get("/categories/nope").status_code == 404
+
+
+def test_persona_page_has_motto_style_tally_and_one_line_per_tool(client, reviewed):
+    response = client.get("/panel/founder")
+    text = text_of(response)
+    assert "A tool is only as good as the business you can build on it." in text
+    assert "Style brief" in text and "Excites" in text and "Tires" in text
+    assert "Verdicts by category" in text
+    assert text.count("/100 ·") == Tool.objects.count()
+    filtered = text_of(client.get("/panel/founder", {"category": "developer-tools"}))
+    assert filtered.count("/100 ·") == Tool.objects.filter(category__slug="developer-tools").count()
+    assert client.get("/panel/").status_code == 200
+
+
+def test_tool_page_shows_a_failed_run_and_how_to_retry(client, seed_pair):
+    review_tool(tool=seed_pair[0], model="nonsense/model")
+    text = text_of(client.get("/tools/code-llama-4"))
+    assert "The last panel run (nonsense/model) failed" in text
+    assert "shiporskip review code-llama-4" in text
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_pages_cost_a_fixed_number_of_queries_whatever_the_catalog_size(client, seed_pair):
+    urls = ["/", COMPARE, "/tools/code-llama-4", "/categories/developer-tools", "/panel/builder"]
+    before = {url: count_queries(client, url) for url in urls}
+    load_catalog({"tools": [tool_entry(f"Extra {i}", category="developer-tools")
+                            for i in range(12)]})
+    for tool in Tool.objects.filter(name__startswith="Extra").select_related("category"):
+        review_tool(tool=tool, model="offline")
+    after = {url: count_queries(client, url) for url in urls}
+    assert after == before
+    assert before[COMPARE] <= 6
+
+
+MARKUP_NAME = '<script>alert("x")</script> Tool'
+MARKUP_TEXT = '<img src=x onerror=alert(1)> and <b>bold</b>'
+
+
+def test_markup_in_tool_text_renders_as_text_everywhere(client, seed_pair):
+    load_catalog({"tools": [tool_entry(MARKUP_NAME, category="developer-tools",
+                                       description=MARKUP_TEXT, best_for=MARKUP_TEXT,
+                                       pricing=MARKUP_TEXT)]})
+    tool = Tool.objects.select_related("category").get(name=MARKUP_NAME)
+    review_tool(tool=tool, model="offline")
+    pages = ["/", f"/tools/{tool.slug}", "/categories/developer-tools", "/panel/skeptic",
+             f"/compare/code-llama-4-vs-{tool.slug}", "/panel/builder"]
+    for url in pages:
+        response = client.get(url, follow=True)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert "<script>alert" not in html and "<img src=x" not in html, url
+        assert "onerror=alert(1)&gt;" in html or "&lt;script&gt;" in html, url

@@ -1,0 +1,101 @@
+import pytest
+from django.db import IntegrityError
+
+from shiporskip.catalog.models import Tool
+from shiporskip.panel import backends
+from shiporskip.panel.backends.base import Reviewer, ReviewerError
+from shiporskip.panel.backends.offline import OfflineReviewer
+from shiporskip.panel.models import PanelRun, Review
+from shiporskip.panel.running import queue_panel_run, review_tool
+from shiporskip.panel.tally import PanelTally
+from shiporskip.panel.tasks import run_panel_task
+
+
+class FailsOnSkeptic(Reviewer):
+    """A registered backend like any other, that fails part-way through a panel."""
+
+    provider = "fails-on-skeptic"
+
+    def review(self, request):
+        if request.persona["key"] == "skeptic":
+            raise ReviewerError("the skeptic's call timed out", retryable=True)
+        return OfflineReviewer().review(request)
+
+
+@pytest.fixture
+def failing_backend(monkeypatch):
+    monkeypatch.setitem(backends.BACKENDS, "fails-on-skeptic",
+                        f"{__name__}.FailsOnSkeptic")
+
+
+@pytest.mark.parametrize(("ship", "skip", "verdict", "share", "label"), [
+    (3, 1, "Ship", 75, "Ship · 3 ship / 1 skip"),
+    (4, 0, "Ship", 100, "Ship · 4 ship / 0 skip"),
+    (2, 2, "Split", 50, "Split · 2 ship / 2 skip"),
+    (1, 3, "Skip", 25, "Skip · 1 ship / 3 skip"),
+    (0, 0, None, None, "Not reviewed yet"),
+])
+def test_panel_tally(ship, skip, verdict, share, label):
+    tally = PanelTally(ship=ship, skip=skip)
+    assert (tally.verdict, tally.ship_share, tally.label) == (verdict, share, label)
+
+
+def test_a_run_stores_one_review_per_persona_and_becomes_current(seed_pair):
+    llama = Tool.objects.with_panel().get(slug="code-llama-4")
+    run = llama.current_run
+    assert run.status == "done" and run.personas_done == run.personas_total == 4
+    assert run.reviews.count() == 4
+    assert (llama.ship_count, llama.skip_count) == (3, 1)
+    review = run.reviews.first()
+    assert review.model == "offline" and len(review.prompt_version) == 12
+
+
+def test_a_new_run_replaces_the_current_one_without_double_counting(seed_pair):
+    llama = seed_pair[0]
+    second = review_tool(tool=llama, model="offline")
+    fresh = Tool.objects.with_panel().get(pk=llama.pk)
+    assert fresh.current_run == second
+    assert (fresh.ship_count, fresh.skip_count) == (3, 1)
+    assert Review.objects.filter(tool=llama).count() == 8
+
+
+def test_a_failing_persona_stores_nothing(seed_pair, failing_backend):
+    llama = seed_pair[0]
+    previous = Tool.objects.get(pk=llama.pk).current_run_id
+    assert previous is not None
+    run = review_tool(tool=llama, model="fails-on-skeptic")
+    assert run.status == "failed" and "timed out" in run.error
+    assert not run.reviews.exists()
+    assert Tool.objects.get(pk=llama.pk).current_run_id == previous
+
+
+def test_unknown_backend_fails_the_run_with_the_known_ones(seed_pair):
+    run = review_tool(tool=seed_pair[0], model="nonsense/model")
+    assert run.status == "failed" and "known providers: offline" in run.error
+
+
+def test_one_open_run_per_tool(seed_pair, django_capture_on_commit_callbacks):
+    llama = seed_pair[0]
+    with django_capture_on_commit_callbacks(execute=False):
+        first = queue_panel_run(tool=llama)
+        second = queue_panel_run(tool=llama)
+    assert first == second and first.status == "queued"
+    with pytest.raises(IntegrityError):
+        PanelRun.objects.create(tool=llama, model="offline", status="running")
+
+
+def test_the_worker_task_claims_a_run_once(seed_pair, django_capture_on_commit_callbacks):
+    llama = seed_pair[0]
+    with django_capture_on_commit_callbacks(execute=False):
+        run = queue_panel_run(tool=llama)
+    run_panel_task.call_local(run.pk)
+    run_panel_task.call_local(run.pk)  # a duplicate delivery finds it claimed
+    run.refresh_from_db()
+    assert run.status == "done" and run.reviews.count() == 4
+
+
+def test_queueing_goes_through_the_queue_after_commit(seed_pair, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = queue_panel_run(tool=seed_pair[1])
+    run.refresh_from_db()
+    assert run.status == "done"

@@ -1,0 +1,84 @@
+"""`shiporskip up` as a user runs it: a real gunicorn and a real huey worker on SQLite."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+SCRIPT = str(Path(sys.executable).parent / "shiporskip")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+        return response.read().decode()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "1"}
+    proc = subprocess.Popen([SCRIPT, "up", "--port", str(port)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("is running at" in line for line in lines), 60, "the address")
+        address = next(line for line in lines if "is running at" in line)
+        assert f"http://127.0.0.1:{port}/" in address
+        assert any("Loaded the bundled catalog" in line for line in lines)
+
+        url = f"http://127.0.0.1:{port}/compare/code-llama-4-vs-mistral-3-small-22b"
+
+        def all_scored():
+            return len(re.findall(r"\d+/100 · (?:ship|skip)", fetch(url))) == 8
+
+        wait_for(all_scored, 90, "the worker to review both tools")
+        page = fetch(url)
+        assert "Code Llama 4 vs Mistral 3 Small (22B)" in page
+        for persona in ("Builder", "Skeptic", "Futurist", "Founder"):
+            assert persona in page
+        assert "/static/shiporskip/site.css" in page
+        assert "--accent" in fetch(f"http://127.0.0.1:{port}/static/shiporskip/site.css")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+    assert code == 0, "".join(lines[-20:])
+    with socket.socket() as sock:
+        # REUSEADDR ignores TIME_WAIT leftovers but still fails while anything listens.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))  # the web server let go of the port
+
+
+def test_up_refuses_a_port_in_use(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        result = subprocess.run([SCRIPT, "up", "--port", str(port)], capture_output=True,
+                                text=True, timeout=60,
+                                env={**env, "SHIPORSKIP_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
