@@ -54,7 +54,8 @@ def test_every_number_in_a_review_comes_from_facts_or_scores(reviewed):
         tool = review.tool
         allowed = {"100"}  # the scale of "NN/100"
         for text in [str(tool.facts), tool.name, tool.pricing, tool.entry_price, tool.license,
-                     tool.best_for, tool.category.name, str(review.persona.ship_threshold), str(review.persona.sections),
+                     tool.best_for, tool.category.name, str(review.persona.ship_threshold),
+                     str(review.persona.sections),
                      str(review.score), " ".join(map(str, review.criteria.values())),
                      f"{tool.facts.get('context_window') or 0:,}",
                      str(int(tool.facts["facts_as_of"][:4]) + 2),

@@ -1,8 +1,8 @@
 import re
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from shiporskip.catalog.loading import load_catalog
 from shiporskip.catalog.models import Tool
