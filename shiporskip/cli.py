@@ -93,6 +93,17 @@ def setup_django() -> None:
     django.setup()
 
 
+def ensure_migrated() -> None:
+    """Apply pending migrations first, so any command works on a fresh data dir."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -102,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             setup_django()
         except ImproperlyConfigured as exc:
             raise CLIError(f"configuration: {exc}") from None
+        if args.command in NEEDS_SCHEMA:
+            ensure_migrated()
         return COMMANDS[args.command](args) or 0
     except CLIError as exc:
         print(f"shiporskip: error: {exc}", file=sys.stderr)
@@ -229,6 +242,7 @@ def cmd_manage(args) -> int:
     return 0
 
 
+NEEDS_SCHEMA = {"catalog", "personas", "add", "review", "compare"}
 COMMANDS = {"up": cmd_up, "worker": cmd_worker, "catalog": cmd_catalog,
             "personas": cmd_personas, "add": cmd_add, "review": cmd_review,
             "compare": cmd_compare, "manage": cmd_manage}

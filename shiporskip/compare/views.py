@@ -24,7 +24,10 @@ def pick(request):
 
 @public
 def pair(request, pair):
-    known = set(Tool.objects.values_list("slug", flat=True))
+    candidates = pair.split("-vs-")
+    parts = {"-vs-".join(candidates[i:j]) for i in range(len(candidates))
+             for j in range(i + 1, len(candidates) + 1)}
+    known = set(Tool.objects.filter(slug__in=parts).values_list("slug", flat=True))
     slugs = comparison.split_pair(pair, known)
     if slugs is None:
         return not_found(request, "A comparison address looks like /compare/a-vs-b.")
