@@ -88,6 +88,8 @@ def up(*, host: str, port: int, model: str | None) -> int:
                             "--access-logfile", "-", "--graceful-timeout", "5"], env=env)
     worker = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "worker"], env=env)
     children = [web, worker]
+    # A service manager (or `kill`) sends SIGTERM: stop the children as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if wait_for_port(host, port, web):
             shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else bind.rsplit(":", 1)[0]
@@ -102,6 +104,10 @@ def up(*, host: str, port: int, model: str | None) -> int:
         return 0
     finally:
         stop(children)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def stop(children: list[subprocess.Popen]) -> None:

@@ -71,6 +71,23 @@ def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
         sock.bind(("127.0.0.1", port))  # the web server let go of the port
 
 
+def test_sigterm_stops_the_server_and_the_worker(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "1"}
+    proc = subprocess.Popen([SCRIPT, "up", "--port", str(port)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    wait_for(lambda: any("is running at" in line for line in lines), 60, "the address")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    time.sleep(0.5)
+    group = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
+    assert group.stdout == "", "children outlived `up`: " + group.stdout
+
+
 def test_up_refuses_a_port_in_use(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
