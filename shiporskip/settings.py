@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "shiporskip.catalog",
     "shiporskip.panel",
     "shiporskip.compare",
+    "shiporskip.api",
 ]
 
 MIDDLEWARE = [

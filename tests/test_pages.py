@@ -140,3 +140,32 @@ def test_markup_in_tool_text_renders_as_text_everywhere(client, seed_pair):
         assert response.status_code == 200, url
         assert "<script>alert" not in html and "<img src=x" not in html, url
         assert "onerror=alert(1)&gt;" in html or "&lt;script&gt;" in html, url
+
+
+def test_tool_page_shows_an_open_run_and_refreshes_itself(client, catalog,
+                                                          django_capture_on_commit_callbacks):
+    from shiporskip.panel.running import queue_panel_run
+
+    tool = Tool.objects.select_related("category").get(slug="code-llama-4")
+    with django_capture_on_commit_callbacks(execute=False):
+        queue_panel_run(tool=tool)
+    response = client.get("/tools/code-llama-4")
+    assert "Panel review queued" in text_of(response)
+    assert '<meta http-equiv="refresh" content="5">' in response.content.decode()
+    assert "no-cache" in response["Cache-Control"]
+    assert 'http-equiv="refresh"' not in client.get("/").content.decode()
+
+
+def test_admin_refuses_malformed_facts(admin_client, catalog):
+    tool = Tool.objects.get(slug="code-llama-4")
+    page = admin_client.get(f"/admin/catalog/tool/{tool.pk}/change/")
+    assert page.status_code == 200
+    form = {"name": tool.name, "slug": tool.slug, "vendor": tool.vendor,
+            "category": tool.category_id, "best_for": tool.best_for,
+            "description": tool.description, "pricing": tool.pricing,
+            "entry_price": tool.entry_price, "license": tool.license, "website": tool.website,
+            "facts": '{"kind": "spaceship"}'}
+    response = admin_client.post(f"/admin/catalog/tool/{tool.pk}/change/", form)
+    assert response.status_code == 200  # the form again, with the error
+    assert "facts.kind" in response.content.decode()
+    assert Tool.objects.get(pk=tool.pk).facts["kind"] == "model"

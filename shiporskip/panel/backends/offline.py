@@ -116,7 +116,7 @@ def builder_moment(d: Draft) -> str:
         fit = f"At {f.parameters} it fits a single consumer GPU, so that first task survives."
     else:
         fit = f"At {f.parameters} the largest size needs serious GPU memory; budget for it."
-    return f"First real task: {first}. {fit} Best for, per {say.maker(t)}: {t.best_for}."
+    return f"First real task: {first}. {fit} Best for, per {say.maker(t)}: {say.best_for(t)}."
 
 
 def builder_decision(d: Draft) -> str:
@@ -146,7 +146,7 @@ def skeptic_breaks(d: Draft) -> str:
     size = f.max_parameters_billions()
     if size and size > 25:
         return f"It breaks on a laptop: the largest size ({f.parameters}) needs datacentre GPUs."
-    return f"It breaks when the job drifts from what it is best for: {t.best_for}."
+    return f"It breaks when the job drifts from what it is best for: {say.best_for(t)}."
 
 
 def skeptic_kill_risk(d: Draft) -> str:
@@ -254,7 +254,7 @@ def founder_risk(d: Draft) -> str:
 
 def founder_worth_it_when(d: Draft) -> str:
     if d.verdict == "ship":
-        return (f"Ship at {d.score}/100: worth it now for its stated use ({d.tool.best_for}), "
+        return (f"Ship at {d.score}/100: worth it now for its stated use ({say.best_for(d.tool)}), "
                 f"on the strength of {d.about(d.strongest())}.")
     return (f"Skip at {d.score}/100 for now: worth shipping once {d.weakest()['label'].lower()} "
             f"is settled for your case ({say.claim(d.weakest()['key'], d.tool)}).")

@@ -36,6 +36,8 @@ def licence(t: ToolSnapshot) -> str:
              "restricted": "a licence with use restrictions",
              "proprietary": "proprietary terms"}
     kind = kinds.get(t.facts.license_kind)
+    if t.license and t.facts.license_kind and t.facts.license_kind in t.license.lower():
+        return t.license  # "Proprietary" needs no ", proprietary terms"
     if t.license and kind:
         return f"{t.license}, {kind}"
     return t.license or kind or "a licence our facts do not record"
@@ -48,6 +50,10 @@ def released(t: ToolSnapshot) -> str:
 
 def runtimes(t: ToolSnapshot) -> str:
     return join(t.facts.runtimes, empty="no runtimes on record")
+
+
+def best_for(t: ToolSnapshot) -> str:
+    return t.best_for.rstrip(". ") or "its stated use"
 
 
 def price(t: ToolSnapshot) -> str:

@@ -1,0 +1,49 @@
+"""The JSON API: the data behind every page, read-only for now. Docs at /api/docs."""
+
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI
+from ninja.errors import HttpError
+
+from shiporskip.catalog.models import Tool
+from shiporskip.compare import comparison
+from shiporskip.panel.models import Persona
+
+api = NinjaAPI(title="Ship or Skip", version="1",
+               description="Panel verdicts on AI tools, and any two tools side by side.")
+
+
+@api.get("/tools", summary="Every tool with its panel verdict")
+def tools(request, category: str | None = None):
+    items = Tool.objects.with_panel().order_by("name")
+    if category:
+        items = items.filter(category__slug=category)
+    return [summary(tool) for tool in items]
+
+
+@api.get("/tools/{slug}", summary="One tool with its facts and current reviews")
+def tool(request, slug: str):
+    item = get_object_or_404(Tool.objects.with_panel(), slug=slug)
+    reviews = item.current_run.reviews.select_related("persona") if item.current_run_id else []
+    return {**comparison.tool_dict(item),
+            "reviews": [{"persona": r.persona.key, **comparison.review_dict(r)} for r in reviews]}
+
+
+@api.get("/compare/{a}/{b}", summary="Two tools side by side, in canonical order")
+def compare(request, a: str, b: str):
+    if a == b:
+        raise HttpError(404, "Pick two different tools.")
+    result = comparison.load(a, b)
+    if result is None:
+        raise HttpError(404, "Unknown tool slug; list them at /api/tools.")
+    return result.as_dict()
+
+
+@api.get("/personas", summary="The active review panel")
+def personas(request):
+    return [{**p.spec(), "version": p.version} for p in Persona.objects.active()]
+
+
+def summary(tool: Tool) -> dict:
+    return {"slug": tool.slug, "name": tool.name, "category": tool.category.name,
+            "best_for": tool.best_for, "entry_price": tool.entry_price,
+            "panel": tool.panel.as_dict(), "url": tool.get_absolute_url()}
