@@ -64,7 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     review = sub.add_parser("review", help="run the panel on tools now, with a progress bar")
     review.add_argument("slugs", nargs="*", metavar="SLUG")
     review.add_argument("--all", action="store_true", help="every tool in the catalog")
-    review.add_argument("--model", help="reviewer backend as provider/model")
+    review.add_argument("--model", help="reviewer backend as provider/model, e.g. "
+                        "ollama/qwen2.5:7b (default: $SHIPORSKIP_MODEL or offline)")
+    review.add_argument("--force", action="store_true",
+                        help="call the model even where an identical call has a stored review")
+
+    runs = sub.add_parser("runs", help="list recent panel runs with tokens, latency and cost")
+    runs.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
+    runs.add_argument("--tool", metavar="SLUG", help="only this tool's runs")
 
     compare = sub.add_parser("compare", help="compare two tools side by side")
     compare.add_argument("a", metavar="A", help="tool slug")
@@ -74,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     manage = sub.add_parser("manage", help="run a Django management command (e.g. createsuperuser)")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def port_number(text: str) -> int:
@@ -212,7 +225,13 @@ def cmd_review(args) -> int:
 
     if bool(args.slugs) == args.all:
         raise CLIError("review needs tool slugs or --all (not both)")
-    return review(slugs=args.slugs, everything=args.all, model=args.model)
+    return review(slugs=args.slugs, everything=args.all, model=args.model, force=args.force)
+
+
+def cmd_runs(args) -> int:
+    from shiporskip.runs_cli import print_runs
+
+    return print_runs(limit=args.limit, tool=args.tool)
 
 
 def cmd_compare(args) -> int:
@@ -242,10 +261,10 @@ def cmd_manage(args) -> int:
     return 0
 
 
-NEEDS_SCHEMA = {"catalog", "personas", "add", "review", "compare"}
+NEEDS_SCHEMA = {"catalog", "personas", "add", "review", "compare", "runs"}
 COMMANDS = {"up": cmd_up, "worker": cmd_worker, "catalog": cmd_catalog,
             "personas": cmd_personas, "add": cmd_add, "review": cmd_review,
-            "compare": cmd_compare, "manage": cmd_manage}
+            "compare": cmd_compare, "runs": cmd_runs, "manage": cmd_manage}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,6 +22,24 @@ DOCUMENTED = {
     "SHIPORSKIP_CACHE_SECONDS": ("60", "How long public pages may be cached by the app and proxies."),
     "SHIPORSKIP_QUEUE_IMMEDIATE": ("false", "Run queued tasks inline (tests, debugging)."),
     "SHIPORSKIP_WEB_WORKERS": ("2", "Web server processes started by `shiporskip up`."),
+    "SHIPORSKIP_TIMEOUT": ("120", "Seconds one LLM call may take before it is retried."),
+    "SHIPORSKIP_MAX_RETRIES": ("4", "Retries of an LLM call on 429, 5xx, timeouts and lost connections."),
+    "SHIPORSKIP_RETRY_BASE_SECONDS": ("1", "First backoff delay; it doubles per retry, with jitter."),
+    "SHIPORSKIP_REPAIR_ATTEMPTS": ("2", "Times an invalid reply is sent back with its error."),
+    "SHIPORSKIP_MAX_TOKENS": ("1200", "Token limit of one review reply."),
+    "SHIPORSKIP_TEMPERATURE": ("0.2", "Sampling temperature of reviewer calls."),
+    "SHIPORSKIP_CONCURRENCY": ("4", "Persona calls in flight at once per panel run."),
+    "SHIPORSKIP_STRUCTURED_OUTPUT": ("(per provider)", "json_schema, json_object or instructions."),
+    "SHIPORSKIP_PRICES": ("(bundled table)", "YAML file of USD per million tokens per model."),
+    "SHIPORSKIP_LLAMACPP_CTX": ("4096", "Context size for in-process GGUF models."),
+    "SHIPORSKIP_LLAMACPP_CHAT_FORMAT": ("(from the GGUF)", "llama-cpp-python chat format, e.g. gemma."),
+    "OPENAI_API_KEY": ("(unset)", "Key for openai/ models."),
+    "OPENAI_BASE_URL": ("(OpenAI's API)", "Any OpenAI-compatible server for openai/ models."),
+    "OLLAMA_BASE_URL": ("http://127.0.0.1:11434/v1", "Ollama's OpenAI-compatible endpoint."),
+    "VLLM_BASE_URL": ("http://127.0.0.1:8000/v1", "vLLM's OpenAI-compatible endpoint."),
+    "VLLM_API_KEY": ("(unset)", "Key, if your vLLM server was started with one."),
+    "LLAMACPP_SERVER_URL": ("http://127.0.0.1:8080/v1", "llama.cpp server's OpenAI-compatible endpoint."),
+    "LLAMACPP_SERVER_API_KEY": ("(unset)", "Key, if your llama.cpp server was started with one."),
 }
 
 
@@ -51,6 +69,26 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     if value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
     return value
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value:g} must be at least {minimum:g}.")
+    return value
+
+
+def env_choice(name: str, choices: list[str]) -> str:
+    raw = os.environ.get(name, "").strip()
+    if raw and raw not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be one of: {', '.join(choices)}.")
+    return raw
 
 
 def env_list(name: str, default: str) -> list[str]:

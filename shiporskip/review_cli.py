@@ -10,7 +10,7 @@ from shiporskip.panel.personas import ensure_personas
 from shiporskip.panel.running import review_tool
 
 
-def review(*, slugs: list[str], everything: bool, model: str | None) -> int:
+def review(*, slugs: list[str], everything: bool, model: str | None, force: bool = False) -> int:
     from django.conf import settings
 
     from shiporskip.cli import CLIError
@@ -31,7 +31,8 @@ def review(*, slugs: list[str], everything: bool, model: str | None) -> int:
     with tqdm(total=len(tools) * panel, unit="review", desc="panel") as bar:
         for tool in tools:
             bar.set_postfix_str(tool.slug)
-            run = review_tool(tool=tool, model=model, on_review=lambda *_: bar.update())
+            run = review_tool(tool=tool, model=model, force=force,
+                              on_review=lambda *_: bar.update())
             if run.status == "failed":
                 failed += 1
                 bar.write(f"{tool.slug}: failed: {run.error}")

@@ -4,7 +4,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from shiporskip.conf import data_dir, env_bool, env_int, env_list, env_str, secret_key
+from shiporskip.conf import (
+    data_dir,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -100,6 +109,19 @@ else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "queue.sqlite3")}
 
 SHIPORSKIP_MODEL = env_str("SHIPORSKIP_MODEL", "offline")
+SHIPORSKIP_LLM = {
+    "timeout": env_float("SHIPORSKIP_TIMEOUT", 120.0, minimum=0.1),
+    "max_retries": env_int("SHIPORSKIP_MAX_RETRIES", 4),
+    "retry_base": env_float("SHIPORSKIP_RETRY_BASE_SECONDS", 1.0),
+    "repair_attempts": env_int("SHIPORSKIP_REPAIR_ATTEMPTS", 2),
+    "max_tokens": env_int("SHIPORSKIP_MAX_TOKENS", 1200, minimum=16),
+    "temperature": env_float("SHIPORSKIP_TEMPERATURE", 0.2),
+}
+SHIPORSKIP_CONCURRENCY = env_int("SHIPORSKIP_CONCURRENCY", 4, minimum=1)
+SHIPORSKIP_STRUCTURED_OUTPUT = env_choice(
+    "SHIPORSKIP_STRUCTURED_OUTPUT", ["json_schema", "json_object", "instructions"])
+SHIPORSKIP_LLAMACPP_CTX = env_int("SHIPORSKIP_LLAMACPP_CTX", 4096, minimum=512)
+SHIPORSKIP_LLAMACPP_CHAT_FORMAT = env_str("SHIPORSKIP_LLAMACPP_CHAT_FORMAT", "")
 WEB_WORKERS = env_int("SHIPORSKIP_WEB_WORKERS", 2, minimum=1)
 
 LANGUAGE_CODE = "en-us"

@@ -169,3 +169,15 @@ def test_admin_refuses_malformed_facts(admin_client, catalog):
     assert response.status_code == 200  # the form again, with the error
     assert "facts.kind" in response.content.decode()
     assert Tool.objects.get(pk=tool.pk).facts["kind"] == "model"
+
+
+def test_tool_page_shows_each_persona_as_it_finishes(client, seed_pair):
+    from shiporskip.panel.models import PanelRun
+
+    PanelRun.objects.create(tool=seed_pair[0], model="ollama/qwen2.5:7b", status="running",
+                            personas_total=4, personas_done=1,
+                            progress={"builder": "done", "skeptic": "asking",
+                                      "futurist": "asking", "founder": "asking"})
+    text = text_of(client.get("/tools/code-llama-4"))
+    assert "Panel review running by ollama/qwen2.5:7b : 1 of 4 reviewers done" in text
+    assert "Builder: done" in text and "Skeptic: asking" in text

@@ -71,7 +71,7 @@ def test_a_failing_persona_stores_nothing(seed_pair, failing_backend):
 
 def test_unknown_backend_fails_the_run_with_the_known_ones(seed_pair):
     run = review_tool(tool=seed_pair[0], model="nonsense/model")
-    assert run.status == "failed" and "known providers: offline" in run.error
+    assert run.status == "failed" and "known providers: llamacpp, llamacpp-server, offline" in run.error
 
 
 def test_one_open_run_per_tool(seed_pair, django_capture_on_commit_callbacks):
@@ -99,3 +99,33 @@ def test_queueing_goes_through_the_queue_after_commit(seed_pair, django_capture_
         run = queue_panel_run(tool=seed_pair[1])
     run.refresh_from_db()
     assert run.status == "done"
+
+
+def test_missing_gguf_file_is_a_clear_error(seed_pair):
+    run = review_tool(tool=seed_pair[0], model="llamacpp/nowhere/model.gguf")
+    assert run.status == "failed" and "no GGUF file there" in run.error
+
+
+def test_missing_local_extra_is_named(seed_pair, monkeypatch, tmp_path):
+    import sys
+
+    from shiporskip.panel.backends import llamacpp
+
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the extra were not installed
+    llamacpp.load.cache_clear()
+    run = review_tool(tool=seed_pair[0], model=f"llamacpp/{gguf}")
+    assert run.status == "failed" and "pip install 'shiporskip[local]'" in run.error
+
+
+def test_a_hosted_model_without_its_key_fails_at_once(seed_pair, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    run = review_tool(tool=seed_pair[0], model="openai/gpt-4o-mini")
+    assert run.status == "failed" and "set OPENAI_API_KEY" in run.error
+
+
+def test_a_model_name_is_required(seed_pair):
+    run = review_tool(tool=seed_pair[0], model="ollama")
+    assert run.status == "failed" and "name a model: ollama/<model>" in run.error

@@ -70,6 +70,10 @@ class PanelRun(models.Model):
     error = models.TextField(blank=True)
     personas_total = models.PositiveSmallIntegerField(default=0)
     personas_done = models.PositiveSmallIntegerField(default=0)
+    # {persona key: "asking" | "done" | "reused" | "failed"}, updated as each call ends.
+    progress = models.JSONField(default=dict, blank=True)
+    force = models.BooleanField(default=False, help_text="Call the model even if an identical "
+                                "call has a stored review.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -90,6 +94,10 @@ class PanelRun(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    def progress_list(self) -> list[tuple[str, str]]:
+        """(persona key, state) in the order the panel reports them."""
+        return list(self.progress.items())
 
 
 class ReviewQuerySet(models.QuerySet):
@@ -119,6 +127,13 @@ class Review(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     raw_reply = models.TextField(blank=True)
+    repairs = models.JSONField(default=list, blank=True, help_text="What parsing fixed, and "
+                               "why earlier replies were sent back.")
+    retries = models.PositiveSmallIntegerField(default=0, help_text="Transport retries.")
+    # Same tool facts, persona version, model, prompt and settings: the same call.
+    call_key = models.CharField(max_length=64, db_index=True, blank=True)
+    reused_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReviewQuerySet.as_manager()
@@ -147,3 +162,22 @@ class Review(models.Model):
         keys = [s["key"] for s in self.persona.sections]
         key = self.persona.summary_section or (keys[-1] if keys else "")
         return self.sections.get(key, "")
+
+
+class ReviewAttempt(models.Model):
+    """A reply that failed validation: kept with its raw text, never shown as a review."""
+
+    run = models.ForeignKey(PanelRun, on_delete=models.CASCADE, related_name="attempts")
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="+")
+    raw_reply = models.TextField(blank=True)
+    error = models.TextField()
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"failed reply by {self.persona} in run {self.run_id}"

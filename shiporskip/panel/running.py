@@ -1,7 +1,9 @@
 """Running a panel: one review per active persona, stored together or not at all."""
 
+import hashlib
+import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,10 +13,10 @@ from shiporskip.catalog.facts import ToolFacts
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.backends import get_reviewer
 from shiporskip.panel.backends.base import ReviewerError, ReviewRequest, ReviewResult, ToolSnapshot
-from shiporskip.panel.models import PanelRun, Persona, Review
-from shiporskip.panel.prompts import build_prompt, prompt_version
+from shiporskip.panel.models import PanelRun, Persona, Review, ReviewAttempt
+from shiporskip.panel.prompts import build_prompt, prompt_version, tool_data
 
-OnReview = Callable[[Persona, ReviewResult], None]
+OnReview = Callable[[Persona, ReviewResult | None], None]  # None: a reused review
 
 
 def snapshot(tool: Tool) -> ToolSnapshot:
@@ -35,7 +37,7 @@ def build_request(persona: Persona, tool: ToolSnapshot) -> ReviewRequest:
                          prompt_version=prompt_version(spec))
 
 
-def queue_panel_run(*, tool: Tool, model: str | None = None) -> PanelRun:
+def queue_panel_run(*, tool: Tool, model: str | None = None, force: bool = False) -> PanelRun:
     """Create a queued run for the worker, or return the tool's open one (no double queue)."""
     from shiporskip.panel.tasks import run_panel_task
 
@@ -43,17 +45,18 @@ def queue_panel_run(*, tool: Tool, model: str | None = None) -> PanelRun:
     get_reviewer(model)  # fail now, with the backend's message, not later in the worker
     try:
         with transaction.atomic():
-            run = PanelRun.objects.create(tool=tool, model=model)
+            run = PanelRun.objects.create(tool=tool, model=model, force=force)
     except IntegrityError:
         return PanelRun.objects.get(tool=tool, status__in=["queued", "running"])
     transaction.on_commit(lambda: run_panel_task(run.pk))
     return run
 
 
-def start_run(*, tool: Tool, model: str | None = None) -> PanelRun:
+def start_run(*, tool: Tool, model: str | None = None, force: bool = False) -> PanelRun:
     """Create a run to execute here and now (the CLI), claimed from the start."""
     return PanelRun.objects.create(tool=tool, model=model or settings.SHIPORSKIP_MODEL,
-                                   status=PanelRun.Status.RUNNING, started_at=timezone.now())
+                                   force=force, status=PanelRun.Status.RUNNING,
+                                   started_at=timezone.now())
 
 
 def claim(run: PanelRun) -> bool:
@@ -61,6 +64,25 @@ def claim(run: PanelRun) -> bool:
     updated = PanelRun.objects.filter(pk=run.pk, status=PanelRun.Status.QUEUED).update(
         status=PanelRun.Status.RUNNING, started_at=timezone.now())
     return updated == 1
+
+
+def call_key(request: ReviewRequest, model: str) -> str:
+    """Identify a call by everything that shapes its answer, to reuse a finished one."""
+    llm = settings.SHIPORSKIP_LLM
+    blob = json.dumps([tool_data(request.tool), request.persona, model, request.prompt_version,
+                       llm["temperature"], llm["max_tokens"], settings.SHIPORSKIP_STRUCTURED_OUTPUT],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def reusable(keys: dict[str, str]) -> dict[str, Review]:
+    """Stored reviews from finished runs with the same call key, by persona key."""
+    found = (Review.objects.filter(call_key__in=keys.values(), run__status=PanelRun.Status.DONE)
+             .order_by("-created_at"))
+    by_key = {}
+    for review in found:
+        by_key.setdefault(review.call_key, review)
+    return {persona: by_key[key] for persona, key in keys.items() if key in by_key}
 
 
 def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
@@ -71,50 +93,113 @@ def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
         if not personas:
             raise ReviewerError("no active personas: run `shiporskip personas load`")
         tool = snapshot(run.tool)
-        PanelRun.objects.filter(pk=run.pk).update(personas_total=len(personas))
-        results = _ask_all(reviewer, personas, tool, run, on_review)
+        requests = {p.key: build_request(p, tool) for p in personas}
+        keys = {p.key: call_key(requests[p.key], reviewer.name) for p in personas}
+        reused = {} if run.force else reusable(keys)
+        progress = Progress(run, personas, reused, on_review)
+        results, errors = _ask_all(reviewer, [p for p in personas if p.key not in reused],
+                                   requests, progress)
     except ReviewerError as exc:
         return _fail(run, str(exc))
     except Exception as exc:  # a bug must not leave the run "running" forever
         _fail(run, f"unexpected {type(exc).__name__}: {exc}")
         raise
-    _store(run, personas, results, [build_request(p, tool).prompt_version for p in personas])
+    _record_attempts(run, personas, results, errors)
+    if errors:
+        return _fail(run, "; ".join(dict.fromkeys(str(e) for _, e in errors)))  # no repeats
+    _store(run, personas, results, reused, keys, requests)
     run.refresh_from_db()
     return run
 
 
-def _ask_all(reviewer, personas, tool, run, on_review) -> list[ReviewResult]:
-    def ask(persona: Persona) -> ReviewResult:
-        return reviewer.review(build_request(persona, tool))
+class Progress:
+    """Keeps the run's per-persona progress in the database as calls finish."""
 
+    def __init__(self, run, personas, reused, on_review):
+        self.run, self.on_review = run, on_review
+        self.states = {p.key: "reused" if p.key in reused else "asking" for p in personas}
+        self._save()
+        for persona in personas:
+            if persona.key in reused and on_review:
+                on_review(persona, None)
+
+    def finished(self, persona: Persona, state: str, result=None) -> None:
+        self.states[persona.key] = state
+        self._save()
+        if self.on_review:
+            self.on_review(persona, result)
+
+    def _save(self) -> None:
+        done = sum(state in {"done", "reused"} for state in self.states.values())
+        PanelRun.objects.filter(pk=self.run.pk).update(
+            personas_total=len(self.states), personas_done=done, progress=self.states)
+
+
+def _ask_all(reviewer, personas, requests, progress):
+    """Ask all personas at once within the backend's limit; stop early on a hopeless error."""
+    results: dict[str, ReviewResult] = {}
+    errors: list[tuple[Persona, ReviewerError]] = []
+    if not personas:
+        return results, errors
     workers = max(1, min(len(personas), reviewer.max_concurrency))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(ask, persona) for persona in personas]
-        results = []
-        for persona, future in zip(personas, futures, strict=True):
-            results.append(future.result())
-            run.personas_done = len(results)
-            PanelRun.objects.filter(pk=run.pk).update(personas_done=len(results))
-            if on_review:
-                on_review(persona, results[-1])
-    return results
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = {pool.submit(reviewer.review, requests[p.key]): p for p in personas}
+    try:
+        for future in as_completed(futures):
+            persona = futures[future]
+            try:
+                results[persona.key] = future.result()
+            except ReviewerError as exc:
+                errors.append((persona, exc))
+                progress.finished(persona, "failed")
+                if not exc.retryable and not exc.attempts:
+                    break  # a bad key or an unknown model fails every call: stop now
+                continue
+            progress.finished(persona, "done", results[persona.key])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results, errors
 
 
-def _store(run, personas, results, versions) -> None:
+def _record_attempts(run, personas, results, errors) -> None:
+    by_key = {p.key: p for p in personas}
+    failed = [(by_key[k], a) for k, r in results.items() for a in r.attempts]
+    failed += [(p, a) for p, e in errors for a in e.attempts]
+    ReviewAttempt.objects.bulk_create([
+        ReviewAttempt(run=run, persona=persona, raw_reply=a.raw, error=a.error,
+                      tokens_in=a.tokens_in, tokens_out=a.tokens_out, latency_ms=a.latency_ms)
+        for persona, a in failed])
+
+
+def _store(run, personas, results, reused, keys, requests) -> None:
+    reviews = []
+    for persona in personas:
+        if persona.key in reused:
+            reviews.append(copy_review(reused[persona.key], run))
+            continue
+        result = results[persona.key]
+        reviews.append(Review(
+            run=run, tool_id=run.tool_id, persona=persona, score=result.reply.score,
+            verdict=persona.verdict_for(result.reply.score), criteria=result.reply.criteria,
+            sections=result.reply.sections, model=result.model,
+            prompt_version=requests[persona.key].prompt_version,
+            persona_version=persona.version, tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out, latency_ms=result.latency_ms,
+            cost_usd=result.cost_usd, raw_reply=result.raw, repairs=list(result.repairs),
+            retries=result.retries, call_key=keys[persona.key]))
     with transaction.atomic():
-        Review.objects.bulk_create([
-            Review(run=run, tool_id=run.tool_id, persona=persona,
-                   score=result.reply.score, verdict=persona.verdict_for(result.reply.score),
-                   criteria=result.reply.criteria, sections=result.reply.sections,
-                   model=result.model, prompt_version=version,
-                   persona_version=persona.version, tokens_in=result.tokens_in,
-                   tokens_out=result.tokens_out, latency_ms=result.latency_ms,
-                   cost_usd=result.cost_usd, raw_reply=result.raw)
-            for persona, result, version in zip(personas, results, versions, strict=True)
-        ])
+        Review.objects.bulk_create(reviews)
         PanelRun.objects.filter(pk=run.pk).update(
             status=PanelRun.Status.DONE, finished_at=timezone.now(), error="")
         Tool.objects.filter(pk=run.tool_id).update(current_run=run)
+
+
+def copy_review(original: Review, run: PanelRun) -> Review:
+    fields = ["persona_id", "score", "verdict", "criteria", "sections", "model",
+              "prompt_version", "persona_version", "tokens_in", "tokens_out", "latency_ms",
+              "cost_usd", "raw_reply", "repairs", "retries", "call_key"]
+    return Review(run=run, tool_id=run.tool_id, reused_from=original,
+                  **{f: getattr(original, f) for f in fields})
 
 
 def _fail(run: PanelRun, reason: str) -> PanelRun:
@@ -124,7 +209,7 @@ def _fail(run: PanelRun, reason: str) -> PanelRun:
     return run
 
 
-def review_tool(*, tool: Tool, model: str | None = None,
+def review_tool(*, tool: Tool, model: str | None = None, force: bool = False,
                 on_review: OnReview | None = None) -> PanelRun:
     """Run the panel on `tool` in this process (the CLI path)."""
-    return execute(start_run(tool=tool, model=model), on_review=on_review)
+    return execute(start_run(tool=tool, model=model, force=force), on_review=on_review)

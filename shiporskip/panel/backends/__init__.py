@@ -10,6 +10,11 @@ from shiporskip.panel.backends.base import Reviewer, ReviewerError
 
 BACKENDS = {
     "offline": "shiporskip.panel.backends.offline.OfflineReviewer",
+    "openai": "shiporskip.panel.backends.openai_compat.OpenAICompatible",
+    "ollama": "shiporskip.panel.backends.openai_compat.OllamaReviewer",
+    "vllm": "shiporskip.panel.backends.openai_compat.VLLMReviewer",
+    "llamacpp-server": "shiporskip.panel.backends.openai_compat.LlamaCppServerReviewer",
+    "llamacpp": "shiporskip.panel.backends.llamacpp.LlamaCppReviewer",
 }
 
 

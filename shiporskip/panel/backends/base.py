@@ -43,6 +43,17 @@ class ReviewRequest:
 
 
 @dataclass(frozen=True)
+class FailedAttempt:
+    """A reply that could not be made into a review: kept, never stored as one."""
+
+    raw: str
+    error: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: int = 0
+
+
+@dataclass(frozen=True)
 class ReviewResult:
     reply: ReviewReply
     model: str
@@ -51,14 +62,30 @@ class ReviewResult:
     tokens_out: int = 0
     latency_ms: int = 0
     cost_usd: float = 0.0
+    repairs: tuple[str, ...] = ()  # what parsing fixed, and why earlier attempts failed
+    attempts: tuple[FailedAttempt, ...] = ()
+    retries: int = 0  # transport retries (429, 5xx, timeouts) before a reply came
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One chat completion's text and usage, from any backend."""
+
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    finish_reason: str = ""
 
 
 class ReviewerError(Exception):
     """A review that could not be made; `retryable` says whether trying again can help."""
 
-    def __init__(self, message: str, *, retryable: bool = False):
+    def __init__(self, message: str, *, retryable: bool = False,
+                 retry_after: float | None = None, attempts: tuple = ()):
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
+        self.attempts = attempts
 
 
 class Reviewer:

@@ -1,0 +1,107 @@
+"""What every LLM backend shares: backoff on transient errors, and repair-or-retry of replies.
+
+A backend only implements `complete(messages, schema)`; this class turns completions into a
+valid review, or a ReviewerError that says why not, with every failed reply kept.
+"""
+
+import random
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from shiporskip.panel.backends.base import (
+    Completion,
+    FailedAttempt,
+    Reviewer,
+    ReviewerError,
+    ReviewRequest,
+    ReviewResult,
+)
+from shiporskip.panel.prices import cost_of
+from shiporskip.panel.replies import ReplyError, parse_reply, reply_schema
+
+
+@dataclass(frozen=True)
+class Policy:
+    timeout: float
+    max_retries: int
+    repair_attempts: int
+    retry_base: float
+    max_tokens: int
+    temperature: float
+
+    @classmethod
+    def from_settings(cls) -> "Policy":
+        return cls(**settings.SHIPORSKIP_LLM)
+
+
+def backoff_delay(attempt: int, base: float, retry_after: float | None) -> float:
+    """Exponential backoff with full jitter, or the server's Retry-After when it gives one."""
+    if retry_after is not None:
+        return min(retry_after, 120.0)
+    return random.uniform(0, min(30.0, base * 2**attempt))
+
+
+class ChatReviewer(Reviewer):
+    """Base for backends that answer chat messages (OpenAI-compatible servers, llama.cpp)."""
+
+    def __init__(self, model: str = ""):
+        super().__init__(model)
+        if not model:
+            raise ReviewerError(f"name a model: {self.provider}/<model>")
+        self.policy = Policy.from_settings()
+        self.max_concurrency = settings.SHIPORSKIP_CONCURRENCY
+
+    def complete(self, messages: list[dict], schema: dict) -> Completion:
+        raise NotImplementedError
+
+    def review(self, request: ReviewRequest) -> ReviewResult:
+        schema = reply_schema(request.persona)
+        messages = [{"role": "user", "content": request.prompt}]
+        failed: list[FailedAttempt] = []
+        retries = 0
+        for _ in range(self.policy.repair_attempts + 1):
+            started = time.monotonic()
+            completion, used = self._with_backoff(messages, schema)
+            retries += used
+            latency = int((time.monotonic() - started) * 1000)
+            try:
+                parsed = parse_reply(completion.text, request.persona)
+            except ReplyError as exc:
+                error = str(exc) + (" (the reply hit the token limit)"
+                                    if completion.finish_reason == "length" else "")
+                failed.append(FailedAttempt(completion.text, error, completion.tokens_in,
+                                            completion.tokens_out, latency))
+                messages = [*messages, {"role": "assistant", "content": completion.text},
+                            {"role": "user", "content": feedback(error)}]
+                continue
+            return self._result(parsed, completion, latency, failed, retries)
+        raise ReviewerError(
+            f"{request.persona['name']}: no valid review after {len(failed)} replies; "
+            f"last problem: {failed[-1].error}", attempts=tuple(failed))
+
+    def _result(self, parsed, completion, latency, failed, retries) -> ReviewResult:
+        tokens_in = completion.tokens_in + sum(a.tokens_in for a in failed)
+        tokens_out = completion.tokens_out + sum(a.tokens_out for a in failed)
+        notes = tuple(f"retry after: {a.error}" for a in failed) + tuple(parsed.repairs)
+        return ReviewResult(
+            reply=parsed.reply, model=self.name, raw=completion.text, tokens_in=tokens_in,
+            tokens_out=tokens_out, latency_ms=latency + sum(a.latency_ms for a in failed),
+            cost_usd=cost_of(self.name, tokens_in, tokens_out), repairs=notes,
+            attempts=tuple(failed), retries=retries)
+
+    def _with_backoff(self, messages, schema) -> tuple[Completion, int]:
+        for attempt in range(self.policy.max_retries + 1):
+            try:
+                return self.complete(messages, schema), attempt
+            except ReviewerError as exc:
+                if not exc.retryable or attempt == self.policy.max_retries:
+                    raise
+                time.sleep(backoff_delay(attempt, self.policy.retry_base, exc.retry_after))
+        raise AssertionError("unreachable")
+
+
+def feedback(error: str) -> str:
+    return (f"Your reply was not a valid review: {error}. Reply again with one JSON object "
+            "only, following the schema, with every section written.")

