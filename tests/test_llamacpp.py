@@ -67,7 +67,7 @@ def test_full_panels_on_a_real_llama_cpp_server(catalog, real_llm, capsys):
 
 
 def test_review_command_and_tool_page_with_the_llama_server(catalog, real_llm, client, capsys):
-    for attempt in range(3):  # the tiny model may fail a whole run; the CLI says so
+    for _ in range(3):  # the tiny model may fail a whole run; the CLI says so
         code = main(["review", "code-llama-4", "--model", MODEL, "--force"])
         if code == 0:
             break
