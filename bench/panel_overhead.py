@@ -43,8 +43,10 @@ from tests.chat_server import ChatServer  # noqa: E402
 def single_calls(model: str, tool: Tool) -> list[float]:
     reviewer = get_reviewer(model)
     view = snapshot(tool)
+    personas = list(Persona.objects.active())
+    reviewer.review(build_request(personas[0], view))  # warm up: SDK import, client, sockets
     times = []
-    for persona in Persona.objects.active():
+    for persona in personas:
         started = time.perf_counter()
         reviewer.review(build_request(persona, view))
         times.append(time.perf_counter() - started)
@@ -68,6 +70,7 @@ def overhead(delay: float, runs: int) -> None:
     tool = Tool.objects.select_related("category").get(slug="code-llama-4")
     model = "openai/bench"
     singles = single_calls(model, tool)
+    panel_times(model, tool, 1)  # warm up the run path too
     panels = panel_times(model, tool, runs)
     slowest, wall = max(singles), statistics.median(panels)
     print(f"server delay per call:            {delay * 1000:8.1f} ms")

@@ -7,6 +7,8 @@ truncated tail, a verdict that contradicts the score) and reports the rest as a 
 whose message is fed back to the model on the next attempt.
 """
 
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -30,6 +32,13 @@ class Parsed:
 
 def reply_model(persona: dict) -> type[BaseModel]:
     """The pydantic model of one persona's review: its sections and criteria, by key."""
+    return _reply_model(json.dumps(persona, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _reply_model(persona_json: str) -> type[BaseModel]:
+    # Building a pydantic model costs milliseconds: once per persona version, not per call.
+    persona = json.loads(persona_json)
     strict = ConfigDict(extra="forbid")
     sections = create_model(
         "Sections", __config__=strict,
@@ -51,7 +60,12 @@ def reply_model(persona: dict) -> type[BaseModel]:
 
 def reply_schema(persona: dict) -> dict:
     """A self-contained JSON schema (no $ref, no titles) that llama.cpp's grammar accepts."""
-    schema = reply_model(persona).model_json_schema()
+    return copy.deepcopy(_reply_schema(json.dumps(persona, sort_keys=True)))
+
+
+@functools.lru_cache(maxsize=64)
+def _reply_schema(persona_json: str) -> dict:
+    schema = _reply_model(persona_json).model_json_schema()
     return _inline(schema, schema.get("$defs", {}))
 
 

@@ -8,6 +8,7 @@ the next one down, once, and keeps that mode for the rest of the run.
 """
 
 import email.utils
+import functools
 import os
 import threading
 import time
@@ -37,18 +38,10 @@ class OpenAICompatible(ChatReviewer):
             raise ReviewerError(f"{self.provider}/ needs an API key: set {self.key_env}")
         self.mode = settings.SHIPORSKIP_STRUCTURED_OUTPUT or self.default_mode
         self._lock = threading.Lock()
-        self._client = None
 
     @property
     def client(self):
-        with self._lock:
-            if self._client is None:
-                import openai
-
-                self._client = openai.OpenAI(
-                    base_url=self.base_url, api_key=self.api_key or "not-needed",
-                    timeout=self.policy.timeout, max_retries=0)  # retries are ours
-        return self._client
+        return client_for(self.base_url, self.api_key or "not-needed", self.policy.timeout)
 
     def complete(self, messages: list[dict], schema: dict) -> Completion:
         import openai
@@ -85,6 +78,15 @@ class OpenAICompatible(ChatReviewer):
             if self.mode == mode:
                 self.mode = MODES[MODES.index(mode) + 1]
         return True
+
+
+@functools.lru_cache(maxsize=16)
+def client_for(base_url: str | None, api_key: str, timeout: float):
+    """One SDK client per server and key, shared by runs: its connection pool is reused."""
+    import openai
+
+    return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout,
+                         max_retries=0)  # retries are ours: see ChatReviewer
 
 
 def response_format(mode: str, schema: dict) -> dict:
