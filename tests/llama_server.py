@@ -1,6 +1,7 @@
 """A real llama.cpp server (llama-cpp-python's) on the small Gemma 3 270M GGUF from PyPI."""
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -28,7 +29,8 @@ def start_llama_server(timeout: float = 180):
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", gemma_path(),
          "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "4096"],
+         "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2),
+         "--n_threads_batch", str(os.cpu_count() or 2)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + timeout

@@ -8,9 +8,9 @@ The part shared by the whole panel comes first, so servers with prefix caching r
 import hashlib
 import json
 
-from shiporskip.panel.backends.base import ReviewReply, ToolSnapshot
+from shiporskip.panel.backends.base import ToolSnapshot
 
-TEMPLATE_VERSION = "p1"
+TEMPLATE_VERSION = "p2"
 
 SHARED = """You are one member of the Ship or Skip review panel. You judge whether a developer
 should ship with an AI tool, using ONLY the facts in the TOOL DATA block below.
@@ -38,19 +38,22 @@ The overall score is their weighted mean. Verdict: "ship" if the score is at lea
 Write each section in the persona's voice, two or three sentences, answering its question:
 {sections}
 
-Reply with one JSON object only, matching this schema:
-{schema}
+Reply with one JSON object only, of this shape:
+{shape}
 """
 
 
 def tool_data(tool: ToolSnapshot) -> str:
+    """The tool as compact JSON; unknown facts are left out rather than sent as null."""
     record = {
         "name": tool.name, "vendor": tool.vendor, "category": tool.category,
         "best_for": tool.best_for, "description": tool.description, "pricing": tool.pricing,
         "entry_price": tool.entry_price, "license": tool.license,
-        "facts": tool.facts.model_dump(mode="json"), "same_category_tools": list(tool.peers),
+        "facts": tool.facts.model_dump(mode="json", exclude_none=True),
+        "same_category_tools": list(tool.peers),
     }
-    return json.dumps(record, indent=1, ensure_ascii=False)
+    return json.dumps({k: v for k, v in record.items() if v not in ("", [], None)},
+                      indent=0, ensure_ascii=False)
 
 
 def fence_for(data: str) -> str:
@@ -69,9 +72,18 @@ def build_prompt(persona: dict, tool: ToolSnapshot) -> str:
         name=persona["name"], lens=persona["lens"], motto=persona["motto"],
         style_brief=persona["style_brief"], excites="; ".join(persona["excites"]),
         tires="; ".join(persona["tires"]), criteria=criteria,
-        threshold=persona["ship_threshold"], sections=sections,
-        schema=json.dumps(ReviewReply.model_json_schema()),
+        threshold=persona["ship_threshold"], sections=sections, shape=reply_shape(persona),
     )
+
+
+def reply_shape(persona: dict) -> str:
+    """A compact picture of the reply (the full schema goes to servers that take one)."""
+    # Types, not sample values: small models copy a sample verbatim instead of writing.
+    sections = ", ".join(f'"{s["key"]}": string answering "{s["question"]}"'
+                         for s in persona["sections"])
+    criteria = ", ".join(f'"{c["key"]}": integer 0-100' for c in persona["criteria"])
+    return (f'{{"sections": {{{sections}}}, "criteria": {{{criteria}}}, '
+            f'"score": integer 0-100, "verdict": "ship" or "skip"}}')
 
 
 def prompt_version(persona: dict) -> str:

@@ -94,11 +94,23 @@ def parse_reply(raw: str, persona: dict) -> Parsed:
     if valid.verdict != verdict:
         repairs.append(f"verdict {valid.verdict} contradicted score {valid.score}")
     sections = {k: v.strip() for k, v in valid.sections.model_dump().items()}
-    if empty := [k for k, v in sections.items() if not v]:
-        raise ReplyError(f"sections {', '.join(empty)} are blank: write each one")
+    if empty := [k for k, v in sections.items() if not written(v)]:
+        raise ReplyError(f"sections {', '.join(empty)} are blank or placeholders: write each "
+                         "one as sentences about the tool")
     reply = ReviewReply(score=valid.score, verdict=verdict,
                         criteria=valid.criteria.model_dump(), sections=sections)
     return Parsed(reply, repairs)
+
+
+PLACEHOLDERS = {"...", "…", "<your answer>", "your answer", "n/a", "none", "tbd", "text"}
+
+
+def written(text: str) -> bool:
+    """False for a blank, punctuation-only or template-placeholder section.
+
+    Prose quality is not judged here: a weak model's poor sentences still count as written.
+    """
+    return bool(re.search(r"\w", text)) and text.strip().lower() not in PLACEHOLDERS
 
 
 def _load_json(raw: str, repairs: list[str]):
@@ -170,3 +182,15 @@ def _describe(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "reply"
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
+
+
+def grammar_schema(schema: dict) -> dict:
+    """Spell 0-100 integers as an enum: llama.cpp's grammar enforces enums, not bounds."""
+    if isinstance(schema, dict):
+        node = {k: grammar_schema(v) for k, v in schema.items()}
+        if node.get("type") == "integer" and "minimum" in node and "maximum" in node:
+            node["enum"] = list(range(int(node["minimum"]), int(node["maximum"]) + 1))
+        return node
+    if isinstance(schema, list):
+        return [grammar_schema(item) for item in schema]
+    return schema

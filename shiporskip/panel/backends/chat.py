@@ -102,6 +102,23 @@ class ChatReviewer(Reviewer):
         raise AssertionError("unreachable")
 
 
+def repairs_so_far(messages: list[dict]) -> int:
+    return (len(messages) - 1) // 2
+
+
+def temperature_for(policy: Policy, messages: list[dict]) -> float:
+    """Warm up on each repair: a near-greedy model otherwise repeats the same bad reply."""
+    repairs = repairs_so_far(messages)
+    return min(1.0, policy.temperature + 0.3 * repairs) if repairs else policy.temperature
+
+
+def sampling_for(policy: Policy, messages: list[dict]) -> dict:
+    """Temperature, and a fresh seed on repairs (servers with a fixed seed repeat themselves)."""
+    repairs = repairs_so_far(messages)
+    extra = {"seed": 1000 + repairs} if repairs else {}
+    return {"temperature": temperature_for(policy, messages), **extra}
+
+
 def feedback(error: str) -> str:
     return (f"Your reply was not a valid review: {error}. Reply again with one JSON object "
             "only, following the schema, with every section written.")

@@ -7,7 +7,8 @@ from pathlib import Path
 from django.conf import settings
 
 from shiporskip.panel.backends.base import Completion, ReviewerError
-from shiporskip.panel.backends.chat import ChatReviewer
+from shiporskip.panel.backends.chat import ChatReviewer, sampling_for
+from shiporskip.panel.replies import grammar_schema
 
 _lock = threading.Lock()  # a llama.cpp context serves one call at a time
 
@@ -38,8 +39,8 @@ class LlamaCppReviewer(ChatReviewer):
         with _lock:
             response = llm.create_chat_completion(
                 messages=messages, max_tokens=self.policy.max_tokens,
-                temperature=self.policy.temperature,
-                response_format={"type": "json_object", "schema": schema})
+                **sampling_for(self.policy, messages),
+                response_format={"type": "json_object", "schema": grammar_schema(schema)})
         choice = response["choices"][0]
         usage = response.get("usage") or {}
         return Completion(text=choice["message"]["content"] or "",

@@ -16,7 +16,8 @@ import time
 from django.conf import settings
 
 from shiporskip.panel.backends.base import Completion, ReviewerError
-from shiporskip.panel.backends.chat import ChatReviewer
+from shiporskip.panel.backends.chat import ChatReviewer, sampling_for
+from shiporskip.panel.replies import grammar_schema
 
 MODES = ["json_schema", "json_object", "instructions"]
 FORMAT_WORDS = ("response_format", "json_schema", "schema", "grammar", "format")
@@ -51,7 +52,7 @@ class OpenAICompatible(ChatReviewer):
             try:
                 response = self.client.chat.completions.create(
                     model=self.model, messages=messages, max_tokens=self.policy.max_tokens,
-                    temperature=self.policy.temperature, **response_format(mode, schema))
+                    **sampling_for(self.policy, messages), **response_format(mode, schema))
             except openai.APIStatusError as exc:
                 if self._downgrade(mode, exc):
                     continue
@@ -94,7 +95,7 @@ def response_format(mode: str, schema: dict) -> dict:
         return {"response_format": {"type": "json_schema", "json_schema": {
             "name": "review", "schema": schema, "strict": False}}}
     if mode == "json_object":
-        return {"response_format": {"type": "json_object", "schema": schema}}
+        return {"response_format": {"type": "json_object", "schema": grammar_schema(schema)}}
     return {}
 
 
