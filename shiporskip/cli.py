@@ -186,7 +186,11 @@ def tool_from_flags(args) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise CLIError(f"--fact {item!r} should look like KEY=VALUE")
-        facts[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        try:
+            facts[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            raise CLIError(f"--fact {item!r}: the value is not valid YAML; quote it, or "
+                           "close its brackets") from None
     fields = {n: getattr(args, n.replace("-", "_")) for n in (
         "name", "category", "vendor", "best-for", "description", "pricing",
         "entry-price", "license", "website")}
@@ -196,22 +200,30 @@ def tool_from_flags(args) -> dict:
 
 
 def cmd_add(args) -> int:
+    from django.conf import settings
+
     from shiporskip.catalog.loading import CatalogError, load_catalog, parse_tools, read_file
     from shiporskip.catalog.models import Tool
+    from shiporskip.panel.backends import ReviewerError, get_reviewer
     from shiporskip.panel.personas import ensure_personas
     from shiporskip.panel.running import queue_panel_run, review_tool
 
     try:
+        get_reviewer(settings.SHIPORSKIP_MODEL)  # before anything is written
         data = read_file(args.file) if args.file else tool_from_flags(args)
         _, entries = parse_tools(data)
         result = load_catalog(data)
-    except CatalogError as exc:
+    except (CatalogError, ReviewerError) as exc:
         raise CLIError(str(exc)) from None
     ensure_personas()
     print(f"add: {result.created} added, {result.updated} updated, {result.unchanged} unchanged")
     for tool in Tool.objects.filter(slug__in=[e.slug for e in entries]).select_related("category"):
         if args.review:
-            run = review_tool(tool=tool)
+            try:
+                run = review_tool(tool=tool)
+            except ReviewerError as exc:
+                print(f"{tool.slug}: {exc}")
+                continue
             print(f"{tool.slug}: panel {run.status}{': ' + run.error if run.error else ''}")
         else:
             queue_panel_run(tool=tool)

@@ -31,8 +31,13 @@ def review(*, slugs: list[str], everything: bool, model: str | None, force: bool
     with tqdm(total=len(tools) * panel, unit="review", desc="panel") as bar:
         for tool in tools:
             bar.set_postfix_str(tool.slug)
-            run = review_tool(tool=tool, model=model, force=force,
-                              on_review=lambda *_: bar.update())
+            try:
+                run = review_tool(tool=tool, model=model, force=force,
+                                  on_review=lambda *_: bar.update())
+            except ReviewerError as exc:  # e.g. a run of this tool is in progress elsewhere
+                failed += 1
+                bar.write(f"{tool.slug}: {exc}")
+                continue
             if run.status == "failed":
                 failed += 1
                 bar.write(f"{tool.slug}: failed: {run.error}")

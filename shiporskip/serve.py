@@ -17,7 +17,7 @@ def prepare(model: str | None) -> int:
     from shiporskip.catalog.models import Tool
     from shiporskip.panel.models import PanelRun
     from shiporskip.panel.personas import ensure_personas
-    from shiporskip.panel.running import queue_panel_run
+    from shiporskip.panel.running import queue_panel_run, requeue_stale
     from shiporskip.panel.tasks import run_panel_task
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -25,8 +25,7 @@ def prepare(model: str | None) -> int:
     if not Tool.objects.exists():
         result = load_bundled()
         print(f"Loaded the bundled catalog: {result.created} tools.")
-    # No worker runs yet, so a "running" run was cut off by a crash or kill: run it again.
-    PanelRun.objects.filter(status=PanelRun.Status.RUNNING).update(status=PanelRun.Status.QUEUED)
+    requeue_stale()  # runs cut off by a crash; live ones elsewhere keep their heartbeat
     for run_id in PanelRun.objects.filter(status=PanelRun.Status.QUEUED).values_list("pk", flat=True):
         run_panel_task(run_id)  # a run already in the queue is claimed once; extras stop
     unreviewed = Tool.objects.filter(current_run__isnull=True).exclude(

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -25,19 +26,26 @@ def free_port() -> int:
 def start_llama_server(timeout: float = 180):
     """Start the server, wait until it answers /v1/models, yield its base URL, stop it."""
     port = free_port()
+    # Its log goes to a file: an unread pipe fills up with llama.cpp's chatter and blocks it.
+    with tempfile.TemporaryFile(mode="w+") as log:
+        yield from _serve(port, log, timeout)
+
+
+def _serve(port: int, log, timeout: float):
     # Gemma's chat format drops system messages: our prompt is one user turn.
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", gemma_path(),
          "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port),
          "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2),
          "--n_threads_batch", str(os.cpu_count() or 2)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + timeout
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"llama.cpp server exited: {proc.stderr.read()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"llama.cpp server exited: {log.read()[-2000:]}")
             try:
                 with urllib.request.urlopen(url + "/models", timeout=2):  # noqa: S310
                     break

@@ -69,3 +69,10 @@ def test_model_clean_refuses_malformed_facts(db):
     with pytest.raises(ValidationError) as exc:
         tool.full_clean()
     assert "facts.sources" in str(exc.value)
+
+
+def test_a_category_name_taken_by_another_slug_is_refused(db):
+    load_catalog({"categories": [CATEGORY], "tools": []})
+    with pytest.raises(CatalogError, match="belongs to category `open-weight-models`"):
+        load_catalog({"categories": [{"slug": "other", "name": "Open-Weight Models"}],
+                      "tools": []})

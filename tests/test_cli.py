@@ -145,3 +145,16 @@ def test_catalog_load_is_idempotent(personas, capsys):
     first = capsys.readouterr().out
     assert main(["catalog", "load"]) == 0
     assert "0 added, 0 updated" in capsys.readouterr().out and "0 updated" in first
+
+
+def test_review_reports_a_run_in_progress_without_a_traceback(seed_pair, capsys):
+    PanelRun.objects.create(tool=seed_pair[0], model="offline", status="running")
+    assert main(["review", "code-llama-4"]) == 1
+    captured = capsys.readouterr()
+    assert "already has panel run" in captured.out + captured.err
+
+
+def test_add_refuses_an_unclosed_fact(catalog, capsys):
+    code = main(["add", "--name", "Odd", "--category", "llm-apis", "--kind", "api",
+                 "--source", "https://example.com", "--fact", "runtimes=[Linux, macOS"])
+    assert code == 2 and "not valid YAML" in capsys.readouterr().err

@@ -100,8 +100,10 @@ def test_persona_page_has_motto_style_tally_and_one_line_per_tool(client, review
 def test_tool_page_shows_a_failed_run_and_how_to_retry(client, seed_pair):
     review_tool(tool=seed_pair[0], model="nonsense/model")
     text = text_of(client.get("/tools/code-llama-4"))
-    assert "The last panel run (nonsense/model) failed" in text
+    assert "The last panel review (nonsense/model) did not finish" in text
+    assert "the verdict below is from the review before it" in text
     assert "shiporskip review code-llama-4" in text
+    assert "unknown reviewer backend" not in text  # details are for the publisher, not readers
 
 
 def count_queries(client, url) -> int:
@@ -181,3 +183,14 @@ def test_tool_page_shows_each_persona_as_it_finishes(client, seed_pair):
     text = text_of(client.get("/tools/code-llama-4"))
     assert "Panel review running by ollama/qwen2.5:7b : 1 of 4 reviewers done" in text
     assert "Builder: done" in text and "Skeptic: asking" in text
+
+
+def test_compare_urls_with_many_separators_are_refused_cheaply(client, seed_pair):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/compare/" + "-vs-".join(f"x{i}" for i in range(600)))
+    assert response.status_code == 404 and len(ctx.captured_queries) <= 2
+
+
+def test_picker_refuses_unknown_or_malformed_slugs(client, seed_pair):
+    response = client.get("/compare/", {"a": "code-llama-4", "b": "x/y"})
+    assert response.status_code == 404 and "no tool called “x/y”" in response.content.decode()

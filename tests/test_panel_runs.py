@@ -129,3 +129,58 @@ def test_a_hosted_model_without_its_key_fails_at_once(seed_pair, monkeypatch):
 def test_a_model_name_is_required(seed_pair):
     run = review_tool(tool=seed_pair[0], model="ollama")
     assert run.status == "failed" and "name a model: ollama/<model>" in run.error
+
+
+def test_review_takes_over_a_queued_run(seed_pair, django_capture_on_commit_callbacks):
+    llama = seed_pair[0]
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = queue_panel_run(tool=llama)
+    run = review_tool(tool=llama, model="offline")
+    assert run.pk == queued.pk and run.status == "done"
+
+
+def test_review_refuses_while_a_run_is_in_progress(seed_pair):
+    llama = seed_pair[0]
+    busy = PanelRun.objects.create(tool=llama, model="offline", status="running")
+    with pytest.raises(ReviewerError, match=f"already has panel run #{busy.pk} in progress"):
+        review_tool(tool=llama, model="offline")
+
+
+def test_a_run_is_stored_once_even_if_executed_twice(seed_pair):
+    from shiporskip.panel.running import execute, start_run
+
+    run = start_run(tool=seed_pair[0], model="offline", force=True)
+    execute(run)
+    again = execute(run)  # a second worker with the same run: finds it no longer its own
+    assert again.status == "done" and run.reviews.count() == 4
+
+
+def test_only_silent_running_runs_are_requeued(seed_pair):
+    import datetime
+
+    from django.utils import timezone
+
+    from shiporskip.panel.running import requeue_stale
+
+    old = timezone.now() - datetime.timedelta(days=1)
+    stale = PanelRun.objects.create(tool=seed_pair[0], model="offline", status="running",
+                                    heartbeat_at=old)
+    live = PanelRun.objects.create(tool=seed_pair[1], model="offline", status="running",
+                                   heartbeat_at=timezone.now())
+    assert requeue_stale() == 1
+    stale.refresh_from_db()
+    live.refresh_from_db()
+    assert (stale.status, live.status) == ("queued", "running")
+
+
+def test_unreadable_retry_after_falls_back_on_backoff():
+    from types import SimpleNamespace
+
+    from shiporskip.panel.backends.openai_compat import retry_after
+
+    def response(value):
+        return SimpleNamespace(headers={"retry-after": value})
+
+    assert retry_after(response("garbage")) is None
+    assert retry_after(response("2")) == 2.0
+    assert retry_after(response("Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0

@@ -32,7 +32,15 @@ def test_grammar_schema_spells_bounds_as_enums():
 def test_a_fenced_reply_is_unwrapped():
     raw = "Here you go:\n```json\n" + json.dumps(valid_review(PERSONA)) + "\n```"
     parsed = parse_reply(raw, PERSONA)
-    assert parsed.reply.score == 80 and "removed a code fence" in parsed.repairs
+    assert parsed.reply.score == 80 and "ignored text around the JSON object" in parsed.repairs
+
+
+def test_backticks_inside_a_section_are_just_text():
+    review = valid_review(PERSONA)
+    review["sections"]["decision"] = "Run ```pip install it``` and see."
+    parsed = parse_reply(json.dumps(review), PERSONA)
+    assert parsed.reply.sections["decision"] == "Run ```pip install it``` and see."
+    assert parsed.repairs == []
 
 
 @pytest.mark.parametrize("cut", [10, 40, 120])

@@ -126,6 +126,12 @@ def load_catalog(data: object) -> LoadResult:
                 f"tool `{tool.name}`: unknown category `{tool.category}`; "
                 f"known: {', '.join(sorted(known)) or 'none yet'}"
             )
+    taken = dict(Category.objects.values_list("name", "slug"))
+    for cat in categories:
+        if taken.get(cat.name, cat.slug) != cat.slug:
+            raise CatalogError(f"category `{cat.slug}`: the name {cat.name!r} belongs to "
+                               f"category `{taken[cat.name]}`")
+        taken[cat.name] = cat.slug
     with transaction.atomic():
         for cat in categories:
             Category.objects.update_or_create(

@@ -19,15 +19,21 @@ def pick(request):
     if a == b:
         return not_found(request, "Pick two different tools: a tool compared with itself "
                                   "is always a tie.")
+    known = set(Tool.objects.filter(slug__in=[a, b]).values_list("slug", flat=True))
+    if unknown := [s for s in (a, b) if s not in known]:
+        return not_found(request, f"We have no tool called “{unknown[0]}” in the catalog.")
     return redirect(comparison.compare_url(a, b))
 
 
 @public
 def pair(request, pair):
-    candidates = pair.split("-vs-")
-    parts = {"-vs-".join(candidates[i:j]) for i in range(len(candidates))
-             for j in range(i + 1, len(candidates) + 1)}
-    known = set(Tool.objects.filter(slug__in=parts).values_list("slug", flat=True))
+    pieces = pair.split("-vs-")
+    if len(pieces) > 5:  # no two real slugs hold that many "-vs-": refuse before any query
+        return not_found(request, "A comparison address looks like /compare/a-vs-b.")
+    # Only the ways to cut the pair in two can name tools: look up just those slugs.
+    halves = {"-vs-".join(part) for i in range(1, len(pieces))
+              for part in (pieces[:i], pieces[i:])}
+    known = set(Tool.objects.filter(slug__in=halves).values_list("slug", flat=True))
     slugs = comparison.split_pair(pair, known)
     if slugs is None:
         return not_found(request, "A comparison address looks like /compare/a-vs-b.")

@@ -8,6 +8,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 
+def model_label(name: str) -> str:
+    """The model as shown to readers: a local GGUF by its file name, not its full path."""
+    provider, _, model = name.partition("/")
+    if provider == "llamacpp" and model:
+        return f"llamacpp/{model.rsplit('/', 1)[-1]}"
+    return name
+
+
 class PersonaQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True).order_by("order", "key")
@@ -76,6 +84,8 @@ class PanelRun(models.Model):
                                 "call has a stored review.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written as the run makes progress: a running run whose heartbeat is old was cut off.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -94,6 +104,10 @@ class PanelRun(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def model_label(self) -> str:
+        return model_label(self.model)
 
     def progress_list(self) -> list[tuple[str, str]]:
         """(persona key, state) in the order the panel reports them."""
@@ -148,6 +162,10 @@ class Review(models.Model):
 
     def __str__(self):
         return f"{self.persona} on {self.tool}: {self.score} {self.verdict}"
+
+    @property
+    def model_label(self) -> str:
+        return model_label(self.model)
 
     def section_list(self) -> list[dict]:
         """The persona's sections in its order, each with this review's text."""

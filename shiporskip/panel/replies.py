@@ -115,22 +115,21 @@ def written(text: str) -> bool:
 
 def _load_json(raw: str, repairs: list[str]):
     text = raw.strip()
-    if fenced := re.search(r"```(?:json)?\s*(.*?)(?:```|$)", text, re.S):
-        text = fenced.group(1).strip()
-        repairs.append("removed a code fence")
     start = text.find("{")
     if start < 0:
         raise ReplyError("the reply holds no JSON object")
-    text = text[start:]
+    decoder = json.JSONDecoder(strict=False)  # accepts raw control characters in strings
     try:
-        # strict=False accepts raw control characters (newlines, tabs) inside strings.
-        data, _ = json.JSONDecoder(strict=False).raw_decode(text)
-        return data
+        data, end = decoder.raw_decode(text[start:])
     except json.JSONDecodeError:
         pass
-    closed = close_truncated(text)
+    else:
+        if text[:start].strip() or text[start + end:].strip():
+            repairs.append("ignored text around the JSON object")
+        return data
+    body = re.sub(r"\s*```\s*$", "", text[start:])  # a fence left open by a truncated reply
     try:
-        data = json.JSONDecoder(strict=False).decode(closed)
+        data = decoder.decode(close_truncated(body))
     except json.JSONDecodeError as exc:
         raise ReplyError(f"the reply is not valid JSON ({exc.msg} at character {exc.pos})") from None
     repairs.append("closed a truncated JSON reply")

@@ -4,9 +4,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shiporskip.catalog.facts import ToolFacts
@@ -47,22 +49,51 @@ def queue_panel_run(*, tool: Tool, model: str | None = None, force: bool = False
         with transaction.atomic():
             run = PanelRun.objects.create(tool=tool, model=model, force=force)
     except IntegrityError:
-        return PanelRun.objects.get(tool=tool, status__in=["queued", "running"])
+        open_run = PanelRun.objects.filter(tool=tool, status__in=["queued", "running"]).first()
+        if open_run:
+            return open_run
+        return queue_panel_run(tool=tool, model=model, force=force)  # it ended meanwhile
     transaction.on_commit(lambda: run_panel_task(run.pk))
     return run
 
 
 def start_run(*, tool: Tool, model: str | None = None, force: bool = False) -> PanelRun:
-    """Create a run to execute here and now (the CLI), claimed from the start."""
-    return PanelRun.objects.create(tool=tool, model=model or settings.SHIPORSKIP_MODEL,
-                                   force=force, status=PanelRun.Status.RUNNING,
-                                   started_at=timezone.now())
+    """Create a run to execute here and now (the CLI), claimed from the start.
+
+    A run the worker has not picked up yet is taken over; one already running is left alone.
+    """
+    model = model or settings.SHIPORSKIP_MODEL
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return PanelRun.objects.create(tool=tool, model=model, force=force, started_at=now,
+                                           heartbeat_at=now, status=PanelRun.Status.RUNNING)
+    except IntegrityError:
+        pass
+    queued = PanelRun.objects.filter(tool=tool, status=PanelRun.Status.QUEUED)
+    if queued.update(status=PanelRun.Status.RUNNING, model=model, force=force,
+                     started_at=now, heartbeat_at=now):
+        return PanelRun.objects.get(tool=tool, status=PanelRun.Status.RUNNING)
+    running = PanelRun.objects.filter(tool=tool, status=PanelRun.Status.RUNNING).first()
+    raise ReviewerError(f"{tool.slug} already has panel run #{running.pk if running else '?'} "
+                        "in progress; wait for it, or see `shiporskip runs`")
+
+
+def requeue_stale() -> int:
+    """Queue again runs left "running" by a crash: those silent for longer than a run can take."""
+    llm = settings.SHIPORSKIP_LLM
+    budget = llm["timeout"] * (llm["max_retries"] + 1) * (llm["repair_attempts"] + 1) + 60
+    silent = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=timezone.now() - timedelta(
+        seconds=budget))
+    return PanelRun.objects.filter(silent, status=PanelRun.Status.RUNNING).update(
+        status=PanelRun.Status.QUEUED)
 
 
 def claim(run: PanelRun) -> bool:
     """Move a queued run to running; False when another worker got there first."""
+    now = timezone.now()
     updated = PanelRun.objects.filter(pk=run.pk, status=PanelRun.Status.QUEUED).update(
-        status=PanelRun.Status.RUNNING, started_at=timezone.now())
+        status=PanelRun.Status.RUNNING, started_at=now, heartbeat_at=now)
     return updated == 1
 
 
@@ -99,15 +130,15 @@ def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
         progress = Progress(run, personas, reused, on_review)
         results, errors = _ask_all(reviewer, [p for p in personas if p.key not in reused],
                                    requests, progress)
+        _record_attempts(run, personas, results, errors)
+        if errors:
+            return _fail(run, "; ".join(dict.fromkeys(str(e) for _, e in errors)))  # no repeats
+        _store(run, personas, results, reused, keys, requests)
     except ReviewerError as exc:
         return _fail(run, str(exc))
-    except Exception as exc:  # a bug must not leave the run "running" forever
+    except Exception as exc:  # a bug or a database error must not leave the run "running"
         _fail(run, f"unexpected {type(exc).__name__}: {exc}")
         raise
-    _record_attempts(run, personas, results, errors)
-    if errors:
-        return _fail(run, "; ".join(dict.fromkeys(str(e) for _, e in errors)))  # no repeats
-    _store(run, personas, results, reused, keys, requests)
     run.refresh_from_db()
     return run
 
@@ -132,7 +163,8 @@ class Progress:
     def _save(self) -> None:
         done = sum(state in {"done", "reused"} for state in self.states.values())
         PanelRun.objects.filter(pk=self.run.pk).update(
-            personas_total=len(self.states), personas_done=done, progress=self.states)
+            personas_total=len(self.states), personas_done=done, progress=self.states,
+            heartbeat_at=timezone.now())
 
 
 def _ask_all(reviewer, personas, requests, progress):
@@ -188,9 +220,13 @@ def _store(run, personas, results, reused, keys, requests) -> None:
             cost_usd=result.cost_usd, raw_reply=result.raw, repairs=list(result.repairs),
             retries=result.retries, call_key=keys[persona.key]))
     with transaction.atomic():
-        Review.objects.bulk_create(reviews)
-        PanelRun.objects.filter(pk=run.pk).update(
+        # Only the process that still owns the run may finish it (no double store).
+        owned = PanelRun.objects.filter(pk=run.pk, status=PanelRun.Status.RUNNING).update(
             status=PanelRun.Status.DONE, finished_at=timezone.now(), error="")
+        if not owned:
+            raise ReviewerError(f"run #{run.pk} was taken over or ended elsewhere; "
+                                "its reviews were not stored twice")
+        Review.objects.bulk_create(reviews)
         Tool.objects.filter(pk=run.tool_id).update(current_run=run)
 
 
@@ -203,7 +239,7 @@ def copy_review(original: Review, run: PanelRun) -> Review:
 
 
 def _fail(run: PanelRun, reason: str) -> PanelRun:
-    PanelRun.objects.filter(pk=run.pk).update(
+    PanelRun.objects.filter(pk=run.pk, status__in=["queued", "running"]).update(
         status=PanelRun.Status.FAILED, finished_at=timezone.now(), error=reason)
     run.refresh_from_db()
     return run

@@ -63,7 +63,12 @@ class ChatReviewer(Reviewer):
         retries = 0
         for _ in range(self.policy.repair_attempts + 1):
             started = time.monotonic()
-            completion, used = self._with_backoff(messages, schema)
+            try:
+                completion, used = self._with_backoff(messages, schema)
+            except ReviewerError as exc:  # keep the replies already sent back
+                raise ReviewerError(str(exc), retryable=exc.retryable,
+                                    retry_after=exc.retry_after,
+                                    attempts=tuple(failed)) from None
             retries += used
             latency = int((time.monotonic() - started) * 1000)
             try:

@@ -34,13 +34,17 @@ class LlamaCppReviewer(ChatReviewer):
         self.max_concurrency = 1
 
     def complete(self, messages: list[dict], schema: dict) -> Completion:
-        llm = load(str(Path(self.model).expanduser()), settings.SHIPORSKIP_LLAMACPP_CTX,
-                   settings.SHIPORSKIP_LLAMACPP_CHAT_FORMAT or None)
-        with _lock:
-            response = llm.create_chat_completion(
-                messages=messages, max_tokens=self.policy.max_tokens,
-                **sampling_for(self.policy, messages),
-                response_format={"type": "json_object", "schema": grammar_schema(schema)})
+        try:
+            llm = load(str(Path(self.model).expanduser()), settings.SHIPORSKIP_LLAMACPP_CTX,
+                       settings.SHIPORSKIP_LLAMACPP_CHAT_FORMAT or None)
+            with _lock:
+                response = llm.create_chat_completion(
+                    messages=messages, max_tokens=self.policy.max_tokens,
+                    **sampling_for(self.policy, messages),
+                    response_format={"type": "json_object", "schema": grammar_schema(schema)})
+        except ValueError as exc:  # a bad GGUF, or a prompt past the context window
+            raise ReviewerError(f"{self.name}: {exc} (SHIPORSKIP_LLAMACPP_CTX sets the context)"
+                                ) from None
         choice = response["choices"][0]
         usage = response.get("usage") or {}
         return Completion(text=choice["message"]["content"] or "",

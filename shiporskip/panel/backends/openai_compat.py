@@ -7,6 +7,7 @@ only follow the instructions in the prompt. A server that refuses a mode is aske
 the next one down, once, and keeps that mode for the rest of the run.
 """
 
+import datetime
 import email.utils
 import functools
 import os
@@ -128,8 +129,14 @@ def retry_after(response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back on our own backoff
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - time.time())
 
 
 class OllamaReviewer(OpenAICompatible):
