@@ -74,6 +74,7 @@ def test_persistent_5xx_fails_the_run_with_the_reason(server, tool):
     previous = tool.current_run_id
     run = review_tool(tool=tool, model=MODEL)
     assert run.status == "failed" and "HTTP 502" in run.error
+    assert run.public_reason == "the model server kept failing"
     assert not run.reviews.exists()
     assert Tool.objects.get(pk=tool.pk).current_run_id == previous
     assert len(server.requests_for("Skeptic")) == 4  # one try and three retries
@@ -157,6 +158,7 @@ def test_never_valid_fails_the_run_and_keeps_every_raw_reply(server, tool):
     run = review_tool(tool=tool, model=MODEL)
     assert run.status == "failed"
     assert "Skeptic: no valid review after 3 replies" in run.error
+    assert run.public_reason == "the model's replies never matched the review schema"
     assert not Review.objects.filter(run=run).exists()
     attempts = ReviewAttempt.objects.filter(run=run, persona__key="skeptic")
     assert [a.raw_reply for a in attempts] == ["I think it is great! 10/10"] * 3

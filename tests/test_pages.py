@@ -100,7 +100,8 @@ def test_persona_page_has_motto_style_tally_and_one_line_per_tool(client, review
 def test_tool_page_shows_a_failed_run_and_how_to_retry(client, seed_pair):
     review_tool(tool=seed_pair[0], model="nonsense/model")
     text = text_of(client.get("/tools/code-llama-4"))
-    assert "The last panel review (nonsense/model) did not finish" in text
+    assert ("The last panel review (nonsense/model) failed: the reviewer backend is not "
+            "configured") in text
     assert "the verdict below is from the review before it" in text
     assert "shiporskip review code-llama-4" in text
     assert "unknown reviewer backend" not in text  # details are for the publisher, not readers

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 
 from django.db import models
 from django.db.models import F, Q
@@ -65,6 +66,21 @@ class Persona(models.Model):
         return "ship" if score >= self.ship_threshold else "skip"
 
 
+# Why a run failed, in words fit for a public page: no URLs, paths or provider messages.
+PUBLIC_REASONS = [
+    (r"no valid review after", "the model's replies never matched the review schema"),
+    (r"cannot reach", "the model server could not be reached"),
+    (r"no answer within", "the model server timed out"),
+    (r"HTTP 40[13]", "the model server refused the API key"),
+    (r"HTTP 404", "the model server does not serve this model"),
+    (r"HTTP 429", "the model server kept rate-limiting the panel"),
+    (r"HTTP 5\d\d", "the model server kept failing"),
+    (r"needs an API key|name a model|unknown reviewer backend|no GGUF file|needs llama-cpp",
+     "the reviewer backend is not configured"),
+    (r"already has panel run|taken over", "another run took over"),
+]
+
+
 class PanelRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -108,6 +124,13 @@ class PanelRun(models.Model):
     @property
     def model_label(self) -> str:
         return model_label(self.model)
+
+    @property
+    def public_reason(self) -> str:
+        for pattern, reason in PUBLIC_REASONS:
+            if re.search(pattern, self.error):
+                return reason
+        return "an internal error"
 
     def progress_list(self) -> list[tuple[str, str]]:
         """(persona key, state) in the order the panel reports them."""
