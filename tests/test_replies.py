@@ -27,6 +27,8 @@ def test_the_schema_is_self_contained_and_names_every_key():
 def test_grammar_schema_spells_bounds_as_enums():
     schema = grammar_schema(reply_schema(PERSONA))
     assert schema["properties"]["score"]["enum"] == list(range(101))
+    primitive = schema["properties"]["sections"]["properties"]["primitive"]
+    assert primitive["pattern"].startswith("^[A-Za-z]")
 
 
 def test_a_fenced_reply_is_unwrapped():

@@ -183,12 +183,23 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# Section text as a grammar may generate it: starts with a letter, no braces or quotes.
+# Without it a small model writes JSON fragments ("}, ") into sections.
+SECTION_PATTERN = "^[A-Za-z][A-Za-z0-9 ,.;:'()/%-]*$"
+
+
 def grammar_schema(schema: dict) -> dict:
-    """Spell 0-100 integers as an enum: llama.cpp's grammar enforces enums, not bounds."""
+    """Tighten the schema for llama.cpp's grammar, which enforces enums and patterns only.
+
+    0-100 integers become an enum, and section strings get SECTION_PATTERN. Validation still
+    uses the plain schema: replies from other servers may quote and punctuate freely.
+    """
     if isinstance(schema, dict):
         node = {k: grammar_schema(v) for k, v in schema.items()}
         if node.get("type") == "integer" and "minimum" in node and "maximum" in node:
             node["enum"] = list(range(int(node["minimum"]), int(node["maximum"]) + 1))
+        if node.get("type") == "string" and "maxLength" in node:
+            node["pattern"] = SECTION_PATTERN
         return node
     if isinstance(schema, list):
         return [grammar_schema(item) for item in schema]
