@@ -158,3 +158,13 @@ def test_add_refuses_an_unclosed_fact(catalog, capsys):
     code = main(["add", "--name", "Odd", "--category", "llm-apis", "--kind", "api",
                  "--source", "https://example.com", "--fact", "runtimes=[Linux, macOS"])
     assert code == 2 and "not valid YAML" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    ("SHIPORSKIP_TIMEOUT", "soon", "SHIPORSKIP_TIMEOUT='soon' is not a number"),
+    ("SHIPORSKIP_MAX_RETRIES", "-1", "SHIPORSKIP_MAX_RETRIES=-1 must be at least 0"),
+    ("SHIPORSKIP_STRUCTURED_OUTPUT", "xml", "must be one of: json_schema"),
+])
+def test_bad_llm_settings_are_named(name, value, words):
+    result = run_script("compare", "a", "b", **{name: value})
+    assert result.returncode == 2 and words in result.stderr
