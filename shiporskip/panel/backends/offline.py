@@ -66,11 +66,7 @@ class OfflineReviewer(Reviewer):
         draft = Draft(tool, persona, subscores, score, verdict)
         sections = {s["key"]: write_section(s, draft) for s in persona["sections"]}
         reply = ReviewReply(score=score, verdict=verdict, criteria=subscores, sections=sections)
-        return ResultOf(reply)
-
-
-def ResultOf(reply: ReviewReply) -> ReviewResult:  # noqa: N802 - reads as a constructor
-    return ReviewResult(reply=reply, model="offline", raw=json.dumps(reply.model_dump()))
+        return ReviewResult(reply=reply, model="offline", raw=json.dumps(reply.model_dump()))
 
 
 def write_section(section: dict, d: Draft) -> str:
