@@ -28,3 +28,11 @@ def test_personas_and_offline_docs(client, personas):
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert "/static/ninja/" in docs.content.decode()  # served locally, not from a CDN
+
+
+def test_local_model_paths_stay_private_in_the_api(client, seed_pair):
+    from shiporskip.panel.models import Review
+
+    Review.objects.filter(tool__slug="code-llama-4").update(model="llamacpp//srv/models/qwen.gguf")
+    reviews = client.get("/api/tools/code-llama-4").json()["reviews"]
+    assert {r["model"] for r in reviews} == {"llamacpp/qwen.gguf"}

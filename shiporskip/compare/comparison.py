@@ -70,7 +70,7 @@ def review_dict(review: Review | None) -> dict | None:
     if review is None:
         return None
     return {"score": review.score, "verdict": review.verdict, "summary": review.summary,
-            "sections": review.section_list(), "model": review.model,
+            "sections": review.section_list(), "model": review.model_label,
             "prompt_version": review.prompt_version}
 
 

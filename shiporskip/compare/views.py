@@ -4,6 +4,8 @@ from shiporskip.catalog.models import Tool
 from shiporskip.compare import comparison
 from shiporskip.pages import public
 
+SAME_TOOL = "Pick two different tools: a tool compared with itself is always a tie."
+
 
 def not_found(request, message):
     choices = Tool.objects.order_by("name").values_list("slug", "name")
@@ -17,8 +19,7 @@ def pick(request):
     if not a or not b:
         return not_found(request, "Choose two tools to compare.")
     if a == b:
-        return not_found(request, "Pick two different tools: a tool compared with itself "
-                                  "is always a tie.")
+        return not_found(request, SAME_TOOL)
     known = set(Tool.objects.filter(slug__in=[a, b]).values_list("slug", flat=True))
     if unknown := [s for s in (a, b) if s not in known]:
         return not_found(request, f"We have no tool called “{unknown[0]}” in the catalog.")
@@ -39,8 +40,7 @@ def pair(request, pair):
         return not_found(request, "A comparison address looks like /compare/a-vs-b.")
     a, b = slugs
     if a == b:
-        return not_found(request, "Pick two different tools: a tool compared with itself "
-                                  "is always a tie.")
+        return not_found(request, SAME_TOOL)
     unknown = [s for s in (a, b) if s not in known]
     if unknown:
         return not_found(request, f"We have no tool called “{unknown[0]}” in the catalog.")
