@@ -40,6 +40,15 @@ DOCUMENTED = {
     "VLLM_API_KEY": ("(unset)", "Key, if your vLLM server was started with one."),
     "LLAMACPP_SERVER_URL": ("http://127.0.0.1:8080/v1", "llama.cpp server's OpenAI-compatible endpoint."),
     "LLAMACPP_SERVER_API_KEY": ("(unset)", "Key, if your llama.cpp server was started with one."),
+    "SHIPORSKIP_SITE_URL": ("http://127.0.0.1:8000", "The site's public address, for links in emails."),
+    "EMAIL_HOST": ("(unset: mail goes to files)", "SMTP server; unset writes mail under <data dir>/mail."),
+    "EMAIL_PORT": ("25", "SMTP port."),
+    "EMAIL_HOST_USER": ("(unset)", "SMTP user name."),
+    "EMAIL_HOST_PASSWORD": ("(unset)", "SMTP password."),
+    "EMAIL_USE_TLS": ("false", "STARTTLS to the SMTP server (port 587 usually)."),
+    "EMAIL_USE_SSL": ("false", "Implicit TLS to the SMTP server (port 465 usually)."),
+    "EMAIL_TIMEOUT": ("30", "Seconds an SMTP connection may take."),
+    "DEFAULT_FROM_EMAIL": ("Ship or Skip <noreply@localhost>", "Sender of every email."),
 }
 
 
