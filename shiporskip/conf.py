@@ -5,6 +5,7 @@ rather than surfacing later as a confusing error deep in a request.
 """
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +41,15 @@ DOCUMENTED = {
     "VLLM_API_KEY": ("(unset)", "Key, if your vLLM server was started with one."),
     "LLAMACPP_SERVER_URL": ("http://127.0.0.1:8080/v1", "llama.cpp server's OpenAI-compatible endpoint."),
     "LLAMACPP_SERVER_API_KEY": ("(unset)", "Key, if your llama.cpp server was started with one."),
+    "SHIPORSKIP_RATE_VOTE": ("60/minute", "Votes per browser session; `off` for no limit."),
+    "SHIPORSKIP_RATE_VOTE_IP": ("600/minute", "Votes per client IP address."),
+    "SHIPORSKIP_RATE_BOOKMARK": ("60/minute", "Bookmark changes per browser session."),
+    "SHIPORSKIP_RATE_BOOKMARK_IP": ("600/minute", "Bookmark changes per client IP address."),
+    "SHIPORSKIP_RATE_SIGNIN": ("10/minute", "Sign-in attempts and password-reset requests per session."),
+    "SHIPORSKIP_RATE_SIGNIN_IP": ("60/minute", "Sign-in attempts and password-reset requests per IP."),
+    "SHIPORSKIP_RATE_SIGNUP": ("5/hour", "Sign-ups per browser session."),
+    "SHIPORSKIP_RATE_SIGNUP_IP": ("20/hour", "Sign-ups per client IP address."),
+    "SHIPORSKIP_PROXY_COUNT": ("0", "Proxies in front whose X-Forwarded-For gives the client IP."),
     "SHIPORSKIP_SITE_URL": ("http://127.0.0.1:8000", "The site's public address, for links in emails."),
     "EMAIL_HOST": ("(unset: mail goes to files)", "SMTP server; unset writes mail under <data dir>/mail."),
     "EMAIL_PORT": ("25", "SMTP port."),
@@ -93,6 +103,32 @@ def env_choice(name: str, choices: list[str]) -> str:
     if raw and raw not in choices:
         raise ImproperlyConfigured(f"{name}={raw!r} must be one of: {', '.join(choices)}.")
     return raw
+
+
+RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class Limit:
+    hits: int
+    seconds: int
+
+    def describe(self) -> str:
+        unit = {v: k for k, v in RATE_UNITS.items()}[self.seconds]
+        return f"{self.hits} per {unit}"
+
+
+def env_rate(name: str, default: str):
+    """Read a rate like `60/minute` (second, minute, hour or day); `off` or 0 means no limit."""
+    raw = env_str(name, default).lower()
+    if raw in {"off", "0", "none"}:
+        return None
+    count, _, unit = raw.partition("/")
+    seconds = RATE_UNITS.get(unit.strip().rstrip("s") or "x")
+    if not count.strip().isdigit() or not seconds or int(count) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: write it like 60/minute (second, minute, hour, day) or off.")
+    return Limit(hits=int(count), seconds=seconds)
 
 
 def env_list(name: str, default: str) -> list[str]:

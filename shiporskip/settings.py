@@ -12,6 +12,7 @@ from shiporskip.conf import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     secret_key,
 )
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "shiporskip.panel",
     "shiporskip.compare",
     "shiporskip.api",
+    "shiporskip.community",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +139,30 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing root
 # Serve static files straight from the apps: no collectstatic step for a self-hoster.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Rate limits per browser session and per client IP, counted in the database (ratelimit.py).
+SHIPORSKIP_RATE_LIMITS = {
+    "vote": {"session": env_rate("SHIPORSKIP_RATE_VOTE", "60/minute"),
+             "ip": env_rate("SHIPORSKIP_RATE_VOTE_IP", "600/minute")},
+    "bookmark": {"session": env_rate("SHIPORSKIP_RATE_BOOKMARK", "60/minute"),
+                 "ip": env_rate("SHIPORSKIP_RATE_BOOKMARK_IP", "600/minute")},
+    "signin": {"session": env_rate("SHIPORSKIP_RATE_SIGNIN", "10/minute"),
+               "ip": env_rate("SHIPORSKIP_RATE_SIGNIN_IP", "60/minute")},
+    "signup": {"session": env_rate("SHIPORSKIP_RATE_SIGNUP", "5/hour"),
+               "ip": env_rate("SHIPORSKIP_RATE_SIGNUP_IP", "20/hour")},
+}
+SHIPORSKIP_PROXY_COUNT = env_int("SHIPORSKIP_PROXY_COUNT", 0)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "community:signin"
+LOGIN_REDIRECT_URL = "community:bookmarks"
+LOGOUT_REDIRECT_URL = "catalog:home"
+CSRF_FAILURE_VIEW = "shiporskip.community.views.csrf_failure"
 
 # Links in emails need the public address; requests are not there to tell it.
 SITE_URL = env_str("SHIPORSKIP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("shiporskip.catalog.urls")),
     path("", include("shiporskip.panel.urls")),
     path("", include("shiporskip.compare.urls")),
+    path("", include("shiporskip.community.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

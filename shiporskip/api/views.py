@@ -12,9 +12,9 @@ api = NinjaAPI(title="Ship or Skip", version="1",
                description="Panel verdicts on AI tools, and any two tools side by side.")
 
 
-@api.get("/tools", summary="Every tool with its panel verdict")
+@api.get("/tools", summary="Every tool with its panel verdict and community tally")
 def tools(request, category: str | None = None):
-    items = Tool.objects.with_panel().order_by("name")
+    items = Tool.objects.with_tallies().order_by("name")
     if category:
         items = items.filter(category__slug=category)
     return [summary(tool) for tool in items]
@@ -22,7 +22,7 @@ def tools(request, category: str | None = None):
 
 @api.get("/tools/{slug}", summary="One tool with its facts and current reviews")
 def tool(request, slug: str):
-    item = get_object_or_404(Tool.objects.with_panel(), slug=slug)
+    item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     reviews = item.current_run.reviews.select_related("persona") if item.current_run_id else []
     return {**comparison.tool_dict(item),
             "reviews": [{"persona": r.persona.key, **comparison.review_dict(r)} for r in reviews]}
@@ -46,4 +46,5 @@ def personas(request):
 def summary(tool: Tool) -> dict:
     return {"slug": tool.slug, "name": tool.name, "category": tool.category.name,
             "best_for": tool.best_for, "entry_price": tool.entry_price,
-            "panel": tool.panel.as_dict(), "url": tool.get_absolute_url()}
+            "panel": tool.panel.as_dict(), "community": tool.community.as_dict(),
+            "url": tool.get_absolute_url()}

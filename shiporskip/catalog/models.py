@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -33,6 +34,21 @@ class ToolQuerySet(models.QuerySet):
             ship_count=Count(reviews, filter=Q(**{f"{reviews}__verdict": "ship"})),
             skip_count=Count(reviews, filter=Q(**{f"{reviews}__verdict": "skip"})),
         )
+
+    def with_community(self):
+        """Annotate each tool with its community ship and skip votes (subqueries, not joins)."""
+        from shiporskip.community.models import Vote
+
+        def votes(verdict):
+            counted = (Vote.objects.filter(tool=OuterRef("pk"), verdict=verdict).order_by()
+                       .values("tool").annotate(n=Count("pk")).values("n"))
+            return Coalesce(Subquery(counted), 0)
+
+        return self.annotate(vote_ship=votes("ship"), vote_skip=votes("skip"))
+
+    def with_tallies(self):
+        """Both tallies every page shows: the panel's and the community's."""
+        return self.with_panel().with_community()
 
     def reviewed(self):
         return self.filter(current_run__isnull=False)
@@ -98,3 +114,16 @@ class Tool(models.Model):
         from shiporskip.panel.tally import PanelTally
 
         return PanelTally(ship=getattr(self, "ship_count", 0), skip=getattr(self, "skip_count", 0))
+
+    @property
+    def community(self):
+        """The community tally for this tool; needs `with_community()` on its queryset."""
+        from shiporskip.community.tally import CommunityTally
+
+        return CommunityTally(ship=getattr(self, "vote_ship", 0), skip=getattr(self, "vote_skip", 0))
+
+    @property
+    def disagreement(self) -> str | None:
+        from shiporskip.community.tally import disagreement
+
+        return disagreement(self.panel, self.community)

@@ -11,7 +11,7 @@ from shiporskip.panel.models import PanelRun
 @public
 def home(request):
     return render(request, "catalog/home.html", {
-        "latest": Tool.objects.with_panel().latest_verdicts()[:12],
+        "latest": Tool.objects.with_tallies().latest_verdicts()[:12],
         "categories": Category.objects.annotate(tool_count=Count("tools")),
         "choices": Tool.objects.order_by("name").values_list("slug", "name"),
         "awaiting": PanelRun.objects.filter(status__in=["queued", "running"]).count(),
@@ -21,17 +21,17 @@ def home(request):
 @public
 def category(request, slug):
     cat = get_object_or_404(Category, slug=slug)
-    tools = Tool.objects.with_panel().filter(category=cat)
+    tools = Tool.objects.with_tallies().filter(category=cat)
     return render(request, "catalog/category.html", {"category": cat, "tools": tools})
 
 
 @public
 def tool(request, slug):
-    item = get_object_or_404(Tool.objects.with_panel(), slug=slug)
+    item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     reviews = []
     if item.current_run_id:
         reviews = item.current_run.reviews.select_related("persona")
-    alternatives = (Tool.objects.with_panel().filter(category_id=item.category_id)
+    alternatives = (Tool.objects.with_tallies().filter(category_id=item.category_id)
                     .exclude(pk=item.pk).order_by("name")[:4])
     latest_run = item.runs.first()
     response = render(request, "catalog/tool.html", {

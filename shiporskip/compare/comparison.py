@@ -41,6 +41,10 @@ class Comparison:
     rows: list[Row]
 
     @property
+    def pair(self) -> tuple[Tool, Tool]:
+        return self.left, self.right
+
+    @property
     def title(self) -> str:
         return f"{self.left.name} vs {self.right.name}"
 
@@ -62,7 +66,8 @@ def tool_dict(tool: Tool) -> dict:
         "category": tool.category.name, "best_for": tool.best_for,
         "description": tool.description, "pricing": tool.pricing,
         "entry_price": tool.entry_price, "license": tool.license,
-        "panel": tool.panel.as_dict(), "facts": tool.facts,
+        "panel": tool.panel.as_dict(), "community": tool.community.as_dict(),
+        "disagreement": tool.disagreement, "facts": tool.facts,
     }
 
 
@@ -88,7 +93,7 @@ def build(first: Tool, second: Tool) -> Comparison:
 def load(a: str, b: str) -> Comparison | None:
     """Build the comparison of slugs a and b in canonical order, or None if either is unknown."""
     first, second = canonical_pair(a, b)
-    tools = {t.slug: t for t in Tool.objects.with_panel().filter(slug__in=[first, second])}
+    tools = {t.slug: t for t in Tool.objects.with_tallies().filter(slug__in=[first, second])}
     if first == second or len(tools) != 2:
         return None
     return build(tools[first], tools[second])

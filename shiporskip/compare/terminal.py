@@ -13,7 +13,7 @@ def render(c: Comparison, width: int | None = None) -> str:
     rows = [
         ("Panel verdict", c.left.panel.label, c.right.panel.label),
         ("Panel ship", share(c.left), share(c.right)),
-        ("Community", "No community votes yet", "No community votes yet"),
+        ("Community", c.left.community.label, c.right.community.label),
         ("Pricing", c.left.pricing or "-", c.right.pricing or "-"),
         ("Entry", c.left.entry_price or "-", c.right.entry_price or "-"),
         ("Best for", c.left.best_for or "-", c.right.best_for or "-"),

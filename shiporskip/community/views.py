@@ -1,0 +1,123 @@
+"""Votes, bookmarks and the per-reader state that cached pages fetch after loading."""
+
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from shiporskip.catalog.models import Tool
+from shiporskip.community import ratelimit
+from shiporskip.community.answers import answer, is_htmx, next_url, wants_json
+from shiporskip.community.models import Bookmark, Vote
+from shiporskip.community.tally import CommunityTally
+from shiporskip.community.voters import voter_for
+
+VERDICTS = {"ship", "skip", "none"}
+BAD_VERDICT = "verdict must be ship, skip or none (none takes your vote back)."
+BAD_BOOKMARK = "bookmarked must be 1 (bookmark), 0 (remove) or left out (toggle)."
+
+
+def refuse(request, status: int, message: str, *, context: dict, action: str = "", **kwargs):
+    """Answer a write that changed nothing, in the form the caller asked for."""
+    response = answer(request, status=status, payload={"error": message},
+                      context={**context, "error": message}, **kwargs)
+    if status == 429:
+        response["Retry-After"] = str(ratelimit.retry_after(action))
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def vote(request, slug):
+    tool = get_object_or_404(Tool, slug=slug)
+    back = next_url(request, tool.get_absolute_url())
+    voter = voter_for(request, create=request.method == "POST")
+    mine = Vote.objects.filter(tool=tool, voter=voter).values_list("verdict", flat=True).first()
+    context = {"tool": tool, "live": True, "next": back, "mine": mine,
+               "tally": CommunityTally(**Vote.objects.tally(tool))}
+    if request.method == "GET":  # the no-JavaScript way in from a cached page: confirm, then POST
+        proposed = request.GET.get("verdict")
+        return render(request, "community/vote.html",
+                      {**context, "proposed": proposed if proposed in VERDICTS else None})
+    kwargs = {"fragment": "community/vote_widget.html", "back": back}
+    verdict = request.POST.get("verdict", "")
+    if verdict not in VERDICTS:
+        return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
+    if message := ratelimit.check(request, "vote"):
+        return refuse(request, 429, message, context=context, action="vote", **kwargs)
+    Vote.objects.cast(tool=tool, voter=voter, verdict=verdict)
+    tally = CommunityTally(**Vote.objects.tally(tool))
+    mine = None if verdict == "none" else verdict
+    return answer(request, context={**context, "mine": mine, "tally": tally},
+                  payload={"tool": tool.slug, "your_vote": mine, "community": tally.as_dict()},
+                  event={"vote-changed": {"tool": tool.slug, "label": tally.label}}, **kwargs)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def bookmark(request, slug):
+    tool = get_object_or_404(Tool, slug=slug)
+    back = next_url(request, tool.get_absolute_url())
+    owner = voter_for(request, create=request.method == "POST")
+    saved = Bookmark.objects.filter(tool=tool, owner=owner).exists()
+    context = {"tool": tool, "live": True, "next": back, "saved": saved}
+    if request.method == "GET":
+        return render(request, "community/bookmark.html", context)
+    kwargs = {"fragment": "community/bookmark_button.html", "back": back}
+    wanted = request.POST.get("bookmarked")
+    if wanted not in {None, "", "0", "1"}:
+        return refuse(request, 400, BAD_BOOKMARK, context=context, **kwargs)
+    if message := ratelimit.check(request, "bookmark"):
+        return refuse(request, 429, message, context=context, action="bookmark", **kwargs)
+    on = not saved if wanted in {None, ""} else wanted == "1"
+    Bookmark.objects.put(tool=tool, owner=owner, on=on)
+    return answer(request, context={**context, "saved": on},
+                  payload={"tool": tool.slug, "bookmarked": on},
+                  event={"bookmarks-changed": {"tool": tool.slug, "bookmarked": on}}, **kwargs)
+
+
+@never_cache
+@require_GET
+def me(request):
+    """What differs per reader on the page: their votes, bookmarks, name and a CSRF token."""
+    slugs = [s for s in request.GET.get("tools", "").split(",") if s][:200]
+    voter = voter_for(request, create=False)  # reading creates no session
+    mine = Vote.objects.filter(voter=voter, tool__slug__in=slugs) if voter else Vote.objects.none()
+    marks = Bookmark.objects.filter(owner=voter) if voter else Bookmark.objects.none()
+    return JsonResponse({
+        "csrf": get_token(request),
+        "user": request.user.get_username() if request.user.is_authenticated else None,
+        "votes": dict(mine.values_list("tool__slug", "verdict")),
+        "bookmarked": list(marks.filter(tool__slug__in=slugs).values_list("tool__slug", flat=True)),
+        "bookmark_count": marks.count(),
+    })
+
+
+def bookmarked_tools(request):
+    owner = voter_for(request, create=False)
+    if not owner:
+        return Tool.objects.none()
+    return Tool.objects.with_tallies().filter(bookmarks__owner=owner).order_by("-bookmarks__created_at")
+
+
+@never_cache
+@require_GET
+def bookmarks(request):
+    return render(request, "community/bookmarks.html", {"tools": bookmarked_tools(request)})
+
+
+@never_cache
+@require_GET
+def bookmarks_panel(request):
+    tools = list(bookmarked_tools(request)[:9])
+    return render(request, "community/bookmarks_panel.html",
+                  {"tools": tools[:8], "more": len(tools) > 8, "live": True})
+
+
+def csrf_failure(request, reason=""):
+    message = ("This form has expired or came from another site, so nothing was changed. "
+               "Go back, reload the page and try again.")
+    if wants_json(request) and not is_htmx(request):
+        return JsonResponse({"error": message}, status=403)
+    return render(request, "community/problem.html", {"error": message, "back": "/"}, status=403)
