@@ -87,6 +87,9 @@ def _database() -> dict:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
+        # Tests use a file too, not Django's shared in-memory database: threads and
+        # processes then meet the same locking as the real site does.
+        "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
     }
 
 

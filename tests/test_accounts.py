@@ -1,0 +1,91 @@
+"""Sign up, sign in, sign out and reset a password; what a visitor did comes with them."""
+
+import re
+
+from django.contrib.auth import get_user_model
+
+from shiporskip.community.models import Bookmark, Vote
+from tests.community import CODE_LLAMA, MISTRAL, counts, reader
+from tests.smtp import smtp  # noqa: F401 (fixture)
+
+PASSWORD = "correct horse battery"
+
+
+def signup(client, email="alice@example.com", password=PASSWORD):
+    return client.post("/accounts/signup", {"email": email, "password1": password, "password2": password})
+
+
+def signin(client, email="alice@example.com", password=PASSWORD):
+    return client.post("/accounts/signin", {"username": email, "password": password})
+
+
+def test_sign_up_keeps_anonymous_votes_and_bookmarks(seed_pair):
+    alice = reader()
+    alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"})
+    alice.post(f"/tools/{MISTRAL}/bookmark", {"bookmarked": "1"})
+    assert signup(alice).status_code == 302
+    user = get_user_model().objects.get()
+    assert user.username == user.email == "alice@example.com"
+    assert list(Vote.objects.values_list("voter", "verdict")) == [(f"u:{user.pk}", "skip")]
+    assert list(Bookmark.objects.values_list("owner", flat=True)) == [f"u:{user.pk}"]
+    me = alice.get(f"/me?tools={CODE_LLAMA}").json()
+    assert me.pop("csrf")
+    assert me == {"user": "alice@example.com", "votes": {CODE_LLAMA: "skip"}, "bookmarked": [],
+                  "bookmark_count": 1}
+
+
+def test_sign_in_merges_without_double_counting(seed_pair):
+    signup(reader())
+    laptop = reader()
+    signin(laptop)
+    laptop.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"})
+    laptop.post(f"/tools/{CODE_LLAMA}/bookmark", {"bookmarked": "1"})
+    phone = reader()  # the same person, not signed in yet, votes again and changes their mind
+    phone.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"})
+    phone.post(f"/tools/{CODE_LLAMA}/bookmark", {"bookmarked": "1"})
+    phone.post(f"/tools/{MISTRAL}/vote", {"verdict": "ship"})
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 1}
+    assert signin(phone).status_code == 302
+    assert counts(CODE_LLAMA) == {"ship": 0, "skip": 1}  # one person, one vote: the newer one
+    assert counts(MISTRAL) == {"ship": 1, "skip": 0}
+    assert Bookmark.objects.count() == 1
+    assert laptop.get(f"/me?tools={CODE_LLAMA},{MISTRAL}").json()["votes"] == {CODE_LLAMA: "skip", MISTRAL: "ship"}
+
+
+def test_sign_out_leaves_the_account_votes_behind(seed_pair):
+    alice = reader()
+    signup(alice)
+    alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"})
+    assert alice.post("/accounts/signout").status_code == 302
+    me = alice.get(f"/me?tools={CODE_LLAMA}").json()
+    assert me["user"] is None and me["votes"] == {}
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}
+
+
+def test_bad_sign_up_and_sign_in_say_why(seed_pair):
+    taken = reader()
+    signup(taken)
+    again = signup(reader()).content.decode()
+    assert "An account with this email already exists" in again
+    weak = signup(reader(), email="bob@example.com", password="123").content.decode()
+    assert "This password is too short" in weak
+    bad = signin(reader(), password="wrong password").content.decode()
+    assert "Please enter a correct" in bad
+    assert get_user_model().objects.count() == 1
+
+
+def test_password_reset_by_email_through_a_real_smtp_server(seed_pair, smtp):  # noqa: F811
+    signup(reader())
+    assert reader().post("/accounts/reset", {"email": "alice@example.com"}).status_code == 302
+    assert reader().post("/accounts/reset", {"email": "nobody@example.com"}).status_code == 302  # same answer
+    [message] = smtp.messages
+    assert message["To"] == "alice@example.com" and message["Subject"] == "Reset your Ship or Skip password"
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", message.get_content()).group(1)
+    browser = reader()
+    form_page = browser.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = browser.post(form_page.redirect_chain[-1][0],
+                        {"new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"})
+    assert done.status_code == 302
+    assert signin(reader(), password="a brand new passphrase").status_code == 302
+    assert "no longer works" in reader().get(link, follow=True).content.decode()  # single use

@@ -1,0 +1,91 @@
+"""Rate limits: exactly the configured number of requests goes through, the rest get 429."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from shiporskip.conf import Limit, env_rate
+from shiporskip.community.models import Vote
+from tests.community import CODE_LLAMA, MISTRAL, counts, reader
+
+
+@pytest.fixture
+def limits(settings):
+    def set_limit(action, session=None, ip=None):
+        settings.SHIPORSKIP_RATE_LIMITS = {**settings.SHIPORSKIP_RATE_LIMITS,
+                                           action: {"session": session, "ip": ip}}
+    return set_limit
+
+
+def test_votes_per_session(seed_pair, limits):
+    limits("vote", session=Limit(5, 60))
+    alice, bob = reader(), reader()
+    codes = [alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": v}).status_code
+             for v in ["ship", "skip"] * 4]
+    assert codes == [303] * 5 + [429] * 3
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}  # the fifth vote (ship) stands, later ones did nothing
+    assert bob.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}).status_code == 303  # a new session
+
+
+def test_votes_per_ip_across_sessions(seed_pair, limits):
+    limits("vote", session=Limit(100, 60), ip=Limit(3, 60))
+    codes = [reader().post(f"/tools/{MISTRAL}/vote", {"verdict": "ship"}, REMOTE_ADDR="10.0.0.7").status_code
+             for _ in range(5)]
+    assert codes == [303, 303, 303, 429, 429]
+    assert reader().post(f"/tools/{MISTRAL}/vote", {"verdict": "ship"}, REMOTE_ADDR="10.0.0.8").status_code == 303
+    assert Vote.objects.count() == 4
+
+
+def test_429_says_why_in_every_answer_form(seed_pair, limits):
+    limits("vote", session=Limit(1, 3600))
+    alice = reader()
+    alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"})
+    page = alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"})
+    assert page.status_code == 429 and 0 < int(page["Retry-After"]) <= 3600
+    assert "Too many votes from this browser: the limit is 1 per hour." in page.content.decode()
+    as_json = alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"}, HTTP_ACCEPT="application/json")
+    assert as_json.json()["error"].startswith("Too many votes")
+    widget = alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"}, HTTP_HX_REQUEST="true")
+    assert widget.status_code == 429 and 'role="alert">Too many votes' in widget.content.decode()
+
+
+def test_bookmarks_limited(seed_pair, limits):
+    limits("bookmark", session=Limit(2, 60))
+    alice = reader()
+    codes = [alice.post(f"/tools/{CODE_LLAMA}/bookmark").status_code for _ in range(3)]
+    assert codes == [303, 303, 429]
+
+
+def test_sign_in_and_sign_up_limited(seed_pair, limits):
+    limits("signin", session=Limit(3, 60))
+    limits("signup", ip=Limit(2, 3600))
+    guesser = reader()
+    codes = [guesser.post("/accounts/signin", {"username": "x@example.com", "password": f"guess {i}"}).status_code
+             for i in range(4)]
+    assert codes == [200, 200, 200, 429]  # 200: the form again, with "enter a correct email"
+    signups = [reader().post("/accounts/signup", {"email": f"u{i}@example.com", "password1": "long passphrase",
+                                                  "password2": "long passphrase"}).status_code
+               for i in range(3)]
+    assert signups == [302, 302, 429]
+    assert reader().post("/accounts/reset", {"email": "x@example.com"}).status_code == 302
+
+
+def test_forwarded_for_is_only_trusted_behind_a_proxy(seed_pair, limits, settings):
+    limits("vote", ip=Limit(1, 60))
+    post = lambda ip, fwd: reader().post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"},  # noqa: E731
+                                         REMOTE_ADDR=ip, HTTP_X_FORWARDED_FOR=fwd).status_code
+    assert [post("10.0.0.1", "1.1.1.1"), post("10.0.0.1", "2.2.2.2")] == [303, 429]  # header ignored
+    settings.SHIPORSKIP_PROXY_COUNT = 1
+    assert [post("10.0.0.2", "3.3.3.3"), post("10.0.0.2", "4.4.4.4")] == [303, 303]
+
+
+@pytest.mark.parametrize("raw", ["ten/minute", "5/fortnight", "5", "-1/minute", "0/minute"])
+def test_malformed_rate_setting_names_the_variable(monkeypatch, raw):
+    monkeypatch.setenv("SHIPORSKIP_RATE_VOTE", raw)
+    with pytest.raises(ImproperlyConfigured, match="SHIPORSKIP_RATE_VOTE=.* is not a rate"):
+        env_rate("SHIPORSKIP_RATE_VOTE", "60/minute")
+
+
+def test_rate_settings_parse(monkeypatch):
+    for raw, expected in [("30/minute", Limit(30, 60)), ("5/hours", Limit(5, 3600)), ("off", None)]:
+        monkeypatch.setenv("SHIPORSKIP_RATE_VOTE", raw)
+        assert env_rate("SHIPORSKIP_RATE_VOTE", "60/minute") == expected

@@ -1,0 +1,121 @@
+"""Casting, changing and taking back a vote, in the three answer forms."""
+
+import pytest
+
+from shiporskip.community.models import Vote
+from tests.community import CODE_LLAMA, COMPARE, counts, reader
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def vote(client, verdict, slug=CODE_LLAMA, **headers):
+    return client.post(f"/tools/{slug}/vote", {"verdict": verdict, "next": COMPARE}, **headers)
+
+
+def test_vote_change_and_take_back(seed_pair):
+    alice = reader()
+    assert vote(alice, "ship", **JSON).json() == {
+        "tool": CODE_LLAMA, "your_vote": "ship", "community": {"ship": 1, "skip": 0}}
+    assert vote(alice, "skip", **JSON).json()["community"] == {"ship": 0, "skip": 1}
+    assert vote(alice, "none", **JSON).json() == {
+        "tool": CODE_LLAMA, "your_vote": None, "community": {"ship": 0, "skip": 0}}
+    assert Vote.objects.count() == 0
+
+
+def test_one_vote_per_reader_however_often_they_click(seed_pair):
+    alice, bob = reader(), reader()
+    for _ in range(3):
+        vote(alice, "ship")
+    vote(bob, "skip")
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 1}
+
+
+def test_unique_constraint_holds_without_the_view(seed_pair):
+    from django.db import IntegrityError
+
+    tool = seed_pair[0]
+    Vote.objects.create(tool=tool, voter="a:x", verdict="ship")
+    with pytest.raises(IntegrityError):
+        Vote.objects.create(tool=tool, voter="a:x", verdict="skip")
+
+
+def test_without_javascript_a_vote_redirects_back(seed_pair):
+    response = vote(reader(), "ship")
+    assert response.status_code == 303 and response["Location"] == COMPARE
+
+
+def test_redirect_back_refuses_other_sites(seed_pair):
+    response = reader().post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship", "next": "https://evil.example/"})
+    assert response["Location"] == f"/tools/{CODE_LLAMA}"
+
+
+def test_htmx_gets_the_updated_widget_and_a_tally_event(seed_pair):
+    response = vote(reader(), "skip", **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="skip" class="vote-btn vote-skip" aria-pressed="true"' in html
+    assert 'value="none" class="vote-btn vote-none">' in html  # take back now offered
+    assert '"label": "Skip 100% \\u00b7 1 vote"' in response["HX-Trigger"]
+
+
+def test_tally_shows_on_cards_and_the_comparison(seed_pair):
+    for verdict in ["ship"] * 17 + ["skip"] * 8:
+        vote(reader(), verdict)
+    text = reader().get(COMPARE).content.decode()
+    assert text.count("Ship 68% · 25 votes") == 2  # the card and the decision table
+    assert "No community votes yet" in text  # the other tool
+
+
+def test_unknown_tool_is_404_and_changes_nothing(seed_pair):
+    assert vote(reader(), "ship", slug="no-such-tool").status_code == 404
+    assert Vote.objects.count() == 0
+
+
+@pytest.mark.parametrize("verdict", ["maybe", "", "SHIP"])
+def test_bad_verdict_is_400_with_a_message(seed_pair, verdict):
+    alice = reader()
+    vote(alice, "ship")
+    page = vote(alice, verdict)
+    assert page.status_code == 400 and "verdict must be ship, skip or none" in page.content.decode()
+    assert vote(alice, verdict, **JSON).json() == {
+        "error": "verdict must be ship, skip or none (none takes your vote back)."}
+    assert "verdict must be" in vote(alice, verdict, **HTMX).content.decode()
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}
+
+
+def test_get_shows_a_confirm_form_and_changes_nothing(seed_pair):
+    page = reader().get(f"/tools/{CODE_LLAMA}/vote?verdict=skip&next={COMPARE}")
+    html = page.content.decode()
+    assert page.status_code == 200 and "Press <strong>Skip</strong> to confirm" in html
+    assert 'method="post"' in html and "csrfmiddlewaretoken" in html
+    assert "no-store" in page["Cache-Control"]
+    assert Vote.objects.count() == 0
+
+
+def test_json_api_and_cli_carry_the_community_tally(seed_pair, capsys):
+    from shiporskip.cli import main
+
+    vote(reader(), "ship")
+    vote(reader(), "skip")
+    api = reader().get(f"/api/compare/{CODE_LLAMA}/mistral-3-small-22b").json()
+    assert [t["community"] for t in api["tools"]] == [{"ship": 1, "skip": 1}, {"ship": 0, "skip": 0}]
+    assert reader().get(f"/api/tools/{CODE_LLAMA}").json()["community"] == {"ship": 1, "skip": 1}
+    listed = {t["slug"]: t["community"] for t in reader().get("/api/tools").json()}
+    assert listed[CODE_LLAMA] == {"ship": 1, "skip": 1}
+    assert main(["compare", CODE_LLAMA, "mistral-3-small-22b", "--json"]) == 0
+    assert '"community": {\n        "ship": 1,\n        "skip": 1\n      }' in capsys.readouterr().out
+    assert main(["compare", CODE_LLAMA, "mistral-3-small-22b"]) == 0
+    assert "Split 50% · 2 votes" in capsys.readouterr().out
+
+
+def test_pages_say_when_panel_and_community_disagree(seed_pair):
+    for _ in range(4):
+        vote(reader(), "skip")
+    assert "disagree" not in reader().get(COMPARE).content.decode()  # four votes: too few to tell
+    vote(reader(), "skip")
+    vote(reader(), "ship")
+    note = ("Code Llama 4: The panel and the community disagree: the panel says Ship, readers mostly "
+            "say Skip (Skip 83% · 6 votes).")
+    assert note in reader().get(COMPARE).content.decode()
+    assert "the panel says Ship, readers mostly say Skip" in reader().get(f"/tools/{CODE_LLAMA}").content.decode()
