@@ -1,6 +1,7 @@
 """Shared fixtures: the real database, the bundled personas, and named tools built inline."""
 
 import copy
+import os
 
 import pytest
 from huey.contrib.djhuey import HUEY
@@ -63,3 +64,23 @@ def seed_pair(personas):
     for tool in tools:
         review_tool(tool=tool, model="offline")
     return tools
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    """Real chromium through Playwright (Debian's build, installed by scripts/test)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    # Playwright runs an event loop in this thread; the ORM calls are ours, made before it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()

@@ -49,7 +49,8 @@ def test_sign_in_merges_without_double_counting(seed_pair):
     assert counts(CODE_LLAMA) == {"ship": 0, "skip": 1}  # one person, one vote: the newer one
     assert counts(MISTRAL) == {"ship": 1, "skip": 0}
     assert Bookmark.objects.count() == 1
-    assert laptop.get(f"/me?tools={CODE_LLAMA},{MISTRAL}").json()["votes"] == {CODE_LLAMA: "skip", MISTRAL: "ship"}
+    votes = laptop.get(f"/me?tools={CODE_LLAMA},{MISTRAL}").json()["votes"]
+    assert votes == {CODE_LLAMA: "skip", MISTRAL: "ship"}
 
 
 def test_sign_out_leaves_the_account_votes_behind(seed_pair):
@@ -84,8 +85,8 @@ def test_password_reset_by_email_through_a_real_smtp_server(seed_pair, smtp):  #
     browser = reader()
     form_page = browser.get(link, follow=True)
     assert "Choose a new password" in form_page.content.decode()
-    done = browser.post(form_page.redirect_chain[-1][0],
-                        {"new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"})
+    new = "a brand new passphrase"
+    done = browser.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
     assert done.status_code == 302
-    assert signin(reader(), password="a brand new passphrase").status_code == 302
+    assert signin(reader(), password=new).status_code == 302
     assert "no longer works" in reader().get(link, follow=True).content.decode()  # single use

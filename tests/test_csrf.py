@@ -9,7 +9,8 @@ from tests.community import CODE_LLAMA, csrf_from
 POSTS = [
     (f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}),
     (f"/tools/{CODE_LLAMA}/bookmark", {"bookmarked": "1"}),
-    ("/accounts/signup", {"email": "a@example.com", "password1": "a long passphrase", "password2": "a long passphrase"}),
+    ("/accounts/signup", {"email": "a@example.com", "password1": "long passphrase",
+                          "password2": "long passphrase"}),
     ("/accounts/signin", {"username": "a@example.com", "password": "a long passphrase"}),
     ("/accounts/signout", {}),
     ("/accounts/reset", {"email": "a@example.com"}),

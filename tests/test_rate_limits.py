@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from shiporskip.conf import Limit, env_rate
 from shiporskip.community.models import Vote
+from shiporskip.conf import Limit, env_rate
 from tests.community import CODE_LLAMA, MISTRAL, counts, reader
 
 
@@ -22,16 +22,18 @@ def test_votes_per_session(seed_pair, limits):
     codes = [alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": v}).status_code
              for v in ["ship", "skip"] * 4]
     assert codes == [303] * 5 + [429] * 3
-    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}  # the fifth vote (ship) stands, later ones did nothing
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}  # the fifth vote (ship) stands, no later one
     assert bob.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}).status_code == 303  # a new session
 
 
 def test_votes_per_ip_across_sessions(seed_pair, limits):
     limits("vote", session=Limit(100, 60), ip=Limit(3, 60))
-    codes = [reader().post(f"/tools/{MISTRAL}/vote", {"verdict": "ship"}, REMOTE_ADDR="10.0.0.7").status_code
-             for _ in range(5)]
+    def from_ip(ip):
+        return reader().post(f"/tools/{MISTRAL}/vote", {"verdict": "ship"}, REMOTE_ADDR=ip).status_code
+
+    codes = [from_ip("10.0.0.7") for _ in range(5)]
     assert codes == [303, 303, 303, 429, 429]
-    assert reader().post(f"/tools/{MISTRAL}/vote", {"verdict": "ship"}, REMOTE_ADDR="10.0.0.8").status_code == 303
+    assert from_ip("10.0.0.8") == 303
     assert Vote.objects.count() == 4
 
 
@@ -59,11 +61,11 @@ def test_sign_in_and_sign_up_limited(seed_pair, limits):
     limits("signin", session=Limit(3, 60))
     limits("signup", ip=Limit(2, 3600))
     guesser = reader()
-    codes = [guesser.post("/accounts/signin", {"username": "x@example.com", "password": f"guess {i}"}).status_code
-             for i in range(4)]
+    codes = [guesser.post("/accounts/signin", {"username": "x@example.com", "password": f"guess {i}"})
+             .status_code for i in range(4)]
     assert codes == [200, 200, 200, 429]  # 200: the form again, with "enter a correct email"
-    signups = [reader().post("/accounts/signup", {"email": f"u{i}@example.com", "password1": "long passphrase",
-                                                  "password2": "long passphrase"}).status_code
+    form = {"password1": "long passphrase", "password2": "long passphrase"}
+    signups = [reader().post("/accounts/signup", {"email": f"u{i}@example.com", **form}).status_code
                for i in range(3)]
     assert signups == [302, 302, 429]
     assert reader().post("/accounts/reset", {"email": "x@example.com"}).status_code == 302

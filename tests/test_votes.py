@@ -118,4 +118,5 @@ def test_pages_say_when_panel_and_community_disagree(seed_pair):
     note = ("Code Llama 4: The panel and the community disagree: the panel says Ship, readers mostly "
             "say Skip (Skip 83% · 6 votes).")
     assert note in reader().get(COMPARE).content.decode()
-    assert "the panel says Ship, readers mostly say Skip" in reader().get(f"/tools/{CODE_LLAMA}").content.decode()
+    tool_page = reader().get(f"/tools/{CODE_LLAMA}").content.decode()
+    assert "the panel says Ship, readers mostly say Skip" in tool_page

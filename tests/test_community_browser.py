@@ -1,0 +1,78 @@
+"""Votes, bookmarks and sign-up in real chromium, with JavaScript on and off."""
+
+import pytest
+
+from shiporskip.community.models import Bookmark, Vote
+from tests.community import CODE_LLAMA, COMPARE, MISTRAL, counts
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TALLY = f'td[data-tally="{CODE_LLAMA}"]'
+
+
+def open_compare(browser, live_server, **context):
+    page = browser.new_context(**context).new_page()
+    page.goto(live_server.url + COMPARE)
+    return page
+
+
+def test_vote_and_bookmark_by_click_without_a_reload(seed_pair, live_server, browser):
+    page = open_compare(browser, live_server)
+    page.wait_for_selector("html[data-reader=ready]")
+    page.evaluate("window.sameDocument = true")
+    page.get_by_role("button", name="Vote ship for Code Llama 4").click()
+    page.wait_for_selector(f'.vote[data-tool="{CODE_LLAMA}"] .vote-ship[aria-pressed="true"]')
+    assert page.locator(TALLY).inner_text() == "Ship 100% · 1 vote"
+    page.get_by_role("button", name="Vote skip for Code Llama 4").click()
+    page.wait_for_function(f"document.querySelector('{TALLY}').innerText === 'Skip 100% · 1 vote'")
+    page.get_by_role("button", name="Take back").click()
+    page.wait_for_function(f"document.querySelector('{TALLY}').innerText === 'No community votes yet'")
+    assert counts(CODE_LLAMA) == {"ship": 0, "skip": 0}
+
+    page.get_by_role("button", name="Bookmark Mistral 3 Small (22B)").click()
+    page.wait_for_selector(".bookmarks-panel .bookmark-list >> text=Mistral 3 Small (22B)")
+    assert page.get_by_role("button", name="Bookmark Mistral 3 Small (22B)").inner_text() == "★ Bookmarked"
+    assert page.evaluate("window.sameDocument") is True  # htmx swapped widgets; the page never reloaded
+    assert list(Bookmark.objects.values_list("tool__slug", flat=True)) == [MISTRAL]
+
+
+def test_forms_work_with_javascript_off(seed_pair, live_server, browser):
+    page = open_compare(browser, live_server, java_script_enabled=False)
+    assert "No bookmarks yet" not in page.content()  # the panel is a plain link without JavaScript
+    page.get_by_role("button", name="Vote skip for Code Llama 4").click()
+    page.wait_for_url(f"**/tools/{CODE_LLAMA}/vote?**")
+    assert "Press Skip to confirm" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Vote skip for Code Llama 4").click()
+    page.wait_for_url(f"**{COMPARE}")
+    assert counts(CODE_LLAMA) == {"ship": 0, "skip": 1}
+    assert page.locator(TALLY).inner_text() == "Skip 100% · 1 vote"  # not a stale cached copy
+
+    page.get_by_role("button", name="Bookmark Code Llama 4").click()
+    page.get_by_role("button", name="Bookmark Code Llama 4").click()
+    page.wait_for_url(f"**{COMPARE}")
+    page.get_by_role("link", name="Open your bookmarks").click()
+    assert "Code Llama 4" in page.locator("main").inner_text()
+    assert Bookmark.objects.count() == 1
+
+
+def test_anonymous_votes_survive_sign_up(seed_pair, live_server, browser):
+    page = open_compare(browser, live_server)
+    page.wait_for_selector("html[data-reader=ready]")
+    page.get_by_role("button", name="Vote ship for Code Llama 4").click()
+    page.get_by_role("button", name="Bookmark Mistral 3 Small (22B)").click()
+    page.wait_for_selector(".bookmarks-panel .bookmark-list")
+    page.goto(live_server.url + "/accounts/signup")
+    page.get_by_label("Email").fill("reader@example.com")
+    page.get_by_label("Password:", exact=True).fill("a long passphrase")
+    page.get_by_label("Password confirmation").fill("a long passphrase")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/bookmarks")
+    assert "Mistral 3 Small (22B)" in page.locator("main").inner_text()
+    page.goto(live_server.url + COMPARE)
+    page.wait_for_selector("html[data-reader=ready]")
+    assert page.locator("[data-account]").inner_text() == "reader@example.com"
+    assert page.get_by_role("button", name="Vote ship for Code Llama 4").get_attribute("aria-pressed") == "true"
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(email="reader@example.com")
+    assert list(Vote.objects.values_list("voter", "verdict")) == [(f"u:{user.pk}", "ship")]
