@@ -71,7 +71,8 @@ def test_anonymous_votes_survive_sign_up(seed_pair, live_server, browser):
     page.goto(live_server.url + COMPARE)
     page.wait_for_selector("html[data-reader=ready]")
     assert page.locator("[data-account]").inner_text() == "reader@example.com"
-    assert page.get_by_role("button", name="Vote ship for Code Llama 4").get_attribute("aria-pressed") == "true"
+    ship = page.get_by_role("button", name="Vote ship for Code Llama 4")
+    assert ship.get_attribute("aria-pressed") == "true"
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(email="reader@example.com")

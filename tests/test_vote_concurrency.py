@@ -35,7 +35,8 @@ def reader_session(base: str, seed: int) -> tuple[dict, set, list]:
 
 
 def test_concurrent_readers_leave_exact_counts(seed_pair, live_server, settings):
-    settings.SHIPORSKIP_RATE_LIMITS = {k: {"session": None, "ip": None} for k in settings.SHIPORSKIP_RATE_LIMITS}
+    unlimited = {"session": None, "ip": None}
+    settings.SHIPORSKIP_RATE_LIMITS = {action: unlimited for action in settings.SHIPORSKIP_RATE_LIMITS}
     with ThreadPoolExecutor(max_workers=READERS) as pool:
         results = list(pool.map(lambda seed: reader_session(live_server.url, seed), range(READERS)))
     failures = [f for _, _, fs in results for f in fs]
