@@ -8,10 +8,11 @@ import urllib.request
 
 
 class HttpReader:
-    def __init__(self, base: str):
+    def __init__(self, base: str, headers: dict | None = None):
         self.base = base
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener.addheaders = list((headers or {}).items())
         self.csrf = self.get_json("/me")["csrf"]
 
     def get_json(self, path: str) -> dict:

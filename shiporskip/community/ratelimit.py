@@ -45,7 +45,8 @@ def check(request, action: str) -> str | None:
     """Count this request against action's limits; return a message if one is exceeded."""
     limits = settings.SHIPORSKIP_RATE_LIMITS[action]
     keys = [("session", f"{action}:s:{voter_for(request)}"), ("ip", f"{action}:ip:{client_ip(request)}")]
-    with transaction.atomic():
+    # savepoint=False: inside a view's transaction the counters commit with its write, in one go.
+    with transaction.atomic(savepoint=False):
         over = [scope for scope, key in keys
                 if limits[scope] and hit(key, limits[scope]) > limits[scope].hits]
     if random.random() < 0.01:

@@ -1,5 +1,6 @@
 """Votes, bookmarks and the per-reader state that cached pages fetch after loading."""
 
+from django.db import transaction
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
@@ -27,29 +28,36 @@ def refuse(request, status: int, message: str, *, context: dict, action: str = "
     return response
 
 
+def vote_context(tool, voter, back, **extra) -> dict:
+    """What the vote widget shows a reader: their vote and the current tally."""
+    mine = Vote.objects.filter(tool=tool, voter=voter).values_list("verdict", flat=True).first()
+    return {"tool": tool, "live": True, "next": back, "mine": mine,
+            "tally": CommunityTally(**Vote.objects.tally(tool)), **extra}
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def vote(request, slug):
     tool = get_object_or_404(Tool, slug=slug)
     back = next_url(request, tool.get_absolute_url())
-    voter = voter_for(request, create=request.method == "POST")
-    mine = Vote.objects.filter(tool=tool, voter=voter).values_list("verdict", flat=True).first()
-    context = {"tool": tool, "live": True, "next": back, "mine": mine,
-               "tally": CommunityTally(**Vote.objects.tally(tool))}
     if request.method == "GET":  # the no-JavaScript way in from a cached page: confirm, then POST
         proposed = request.GET.get("verdict")
-        return render(request, "community/vote.html",
-                      {**context, "proposed": proposed if proposed in VERDICTS else None})
+        context = vote_context(tool, voter_for(request, create=False), back,
+                               proposed=proposed if proposed in VERDICTS else None)
+        return render(request, "community/vote.html", context)
+    voter = voter_for(request)
     kwargs = {"fragment": "community/vote_widget.html", "back": back}
     verdict = request.POST.get("verdict", "")
     if verdict not in VERDICTS:
-        return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
-    if message := ratelimit.check(request, "vote"):
-        return refuse(request, 429, message, context=context, action="vote", **kwargs)
-    Vote.objects.cast(tool=tool, voter=voter, verdict=verdict)
+        return refuse(request, 400, BAD_VERDICT, context=vote_context(tool, voter, back), **kwargs)
+    with transaction.atomic():  # the rate counters and the vote: one commit
+        if message := ratelimit.check(request, "vote"):
+            context = vote_context(tool, voter, back)
+            return refuse(request, 429, message, context=context, action="vote", **kwargs)
+        Vote.objects.cast(tool=tool, voter=voter, verdict=verdict)
     tally = CommunityTally(**Vote.objects.tally(tool))
     mine = None if verdict == "none" else verdict
-    return answer(request, context={**context, "mine": mine, "tally": tally},
+    return answer(request, context={"tool": tool, "live": True, "next": back, "mine": mine, "tally": tally},
                   payload={"tool": tool.slug, "your_vote": mine, "community": tally.as_dict()},
                   event={"vote-changed": {"tool": tool.slug, "label": tally.label}}, **kwargs)
 
@@ -68,10 +76,11 @@ def bookmark(request, slug):
     wanted = request.POST.get("bookmarked")
     if wanted not in {None, "", "0", "1"}:
         return refuse(request, 400, BAD_BOOKMARK, context=context, **kwargs)
-    if message := ratelimit.check(request, "bookmark"):
-        return refuse(request, 429, message, context=context, action="bookmark", **kwargs)
     on = not saved if wanted in {None, ""} else wanted == "1"
-    Bookmark.objects.put(tool=tool, owner=owner, on=on)
+    with transaction.atomic():
+        if message := ratelimit.check(request, "bookmark"):
+            return refuse(request, 429, message, context=context, action="bookmark", **kwargs)
+        Bookmark.objects.put(tool=tool, owner=owner, on=on)
     return answer(request, context={**context, "saved": on},
                   payload={"tool": tool.slug, "bookmarked": on},
                   event={"bookmarks-changed": {"tool": tool.slug, "bookmarked": on}}, **kwargs)
