@@ -38,3 +38,12 @@ def test_the_same_post_with_the_token_from_me_goes_through(seed_pair):
     page = client.get(f"/tools/{CODE_LLAMA}/bookmark").content.decode()
     client.post(f"/tools/{CODE_LLAMA}/bookmark", {"csrfmiddlewaretoken": csrf_from(page)})
     assert Bookmark.objects.count() == 1
+
+
+def test_refusal_fits_each_caller(seed_pair):
+    client = Client(enforce_csrf_checks=True)
+    url = f"/tools/{CODE_LLAMA}/vote"
+    as_json = client.post(url, {"verdict": "ship"}, HTTP_ACCEPT="application/json")
+    assert as_json.status_code == 403 and "nothing was changed" in as_json.json()["error"]
+    line = client.post(url, {"verdict": "ship"}, HTTP_HX_REQUEST="true").content.decode()
+    assert line.startswith('<p class="error" role="alert">') and "<html" not in line

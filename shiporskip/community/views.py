@@ -127,6 +127,8 @@ def bookmarks_panel(request):
 def csrf_failure(request, reason=""):
     message = ("This form has expired or came from another site, so nothing was changed. "
                "Go back, reload the page and try again.")
-    if wants_json(request) and not is_htmx(request):
+    if is_htmx(request):  # swapped into the widget: a line, not a page
+        return render(request, "community/error_line.html", {"error": message}, status=403)
+    if wants_json(request):
         return JsonResponse({"error": message}, status=403)
     return render(request, "community/problem.html", {"error": message, "back": "/"}, status=403)
