@@ -91,3 +91,16 @@ def test_rate_settings_parse(monkeypatch):
     for raw, expected in [("30/minute", Limit(30, 60)), ("5/hours", Limit(5, 3600)), ("off", None)]:
         monkeypatch.setenv("SHIPORSKIP_RATE_VOTE", raw)
         assert env_rate("SHIPORSKIP_RATE_VOTE", "60/minute") == expected
+
+
+def test_daily_tidy_up_keeps_current_counters(seed_pair):
+    import time
+
+    from shiporskip.community.models import RateCounter
+    from shiporskip.community.tasks import tidy_up
+
+    now = int(time.time())
+    RateCounter.objects.create(key="vote:ip:old", slot=now - 3 * 86400, hits=5)
+    RateCounter.objects.create(key="vote:ip:new", slot=now - now % 60, hits=5)
+    tidy_up.call_local()
+    assert list(RateCounter.objects.values_list("key", flat=True)) == ["vote:ip:new"]
