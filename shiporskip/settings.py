@@ -13,6 +13,7 @@ from shiporskip.conf import (
     env_int,
     env_list,
     env_str,
+    env_zone,
     secret_key,
 )
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "shiporskip.panel",
     "shiporskip.compare",
     "shiporskip.api",
+    "shiporskip.newsletter",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +82,8 @@ def _database() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "shiporskip.sqlite3",
+        # A file, not memory: tests that run a second process (the digest crash test) share it.
+        "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -102,7 +106,8 @@ CACHE_SECONDS = env_int("SHIPORSKIP_CACHE_SECONDS", 60)
 HUEY = {
     "name": "shiporskip",
     "immediate": env_bool("SHIPORSKIP_QUEUE_IMMEDIATE", False),
-    "consumer": {"workers": 2, "worker_type": "thread"},
+    # periodic: the consumer schedules the weekly digest (huey's default, stated because we rely on it).
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
@@ -159,6 +164,14 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ship or Skip <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The weekly digest: when it goes out, how fast, and how long a confirmation link lives.
+DIGEST_WEEKDAY = env_choice("SHIPORSKIP_DIGEST_WEEKDAY",
+                            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]) or "mon"
+DIGEST_HOUR = env_int("SHIPORSKIP_DIGEST_HOUR", 9, maximum=23)
+DIGEST_TIMEZONE = env_zone("SHIPORSKIP_DIGEST_TIMEZONE", "UTC")
+DIGEST_RATE = env_float("SHIPORSKIP_DIGEST_RATE", 0.0)
+CONFIRM_DAYS = env_int("SHIPORSKIP_CONFIRM_DAYS", 7, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

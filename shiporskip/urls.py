@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("shiporskip.catalog.urls")),
     path("", include("shiporskip.panel.urls")),
     path("", include("shiporskip.compare.urls")),
+    path("newsletter/", include("shiporskip.newsletter.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
