@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--model", help="reviewer backend as provider/model "
                     "(default: $SHIPORSKIP_MODEL or offline)")
 
-    sub.add_parser("worker", help="run the background worker alone (panel runs)")
+    sub.add_parser("worker", help="run the background worker alone (panel runs, weekly digest)")
 
     cat = sub.add_parser("catalog", help="load a catalog file of categories and tools")
     cat_sub = cat.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
@@ -78,9 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("b", metavar="B", help="tool slug")
     compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    add_digest_parser(sub)
+
     manage = sub.add_parser("manage", help="run a Django management command (e.g. createsuperuser)")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def add_digest_parser(sub) -> None:
+    digest = sub.add_parser("digest", help="preview and send the weekly newsletter, suppress addresses")
+    actions = digest.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    preview = actions.add_parser("preview", help="render the next edition; store and send nothing")
+    preview.add_argument("--html", metavar="FILE", help="write the HTML part to FILE (- for stdout)")
+    preview.add_argument("--text", metavar="FILE", help="write the plain-text part to FILE "
+                         "(default: stdout unless --html is given)")
+    send = actions.add_parser("send", help="send the next edition (or finish one cut off), "
+                              "with a progress bar")
+    send.add_argument("--dry-run", action="store_true", help="say what would be sent; store and send nothing")
+    suppress = actions.add_parser("suppress", help="never email an address again (bounce, complaint)")
+    suppress.add_argument("email", metavar="EMAIL")
+    suppress.add_argument("--reason", choices=["bounce", "complaint", "manual"], default="manual",
+                          help="why (default manual)")
+    actions.add_parser("status", help="subscribers by status, suppressions, recent editions")
 
 
 def positive_int(text: str) -> int:
@@ -266,6 +285,18 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_digest(args) -> int:
+    from shiporskip.newsletter import cli as digest
+
+    if args.action == "preview":
+        return digest.preview(html=args.html, text=args.text)
+    if args.action == "send":
+        return digest.send(dry_run=args.dry_run)
+    if args.action == "suppress":
+        return digest.suppress(email=args.email, reason=args.reason)
+    return digest.status()
+
+
 def cmd_manage(args) -> int:
     from django.core.management import execute_from_command_line
 
@@ -273,10 +304,14 @@ def cmd_manage(args) -> int:
     return 0
 
 
-NEEDS_SCHEMA = {"catalog", "personas", "add", "review", "compare", "runs"}
+NEEDS_SCHEMA = {"catalog", "personas", "add", "review", "compare", "runs", "digest"}
 COMMANDS = {"up": cmd_up, "worker": cmd_worker, "catalog": cmd_catalog,
             "personas": cmd_personas, "add": cmd_add, "review": cmd_review,
-            "compare": cmd_compare, "runs": cmd_runs, "manage": cmd_manage}
+            "compare": cmd_compare, "runs": cmd_runs, "digest": cmd_digest, "manage": cmd_manage}
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As `python -m shiporskip.cli` this file is __main__: run the module other modules import,
+    # so that the CLIError they raise is the class main() catches.
+    from shiporskip.cli import main as imported_main
+
+    sys.exit(imported_main())

@@ -49,6 +49,8 @@ DOCUMENTED = {
     "SHIPORSKIP_RATE_SIGNIN_IP": ("60/minute", "Sign-in attempts and password-reset requests per IP."),
     "SHIPORSKIP_RATE_SIGNUP": ("5/hour", "Sign-ups per browser session."),
     "SHIPORSKIP_RATE_SIGNUP_IP": ("20/hour", "Sign-ups per client IP address."),
+    "SHIPORSKIP_RATE_SUBSCRIBE": ("5/hour", "Newsletter sign-ups per browser session."),
+    "SHIPORSKIP_RATE_SUBSCRIBE_IP": ("30/hour", "Newsletter sign-ups per client IP address."),
     "SHIPORSKIP_PROXY_COUNT": ("0", "Proxies in front whose X-Forwarded-For gives the client IP."),
     "SHIPORSKIP_SITE_URL": ("http://127.0.0.1:8000", "The site's public address, for links in emails."),
     "EMAIL_HOST": ("(unset: mail goes to files)", "SMTP server; unset writes mail under <data dir>/mail."),
@@ -59,6 +61,12 @@ DOCUMENTED = {
     "EMAIL_USE_SSL": ("false", "Implicit TLS to the SMTP server (port 465 usually)."),
     "EMAIL_TIMEOUT": ("30", "Seconds an SMTP connection may take."),
     "DEFAULT_FROM_EMAIL": ("Ship or Skip <noreply@localhost>", "Sender of every email."),
+    "SHIPORSKIP_DIGEST_WEEKDAY": ("mon", "Day the weekly edition goes out: mon, tue, ... sun."),
+    "SHIPORSKIP_DIGEST_HOUR": ("9", "Hour (0-23) the weekly edition goes out, in the digest's time zone."),
+    "SHIPORSKIP_DIGEST_TIMEZONE": ("UTC", "Time zone of the digest's day and hour, e.g. Europe/Paris."),
+    "SHIPORSKIP_DIGEST_RATE": ("0", "Most edition emails sent per second; 0 means no limit."),
+    "SHIPORSKIP_CONFIRM_DAYS": ("7", "Days a subscription's confirmation link stays valid."),
+    "SHIPORSKIP_DIGEST_CRASH_AFTER": ("(unset)", "Test hook: kill the sender at a point, e.g. data:17."),
 }
 
 
@@ -77,8 +85,11 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use true or false.")
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    return _env_number(name, default, minimum, int, "a whole number")
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    value = _env_number(name, default, minimum, int, "a whole number")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name}={value} must be at most {maximum}.")
+    return value
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
@@ -129,6 +140,18 @@ def env_rate(name: str, default: str):
         raise ImproperlyConfigured(
             f"{name}={raw!r} is not a rate: write it like 60/minute (second, minute, hour, day) or off.")
     return Limit(hits=int(count), seconds=seconds)
+
+
+def env_zone(name: str, default: str) -> str:
+    """Read an IANA time zone name, checked against the zone database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = env_str(name, default)
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a time zone name, e.g. Europe/Paris.") from None
+    return raw
 
 
 def env_list(name: str, default: str) -> list[str]:

@@ -14,6 +14,7 @@ from shiporskip.conf import (
     env_list,
     env_rate,
     env_str,
+    env_zone,
     secret_key,
 )
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "shiporskip.compare",
     "shiporskip.api",
     "shiporskip.community",
+    "shiporskip.newsletter",
 ]
 
 MIDDLEWARE = [
@@ -87,8 +89,8 @@ def _database() -> dict:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        # Tests use a file too, not Django's shared in-memory database: threads and
-        # processes then meet the same locking as the real site does.
+        # Tests use a file too, not Django's shared in-memory database: threads and other
+        # processes (the digest crash test) share it and meet the real site's locking.
         "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
     }
 
@@ -107,7 +109,8 @@ CACHE_SECONDS = env_int("SHIPORSKIP_CACHE_SECONDS", 60)
 HUEY = {
     "name": "shiporskip",
     "immediate": env_bool("SHIPORSKIP_QUEUE_IMMEDIATE", False),
-    "consumer": {"workers": 2, "worker_type": "thread"},
+    # periodic: the consumer schedules the weekly digest (huey's default, stated because we rely on it).
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
@@ -153,6 +156,8 @@ SHIPORSKIP_RATE_LIMITS = {
                "ip": env_rate("SHIPORSKIP_RATE_SIGNIN_IP", "60/minute")},
     "signup": {"session": env_rate("SHIPORSKIP_RATE_SIGNUP", "5/hour"),
                "ip": env_rate("SHIPORSKIP_RATE_SIGNUP_IP", "20/hour")},
+    "subscribe": {"session": env_rate("SHIPORSKIP_RATE_SUBSCRIBE", "5/hour"),
+                  "ip": env_rate("SHIPORSKIP_RATE_SUBSCRIBE_IP", "30/hour")},
 }
 SHIPORSKIP_PROXY_COUNT = env_int("SHIPORSKIP_PROXY_COUNT", 0)
 
@@ -188,6 +193,14 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ship or Skip <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The weekly digest: when it goes out, how fast, and how long a confirmation link lives.
+DIGEST_WEEKDAY = env_choice("SHIPORSKIP_DIGEST_WEEKDAY",
+                            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]) or "mon"
+DIGEST_HOUR = env_int("SHIPORSKIP_DIGEST_HOUR", 9, maximum=23)
+DIGEST_TIMEZONE = env_zone("SHIPORSKIP_DIGEST_TIMEZONE", "UTC")
+DIGEST_RATE = env_float("SHIPORSKIP_DIGEST_RATE", 0.0)
+CONFIRM_DAYS = env_int("SHIPORSKIP_CONFIRM_DAYS", 7, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

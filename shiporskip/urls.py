@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("shiporskip.panel.urls")),
     path("", include("shiporskip.compare.urls")),
     path("", include("shiporskip.community.urls")),
+    path("newsletter/", include("shiporskip.newsletter.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -4,12 +4,14 @@ import copy
 import os
 
 import pytest
+from django.db import connections
 from huey.contrib.djhuey import HUEY
 
 from shiporskip.catalog.loading import load_bundled, load_catalog
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.personas import load_personas
 from shiporskip.panel.running import review_tool
+from tests.newsletter_fixtures import smtp, smtp_server  # noqa: F401 - the newsletter's SMTP fixtures
 
 # Queued tasks run inline in tests; the real worker is exercised by tests/test_up.py.
 HUEY.immediate = True
@@ -83,4 +85,7 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
+        # ORM calls made while Playwright's loop runs get their own connection: close it
+        # while that loop still runs, or PostgreSQL refuses to drop the test database.
+        connections.close_all()
         browser.close()

@@ -104,3 +104,13 @@ def test_daily_tidy_up_keeps_current_counters(seed_pair):
     RateCounter.objects.create(key="vote:ip:new", slot=now - now % 60, hits=5)
     tidy_up.call_local()
     assert list(RateCounter.objects.values_list("key", flat=True)) == ["vote:ip:new"]
+
+
+def test_newsletter_sign_ups_limited(db, limits):
+    from shiporskip.newsletter.models import Subscriber
+
+    limits("subscribe", ip=Limit(2, 3600))
+    codes = [reader().post("/newsletter/subscribe", {"email": f"r{i}@example.com"},
+                           HTTP_ACCEPT="application/json").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+    assert Subscriber.objects.count() == 2

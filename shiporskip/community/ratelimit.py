@@ -16,7 +16,7 @@ from shiporskip.community.voters import voter_for
 from shiporskip.conf import Limit
 
 ACTION_WORDS = {"vote": "votes", "bookmark": "bookmark changes", "signin": "sign-in attempts",
-                "signup": "sign-ups"}
+                "signup": "sign-ups", "subscribe": "newsletter sign-ups"}
 
 
 def client_ip(request) -> str:

@@ -1,0 +1,150 @@
+"""The weekly edition at scale: compose and queue it for N subscribers, then deliver over SMTP.
+
+Run: .venv/bin/python bench/newsletter.py [--subscribers 100000] [--messages 2000] [--repeat 3]
+     (SQLite in a temporary data dir; DATABASE_URL=postgres://.../scratch for PostgreSQL: the
+     bench migrates that database and empties its newsletter tables)
+
+Prints, in the same run (medians of --repeat):
+  - compose: building the edition from the catalog (46 tools reviewed by the offline panel),
+  - queue: one INSERT ... SELECT of a delivery row per subscriber, and a plain bulk_create of
+    the same rows as the baseline (ratio < 1 means the queueing is cheaper than the baseline),
+  - compose + store + queue, the whole `publish()`, for N subscribers,
+  - messages per second to a loopback aiosmtpd server through the exactly-once path (claim,
+    send, commit, end), against Django's plain send_messages() of the same messages on one
+    connection (the baseline, with no bookkeeping).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["SHIPORSKIP_DATA_DIR"] = tempfile.mkdtemp(prefix="sos-bench-")
+os.environ["DJANGO_SETTINGS_MODULE"] = "shiporskip.settings"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.mail import get_connection  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from shiporskip.catalog.loading import load_bundled  # noqa: E402
+from shiporskip.catalog.models import Tool  # noqa: E402
+from shiporskip.newsletter import editions, emails  # noqa: E402
+from shiporskip.newsletter.delivery import send_edition  # noqa: E402
+from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression  # noqa: E402
+from shiporskip.panel.personas import load_personas  # noqa: E402
+from shiporskip.panel.running import review_tool  # noqa: E402
+from tests.newsletter_fixtures import Inbox, free_port  # noqa: E402
+
+
+def timed(fn, repeat: int, reset=lambda: None) -> float:
+    times = []
+    for _ in range(repeat):
+        reset()
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def prepare(subscribers: int) -> None:
+    call_command("migrate", interactive=False, verbosity=0)
+    for model in (Delivery, Edition, Suppression, Subscriber):
+        model.objects.all().delete()
+    load_personas()
+    load_bundled()
+    for tool in Tool.objects.select_related("category").filter(current_run__isnull=True):
+        review_tool(tool=tool, model="offline")
+    Subscriber.objects.bulk_create(
+        (Subscriber(email=f"reader{i}@example.com", status="confirmed") for i in range(subscribers)),
+        batch_size=5000)
+
+
+def reset() -> None:
+    Delivery.objects.all().delete()
+    Edition.objects.all().delete()
+
+
+def queue_baseline() -> None:
+    """Baseline: the same delivery rows built in Python and written by bulk_create."""
+    edition = Edition.objects.create(number=999, subject="baseline", html="", text="",
+                                     period_end=timezone.now())
+    ids = Subscriber.objects.receiving().values_list("pk", flat=True).iterator(chunk_size=5000)
+    Delivery.objects.bulk_create((Delivery(edition=edition, subscriber_id=i) for i in ids),
+                                 batch_size=2000)
+
+
+def bench_queue(repeat: int, subscribers: int) -> None:
+    compose = timed(editions.compose, repeat, reset)
+    publish = timed(editions.publish, repeat, reset)
+    queued = Delivery.objects.count()
+    reset()
+    edition = Edition.objects.create(number=1, subject="x", html="", text="", period_end=timezone.now())
+
+    def requeue():
+        Delivery.objects.all().delete()
+
+    queue = timed(lambda: editions.queue(edition), repeat, requeue)
+    baseline = timed(queue_baseline, repeat, reset)
+    reset()
+    print(f"compose an edition ({Tool.objects.count()} tools):      {compose * 1000:8.1f} ms")
+    print(f"queue {queued:,} deliveries (INSERT ... SELECT):  {queue * 1000:8.1f} ms")
+    print(f"baseline: bulk_create of the same rows:     {baseline * 1000:8.1f} ms  "
+          f"(queue / baseline = {queue / baseline:.2f})")
+    print(f"compose + store + queue for {subscribers:,} subscribers: {publish * 1000:8.1f} ms")
+
+
+def bench_smtp(messages: int) -> None:
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    keep = list(Subscriber.objects.order_by("pk").values_list("pk", flat=True)[:messages])
+    Subscriber.objects.exclude(pk__in=keep).update(status="unsubscribed")
+    smtp = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": controller.port}
+    try:
+        with override_settings(**smtp):
+            edition = editions.publish()
+            started = time.perf_counter()
+            send_edition(edition)
+            ours = messages / (time.perf_counter() - started)
+            assert len(inbox.messages) == messages
+            readers = list(Subscriber.objects.filter(pk__in=keep))
+            built = [emails.edition(edition, reader) for reader in readers]
+            with get_connection() as conn:
+                started = time.perf_counter()
+                conn.send_messages(built)
+                plain = messages / (time.perf_counter() - started)
+    finally:
+        controller.stop()
+    print(f"delivered over loopback SMTP, exactly once: {ours:8.0f} messages/s ({messages:,} messages)")
+    print(f"baseline: Django send_messages, one connection: {plain:8.0f} messages/s "
+          f"(ours / baseline = {ours / plain:.2f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=2_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    prepare(args.subscribers)
+    bench_queue(args.repeat, args.subscribers)
+    bench_smtp(args.messages)
+
+
+if __name__ == "__main__":
+    main()

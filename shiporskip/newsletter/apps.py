@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NewsletterConfig(AppConfig):
+    name = "shiporskip.newsletter"
+    verbose_name = "Newsletter"

@@ -1,0 +1,131 @@
+"""`shiporskip digest`: preview and send the weekly edition, suppress addresses, show counts."""
+
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Count
+from tqdm import tqdm
+
+from shiporskip.cli import CLIError
+from shiporskip.newsletter import editions, emails
+from shiporskip.newsletter.delivery import DeliveryStopped, send_edition, tally
+from shiporskip.newsletter.models import Edition, Subscriber, Suppression, normalise
+
+
+def nothing_new() -> str:
+    last = editions.latest()
+    since = f"edition #{last.number}" if last else "the last 7 days (no edition yet)"
+    return f"digest: nothing new since {since}; no edition sent"
+
+
+def where() -> str:
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return f"mail written to files under {settings.EMAIL_FILE_PATH}"
+    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        return f"mail sent through {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    return f"mail handed to {settings.EMAIL_BACKEND}"
+
+
+def write(path: str, content: str) -> None:
+    if path == "-":
+        sys.stdout.write(content)
+        return
+    try:
+        Path(path).write_text(content)
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror}") from None
+    print(f"digest: wrote {path}", file=sys.stderr)
+
+
+def preview(*, html: str | None, text: str | None) -> int:
+    """Render the next edition as a reader would get it; nothing is stored or sent."""
+    draft = editions.compose()
+    if draft is None:
+        print(nothing_new())
+        return 0
+    edition = Edition(number=draft.number, subject=draft.subject, html=draft.html, text=draft.text)
+    reader = Subscriber(pk=0, email="reader@example.com", token="PREVIEW")  # noqa: S106 - a placeholder link
+    message = emails.edition(edition, reader)
+    if html:
+        write(html, message.alternatives[0].content)
+    if text or not html:
+        write(text or "-", f"Subject: {message.subject}\n\n{message.body}")
+    return 0
+
+
+def send(*, dry_run: bool) -> int:
+    """Finish an edition cut off earlier, or publish the next one, and send it with a progress bar."""
+    edition = editions.unfinished()
+    if dry_run:
+        return dry(edition)
+    edition = edition or editions.publish()
+    if edition is None:
+        print(nothing_new())
+        return 0
+    with tqdm(total=tally(edition).left, unit="email", desc=f"edition #{edition.number}") as bar:
+        try:
+            result = send_edition(edition, on_message=lambda delivery: bar.update())
+        except DeliveryStopped as exc:
+            bar.close()
+            left = tally(edition).left
+            print(f"shiporskip: digest stopped: {exc}; {left} left to send: run "
+                  "`shiporskip digest send` again (the worker also retries every 15 minutes)",
+                  file=sys.stderr)
+            return 1
+    report(edition, result)
+    return 0
+
+
+def report(edition, result) -> None:
+    print(f"digest: edition #{edition.number} “{edition.subject}”: {result.sent} sent in all, "
+          f"{result.skipped} skipped (unsubscribed or suppressed), {result.failed} refused by the server")
+    if result.sending:
+        print(f"digest: {result.sending} being sent by another process; it finishes them")
+    if result.unconfirmed:
+        print(f"digest: {result.unconfirmed} cut off before the server confirmed them: they may not "
+              "have arrived, and are not sent again (see docs/ARCHITECTURE.md)")
+    print(f"digest: {where()}")
+
+
+def dry(edition) -> int:
+    if edition is not None:
+        print(f"digest: edition #{edition.number} “{edition.subject}” is unfinished: "
+              f"{tally(edition).left} left to send")
+        return 0
+    draft = editions.compose()
+    if draft is None:
+        print(nothing_new())
+        return 0
+    count = Subscriber.objects.receiving().count()
+    print(f"digest: would send edition #{draft.number} “{draft.subject}” to {count} subscriber(s) "
+          f"({len(draft.content['verdicts'])} verdicts, {len(draft.content['comparisons'])} comparisons)")
+    print(f"digest: dry run: nothing stored or sent; {where()} otherwise")
+    return 0
+
+
+def suppress(*, email: str, reason: str) -> int:
+    """Never email this address again; subscribing again does not lift it."""
+    try:
+        validate_email(email.strip())
+    except ValidationError:
+        raise CLIError(f"{email!r} is not an email address") from None
+    row, created = Suppression.objects.get_or_create(email=normalise(email), defaults={"reason": reason})
+    state = "suppressed" if created else "already suppressed"
+    print(f"digest: {row.email} {state} ({row.reason}); it gets no email from now on")
+    return 0
+
+
+def status() -> int:
+    counts = dict(Subscriber.objects.values_list("status").annotate(n=Count("pk")))
+    print("subscribers: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in Subscriber.Status.values)
+          + f"; {Subscriber.objects.receiving().count()} receive editions")
+    print(f"suppressed addresses: {Suppression.objects.count()}")
+    for edition in Edition.objects.all()[:5]:
+        t = tally(edition)
+        state = "finished" if edition.finished_at else f"{t.left} left to send"
+        print(f"edition #{edition.number} {edition.created_at:%Y-%m-%d}: {t.sent} sent, {t.skipped} skipped, "
+              f"{t.failed} refused, {t.unconfirmed} unconfirmed; {state}")
+    return 0

@@ -1,0 +1,133 @@
+"""Hand one message to a Django email backend, calling `commit()` just before it becomes final.
+
+Over SMTP, a message is delivered only when the server reads the end-of-data mark (a lone
+"."); a connection that drops before it leaves no message (RFC 5321, 4.1.1.4). So the body is
+sent first, then `commit()` records the delivery as sent, then the mark goes out. A crash before
+the commit leaves nothing delivered; only the microseconds between the commit and writing the
+five-byte mark can lose a message, and that row stays marked as unconfirmed (see ARCHITECTURE.md).
+"""
+
+import re
+import smtplib
+import socket
+
+from django.conf import settings
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+
+
+class TransientError(Exception):
+    """The server or the connection failed in a way a later run can retry.
+
+    `answered` is true when the server replied with a refusal (nothing was delivered), false
+    when the connection failed (after the commit, the message may or may not have arrived).
+    """
+
+    def __init__(self, text: str, *, answered: bool = False):
+        super().__init__(text)
+        self.answered = answered
+
+
+class PermanentError(Exception):
+    """The server refused this message for good (a 5xx answer)."""
+
+
+def refusal(code: int, reply: bytes) -> Exception:
+    text = f"{code} {reply.decode(errors='replace')}"
+    return PermanentError(text) if 500 <= code < 600 else TransientError(text, answered=True)
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """CRLF line ends and leading dots doubled, as smtplib's data() does, without the end mark."""
+    data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+class SMTPTransport:
+    def __init__(self, backend: SMTPBackend, hook=lambda point: None):
+        self.backend, self.hook = backend, hook
+        self.in_data = False
+
+    def send(self, message, commit) -> str:
+        """Send one message; return the server's acceptance, or "" if `commit()` declined."""
+        conn = self.connection()
+        self.io(conn.ehlo_or_helo_if_needed)
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        self.command(conn.mail, sanitize_address(message.from_email, encoding))
+        for address in message.recipients():
+            self.command(conn.rcpt, sanitize_address(address, encoding), ok=(250, 251))
+        self.command(conn.docmd, "data", ok=(354,))
+        self.in_data = True
+        self.io(conn.send, dot_stuffed(message.message().as_bytes(linesep="\r\n")))
+        self.hook("data")
+        if not commit():
+            self.drop()  # any other way out of DATA would deliver the message
+            return ""
+        self.hook("marked")
+        self.io(conn.send, b".\r\n")
+        code, reply = self.io(conn.getreply)
+        self.in_data = False
+        self.hook("accepted")
+        if code != 250:
+            raise refusal(code, reply)
+        return f"{code} {reply.decode(errors='replace')}"[:200]
+
+    def connection(self) -> smtplib.SMTP:
+        if self.backend.connection is None:
+            try:
+                self.backend.open()
+            except (OSError, smtplib.SMTPException) as exc:
+                raise TransientError(f"cannot reach the SMTP server: {exc}") from None
+            # The end mark goes out alone after the commit: without this, Nagle's algorithm
+            # holds it back until the server's delayed ACK, some 40 ms per message.
+            self.backend.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self.backend.connection
+
+    def command(self, method, arg, ok=(250,)):
+        code, reply = self.io(method, arg)
+        if code not in ok:
+            self.io(self.backend.connection.rset)
+            raise refusal(code, reply)
+
+    def io(self, method, *args):
+        try:
+            return method(*args)
+        except (OSError, smtplib.SMTPException) as exc:
+            self.drop()
+            raise TransientError(f"SMTP connection lost: {exc}") from None
+
+    def drop(self):
+        """Close the socket without QUIT: the server discards an unfinished message."""
+        conn, self.backend.connection = self.backend.connection, None
+        self.in_data = False
+        if conn is not None and conn.sock is not None:
+            conn.sock.close()
+
+    def close(self):
+        if self.in_data:  # stopped mid-message: QUIT would be read as part of it
+            self.drop()
+        self.backend.close()
+
+
+class BackendTransport:
+    """Any other backend (files, memory, console): commit, then hand the message over."""
+
+    def __init__(self, backend, hook=lambda point: None):
+        self.backend, self.hook = backend, hook
+
+    def send(self, message, commit) -> str:
+        if not commit():
+            return ""
+        self.hook("marked")
+        self.backend.send_messages([message])
+        self.hook("accepted")
+        return f"handed to {type(self.backend).__module__}"[:200]
+
+    def close(self):
+        self.backend.close()
+
+
+def transport_for(backend, hook):
+    kind = SMTPTransport if isinstance(backend, SMTPBackend) else BackendTransport
+    return kind(backend, hook)

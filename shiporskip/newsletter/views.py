@@ -1,0 +1,96 @@
+"""Subscribe, confirm, unsubscribe, and the archive of past editions."""
+
+from django import forms
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from shiporskip.community import ratelimit
+from shiporskip.newsletter.models import ConfirmError, Edition, Subscriber
+from shiporskip.newsletter.tasks import send_confirmation
+from shiporskip.pages import public
+
+DONE = "Check your inbox: we sent a link to confirm."
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(max_length=254, error_messages={
+        "required": "Enter your email address.",
+        "invalid": "That doesn't look like an email address: check it and try again.",
+        "max_length": "That is too long for an email address (254 characters at most)."})
+
+
+def answer(request, template, context, status=200):
+    """The same outcome as JSON, an htmx fragment, or a page, as the client asked."""
+    if "application/json" in request.headers.get("Accept", ""):
+        form = context.get("form")
+        body = {"ok": status == 200, "message": DONE} if status == 200 else \
+            {"ok": False, "error": " ".join(form.errors.get("email", []))}
+        return JsonResponse(body, status=status)
+    if request.headers.get("HX-Request") == "true":
+        return render(request, f"newsletter/{template}_fragment.html", context, status=status)
+    return render(request, f"newsletter/{template}.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    """GET (the box without JavaScript): a real form to post. POST: the same answer for every address."""
+    if request.method == "GET":
+        form = SubscribeForm(initial={"email": request.GET.get("email", "")})
+        return render(request, "newsletter/subscribe.html", {"form": form})
+    form = SubscribeForm(request.POST)
+    if not form.is_valid():
+        return answer(request, "subscribe", {"form": form}, status=400)
+    if message := ratelimit.check(request, "subscribe"):  # each subscribe may send an email
+        form.add_error("email", message)
+        response = answer(request, "subscribe", {"form": form}, status=429)
+        response["Retry-After"] = str(ratelimit.retry_after("subscribe"))
+        return response
+    subscriber = Subscriber.objects.subscribe(form.cleaned_data["email"])
+    if subscriber is not None:
+        send_confirmation(subscriber.pk)  # by the worker: the answer takes as long for every address
+    return answer(request, "subscribed", {"message": DONE, "form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """GET shows a button (mail scanners fetch links); POST confirms, once."""
+    try:
+        subscriber, nonce = Subscriber.from_confirm_token(token)
+    except ConfirmError as exc:
+        return render(request, "newsletter/confirm.html", {"error": str(exc)}, status=410)
+    if request.method == "GET":
+        return render(request, "newsletter/confirm.html", {"email": subscriber.email})
+    if not subscriber.confirm(nonce):
+        return render(request, "newsletter/confirm.html",
+                      {"error": "This confirmation link has already been used."}, status=410)
+    return render(request, "newsletter/confirmed.html", {"email": subscriber.email})
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST with no cookies; the token authorises it
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET shows a button and changes nothing; POST unsubscribes at once."""
+    subscriber = Subscriber.objects.filter(token=token).first()
+    if subscriber is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        subscriber.unsubscribe()
+        return render(request, "newsletter/unsubscribed.html", {"email": subscriber.email})
+    return render(request, "newsletter/unsubscribe.html", {"email": subscriber.email})
+
+
+@public
+def archive(request):
+    return render(request, "newsletter/archive.html", {"editions": Edition.objects.all()})
+
+
+@public
+def edition(request, number):
+    return render(request, "newsletter/edition.html",
+                  {"edition": get_object_or_404(Edition, number=number)})

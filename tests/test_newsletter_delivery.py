@@ -1,0 +1,181 @@
+"""An edition to many subscribers over real SMTP: who gets it, once, with which headers."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from shiporskip.cli import main
+from shiporskip.newsletter import editions
+from shiporskip.newsletter.delivery import send_edition, tally
+from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression
+from shiporskip.panel.models import PanelRun
+from tests.newsletter_fixtures import html_part, subscribers, text_part
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_edition_reaches_every_confirmed_reader_once_with_unsubscribe_headers(seed_pair, smtp, settings):
+    settings.SITE_URL = "https://verdicts.example.com"
+    settings.DEFAULT_FROM_EMAIL = "Ship or Skip <digest@verdicts.example.com>"
+    readers = subscribers(50)
+    subscribers(3, status="pending", prefix="pending")
+    subscribers(2, status="unsubscribed", prefix="gone")
+    for i in range(2):
+        Suppression.objects.create(email=f"reader{i}@example.com", reason="bounce")
+
+    assert main(["digest", "send"]) == 0
+    counts = smtp.per_recipient()
+    assert counts == {r.email: 1 for r in readers[2:]}
+    message = smtp.to("reader7@example.com")[0]
+    token = Subscriber.objects.get(email="reader7@example.com").token
+    assert message["List-Unsubscribe"].strip() == (
+        f"<https://verdicts.example.com/newsletter/unsubscribe/{token}>, "
+        f"<mailto:digest@verdicts.example.com?subject=unsubscribe-{token}>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Subject"].startswith("Weekly AI Tool Verdicts #1: ")
+    assert re.fullmatch(r"<edition-1\.\d+\.[0-9a-f]{16}@verdicts\.example\.com>", message["Message-ID"])
+    assert "Code Llama 4 vs Mistral 3 Small (22B)" in text_part(message)
+    html = html_part(message)
+    assert "https://verdicts.example.com/compare/code-llama-4-vs-mistral-3-small-22b" in html
+    assert f"https://verdicts.example.com/newsletter/unsubscribe/{token}" in html
+    assert tally(Edition.objects.get()).sent == 48
+
+
+def test_an_empty_week_sends_nothing(seed_pair, smtp, capsys):
+    subscribers(3)
+    assert main(["digest", "send"]) == 0
+    assert main(["digest", "send"]) == 0
+    assert "nothing new since edition #1" in capsys.readouterr().out
+    assert Edition.objects.count() == 1 and len(smtp.messages) == 3
+
+
+def test_the_next_edition_holds_only_what_is_new(seed_pair, smtp):
+    subscribers(2)
+    first = editions.publish()
+    send_edition(first)
+    assert editions.publish() is None
+    tool = seed_pair[0]
+    PanelRun.objects.filter(tool=tool, status="done").update(finished_at=timezone.now())
+    second = editions.publish()
+    assert second.number == 2 and [v["slug"] for v in second.content["verdicts"]] == [tool.slug]
+    assert second.period_start == first.period_end
+
+
+def test_a_reader_who_leaves_after_queueing_is_skipped(seed_pair, smtp):
+    subscribers(3)
+    edition = editions.publish()
+    Subscriber.objects.filter(email="reader1@example.com").update(status="unsubscribed")
+    Suppression.objects.create(email="reader2@example.com", reason="complaint")
+    result = send_edition(edition)
+    assert (result.sent, result.skipped) == (1, 2)
+    assert list(smtp.per_recipient()) == ["reader0@example.com"]
+
+
+def test_a_server_refusal_stops_the_run_and_the_rerun_finishes_once(seed_pair, smtp, capsys):
+    subscribers(5)
+    refused = {"count": 0}
+    original = smtp.handle_DATA
+
+    async def greylist_third(server, session, envelope):
+        refused["count"] += 1
+        if refused["count"] == 3:
+            return "451 Try again later"
+        return await original(server, session, envelope)
+
+    smtp.handle_DATA = greylist_third
+    assert main(["digest", "send"]) == 1
+    assert "451 Try again later" in capsys.readouterr().err
+    assert Delivery.objects.filter(status="queued").count() == 3
+    assert main(["digest", "send"]) == 0
+    assert smtp.per_recipient() == {f"reader{i}@example.com": 1 for i in range(5)}
+    assert Edition.objects.get().finished_at is not None
+
+
+def test_a_sender_that_lost_its_claim_does_not_send(seed_pair, smtp):
+    subscribers(1)
+    edition = editions.publish()
+    Delivery.objects.update(status="sending", claimed_by="elsewhere@1:x",
+                            claimed_at=timezone.now() - timedelta(minutes=11))
+    result = send_edition(edition)  # the lease ran out: taken over and sent once
+    assert result.sent == 1 and len(smtp.messages) == 1
+
+
+def test_the_archive_shows_what_was_sent_escaped(personas, smtp):
+    from shiporskip.catalog.loading import load_bundled
+    from shiporskip.catalog.models import Tool
+    from shiporskip.panel.running import review_tool
+
+    load_bundled()
+    tool = Tool.objects.get(slug="code-llama-4")
+    Tool.objects.filter(pk=tool.pk).update(best_for="<script>alert(1)</script>")
+    review_tool(tool=Tool.objects.select_related("category").get(pk=tool.pk), model="offline")
+    subscribers(1)
+    send_edition(editions.publish())
+    archive = Client().get("/newsletter/")
+    assert "#1: Weekly AI Tool Verdicts #1: Code Llama 4" in archive.content.decode()
+    page = Client().get("/newsletter/1").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+    assert Client().get("/newsletter/2").status_code == 404
+
+
+def test_the_weekly_task_runs_on_the_configured_day_and_hour(settings):
+    from huey.contrib.djhuey import HUEY
+
+    from shiporskip.newsletter.tasks import is_digest_time
+
+    settings.DIGEST_WEEKDAY, settings.DIGEST_HOUR, settings.DIGEST_TIMEZONE = "mon", 9, "Europe/Paris"
+    winter, summer = datetime(2026, 1, 5, 8, 0), datetime(2026, 7, 6, 7, 0)  # 9:00 in Paris, naive UTC
+    assert is_digest_time(winter) and is_digest_time(summer)
+    assert not is_digest_time(winter + timedelta(hours=1))
+    assert not is_digest_time(winter + timedelta(minutes=1))
+    assert not is_digest_time(datetime(2026, 1, 6, 8, 0, tzinfo=UTC))  # a Tuesday
+    periodic = {task.name for task in HUEY._registry.periodic_tasks}
+    assert {"weekly_digest", "resume_digest"} <= {name.rsplit(".", 1)[-1] for name in periodic}
+
+
+def test_the_worker_tasks_send_the_edition_and_finish_one_cut_off(seed_pair, smtp):
+    from shiporskip.newsletter.tasks import resume_digest, weekly_digest
+
+    subscribers(4)
+    resume_digest.call_local()  # nothing cut off: it composes nothing
+    assert not Edition.objects.exists()
+    weekly_digest.call_local()
+    assert len(smtp.messages) == 4
+    Subscriber.objects.bulk_create([Subscriber(email="late@example.com", status="confirmed")])
+    editions.queue(Edition.objects.get())
+    Edition.objects.update(finished_at=None)
+    resume_digest.call_local()
+    assert smtp.per_recipient() == {**{f"reader{i}@example.com": 1 for i in range(4)}, "late@example.com": 1}
+    assert Edition.objects.get().finished_at is not None
+
+
+def test_preview_dry_run_and_suppress_from_the_cli(seed_pair, tmp_path, capsys):
+    subscribers(4)
+    html, text = str(tmp_path / "e.html"), str(tmp_path / "e.txt")
+    assert main(["digest", "preview", "--html", html, "--text", text]) == 0
+    assert "/newsletter/unsubscribe/PREVIEW" in (tmp_path / "e.html").read_text()
+    assert "<html" in (tmp_path / "e.html").read_text() and "New verdicts" in (tmp_path / "e.txt").read_text()
+    assert main(["digest", "send", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would send edition #1" in out and "to 4 subscriber(s)" in out
+    assert not Edition.objects.exists()
+    assert main(["digest", "suppress", "Reader0@Example.com", "--reason", "bounce"]) == 0
+    assert main(["digest", "suppress", "reader0@example.com"]) == 0
+    assert "already suppressed (bounce)" in capsys.readouterr().out
+    assert main(["digest", "suppress", "nope"]) == 2
+    assert Subscriber.objects.receiving().count() == 3
+    Client().post("/newsletter/subscribe", {"email": "reader0@example.com"})
+    assert Subscriber.objects.receiving().count() == 3  # subscribing again does not lift it
+
+
+def test_with_no_smtp_host_mail_goes_to_files_and_the_cli_says_where(seed_pair, settings, tmp_path, capsys):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    subscribers(2)
+    assert main(["digest", "send"]) == 0
+    assert f"mail written to files under {tmp_path / 'mail'}" in capsys.readouterr().out
+    written = "".join(p.read_text() for p in (tmp_path / "mail").iterdir())
+    assert written.count("List-Unsubscribe-Post: List-Unsubscribe=One-Click") == 2
