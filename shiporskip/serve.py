@@ -87,8 +87,10 @@ def up(*, host: str, port: int, model: str | None) -> int:
                             "--access-logfile", "-", "--graceful-timeout", "5"], env=env)
     worker = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "worker"], env=env)
     children = [web, worker]
-    # A service manager (or `kill`) sends SIGTERM: stop the children as Ctrl-C does.
+    # A service manager (or `kill`) sends SIGTERM: stop the children as Ctrl-C does. SIGINT is
+    # set too: a shell starting us in the background (`... &`) leaves it ignored otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         if wait_for_port(host, port, web):
             shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else bind.rsplit(":", 1)[0]
