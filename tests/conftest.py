@@ -11,7 +11,7 @@ from shiporskip.catalog.loading import load_bundled, load_catalog
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.personas import load_personas
 from shiporskip.panel.running import review_tool
-from tests.newsletter_fixtures import smtp, smtp_server  # noqa: F401 - the newsletter's SMTP fixtures
+from tests.smtp import smtp, smtp_server  # noqa: F401 - a real SMTP server for every test that sends mail
 
 # Queued tasks run inline in tests; the real worker is exercised by tests/test_up.py.
 HUEY.immediate = True

@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 
 from shiporskip.community.models import Bookmark, Vote
 from tests.community import CODE_LLAMA, MISTRAL, counts, reader
-from tests.smtp import smtp  # noqa: F401 (fixture)
 
 PASSWORD = "correct horse battery"
 
@@ -75,7 +74,7 @@ def test_bad_sign_up_and_sign_in_say_why(seed_pair):
     assert get_user_model().objects.count() == 1
 
 
-def test_password_reset_by_email_through_a_real_smtp_server(seed_pair, smtp):  # noqa: F811
+def test_password_reset_by_email_through_a_real_smtp_server(seed_pair, smtp):
     signup(reader())
     assert reader().post("/accounts/reset", {"email": "alice@example.com"}).status_code == 302
     assert reader().post("/accounts/reset", {"email": "nobody@example.com"}).status_code == 302  # same answer

@@ -11,7 +11,7 @@ from django.db import connection
 
 from shiporskip.newsletter.delivery import tally
 from shiporskip.newsletter.models import Delivery, Edition
-from tests.newsletter_fixtures import subscribers
+from tests.smtp import subscribers
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the sender is another process: commit for real
 READERS = 30

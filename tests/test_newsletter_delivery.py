@@ -12,7 +12,7 @@ from shiporskip.newsletter import editions
 from shiporskip.newsletter.delivery import send_edition, tally
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression
 from shiporskip.panel.models import PanelRun
-from tests.newsletter_fixtures import html_part, subscribers, text_part
+from tests.smtp import html_part, subscribers, text_part
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +179,14 @@ def test_with_no_smtp_host_mail_goes_to_files_and_the_cli_says_where(seed_pair, 
     assert f"mail written to files under {tmp_path / 'mail'}" in capsys.readouterr().out
     written = "".join(p.read_text() for p in (tmp_path / "mail").iterdir())
     assert written.count("List-Unsubscribe-Post: List-Unsubscribe=One-Click") == 2
+
+
+def test_an_edition_shows_what_readers_voted(seed_pair, smtp):
+    from shiporskip.community.models import Vote
+
+    for n, verdict in enumerate(["skip", "skip", "ship"]):
+        Vote.objects.cast(tool=seed_pair[0], voter=f"a:{n}", verdict=verdict)
+    draft = editions.compose()
+    assert "Code Llama 4 (Developer Tools): Ship · 3 ship / 1 skip; readers: Skip 67% · 3 votes" in draft.text
+    assert "Readers: Skip 67% · 3 votes" in draft.html
+    assert "readers:" not in draft.text.split("Mistral 3 Small (22B) (")[1].split("\n")[0]

@@ -9,7 +9,7 @@ from django.core import signing
 from django.test import Client
 
 from shiporskip.newsletter.models import CONFIRM_SALT, Subscriber, Suppression
-from tests.newsletter_fixtures import text_part
+from tests.smtp import text_part
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from shiporskip.newsletter import editions
 from shiporskip.newsletter.delivery import send_edition
 from shiporskip.newsletter.models import Subscriber
 from shiporskip.panel.models import PanelRun
-from tests.newsletter_fixtures import subscribers
+from tests.smtp import subscribers
 
 pytestmark = pytest.mark.django_db
 

@@ -37,7 +37,8 @@ def latest() -> Edition | None:
 def tool_entry(tool: Tool) -> dict:
     return {"slug": tool.slug, "name": tool.name, "category": tool.category.name,
             "category_slug": tool.category.slug, "best_for": tool.best_for,
-            "url": settings.SITE_URL + tool.get_absolute_url(), **tool.panel.as_dict()}
+            "url": settings.SITE_URL + tool.get_absolute_url(), **tool.panel.as_dict(),
+            "readers": tool.community.label if tool.community.total else None}
 
 
 def rank(tool: Tool) -> tuple:
@@ -48,7 +49,7 @@ def rank(tool: Tool) -> tuple:
 def comparisons(new: list[Tool]) -> list[dict]:
     """Pair each new tool with its category's leaders (same category only), best pairs first."""
     categories = {tool.category_id for tool in new}
-    peers = Tool.objects.with_panel().reviewed().filter(category_id__in=categories).annotate(
+    peers = Tool.objects.with_tallies().reviewed().filter(category_id__in=categories).annotate(
         mean_score=Avg("current_run__reviews__score"))
     ranked = sorted(peers, key=rank, reverse=True)
     leaders = {tool.pk: [t for t in ranked if t.category_id == tool.category_id and t.pk != tool.pk]
@@ -79,7 +80,7 @@ def compose(*, now: datetime | None = None) -> Draft | None:
     now = now or timezone.now()
     previous = latest()
     start = previous.period_end if previous else now - FIRST_PERIOD
-    new = list(Tool.objects.with_panel().filter(
+    new = list(Tool.objects.with_tallies().filter(
         current_run__finished_at__gt=start, current_run__finished_at__lte=now)
         .order_by("category__name", "name"))
     if not new:
