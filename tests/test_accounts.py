@@ -52,6 +52,17 @@ def test_sign_in_merges_without_double_counting(seed_pair):
     assert votes == {CODE_LLAMA: "skip", MISTRAL: "ship"}
 
 
+def test_the_account_page_lists_your_votes(seed_pair):
+    alice = reader()
+    assert alice.get("/accounts/").status_code == 302  # signed out: to the sign-in page
+    signup(alice)
+    assert "No votes yet" in alice.get("/accounts/").content.decode()
+    alice.post(f"/tools/{MISTRAL}/vote", {"verdict": "skip"})
+    page = alice.get("/accounts/").content.decode()
+    assert "Signed in as <strong>alice@example.com</strong>" in page
+    assert 'Mistral 3 Small (22B)</a>: <span class="score score-skip">Skip</span>' in page
+
+
 def test_sign_out_leaves_the_account_votes_behind(seed_pair):
     alice = reader()
     signup(alice)

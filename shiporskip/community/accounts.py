@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 
 from shiporskip.community import ratelimit
 from shiporskip.community.answers import next_url
+from shiporskip.community.models import Vote
+from shiporskip.community.voters import voter_for
 
 TAKEN = "An account with this email already exists: sign in, or reset its password."
 
@@ -98,4 +100,6 @@ class PasswordResetView(auth.PasswordResetView):
 def account(request):
     if not request.user.is_authenticated:
         return redirect(f"{reverse_lazy('community:signin')}?next={request.path}")
-    return render(request, "registration/account.html")
+    votes = (Vote.objects.filter(voter=voter_for(request)).select_related("tool")
+             .order_by("-updated_at"))
+    return render(request, "registration/account.html", {"votes": votes})
