@@ -44,7 +44,7 @@ from shiporskip.newsletter.delivery import send_edition  # noqa: E402
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression  # noqa: E402
 from shiporskip.panel.personas import load_personas  # noqa: E402
 from shiporskip.panel.running import review_tool  # noqa: E402
-from tests.newsletter_fixtures import Inbox, free_port  # noqa: E402
+from tests.smtp import Inbox, free_port  # noqa: E402
 
 
 def timed(fn, repeat: int, reset=lambda: None) -> float:
