@@ -1,28 +1,12 @@
 """The community's ship/skip tally for a tool, and where it disagrees with the panel."""
 
-from dataclasses import dataclass
+from shiporskip.panel.tally import ShipSkipTally
 
 # Below this many votes a community majority is noise: no disagreement is called.
 MIN_VOTES_TO_DISAGREE = 5
 
 
-@dataclass(frozen=True)
-class CommunityTally:
-    ship: int
-    skip: int
-
-    @property
-    def total(self) -> int:
-        return self.ship + self.skip
-
-    @property
-    def verdict(self) -> str | None:
-        if not self.total:
-            return None
-        if 2 * self.ship > self.total:
-            return "Ship"
-        return "Skip" if 2 * self.ship < self.total else "Split"
-
+class CommunityTally(ShipSkipTally):
     @property
     def label(self) -> str:
         """'Ship 68% · 25 votes': the majority side and its share."""

@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class PanelTally:
+class ShipSkipTally:
+    """Ship and skip counts, and the verdict they give: the panel's and the readers' alike."""
+
     ship: int
     skip: int
 
@@ -14,18 +16,20 @@ class PanelTally:
 
     @property
     def ship_share(self) -> int | None:
-        """Percentage of the panel that says ship, rounded; None before any review."""
+        """Percentage that says ship, rounded; None before any review or vote."""
         return round(100 * self.ship / self.total) if self.total else None
 
     @property
     def verdict(self) -> str | None:
-        """Ship above half the panel, Skip below, Split at exactly half."""
+        """Ship above half, Skip below, Split at exactly half."""
         if not self.total:
             return None
         if 2 * self.ship > self.total:
             return "Ship"
         return "Skip" if 2 * self.ship < self.total else "Split"
 
+
+class PanelTally(ShipSkipTally):
     @property
     def label(self) -> str:
         if not self.total:
