@@ -103,6 +103,26 @@ def test_a_sender_that_lost_its_claim_does_not_send(seed_pair, smtp):
     assert result.sent == 1 and len(smtp.messages) == 1
 
 
+def test_an_old_sender_cannot_undo_a_row_taken_over_and_sent(seed_pair, smtp):
+    from shiporskip.newsletter.delivery import DeliveryStopped, deliver
+    from shiporskip.newsletter.transports import TransientError
+
+    subscribers(1)
+    edition = editions.publish()
+    Delivery.objects.update(status="sending", claimed_by="old@1:x",
+                            claimed_at=timezone.now() - timedelta(minutes=11))
+    send_edition(edition)  # a new sender takes the expired claim over and sends
+
+    class RefusingServer:  # the old sender, still alive, now hears "451 try later"
+        def send(self, message, commit):
+            raise TransientError("451 try later", answered=True)
+
+    with pytest.raises(DeliveryStopped):
+        deliver(RefusingServer(), edition, Delivery.objects.get(), "old@1:x")
+    assert Delivery.objects.get().status == "sent" and len(smtp.messages) == 1
+    assert editions.publish() is None and send_edition(edition).sent == 1  # nothing to resend
+
+
 def test_the_archive_shows_what_was_sent_escaped(personas, smtp):
     from shiporskip.catalog.loading import load_bundled
     from shiporskip.catalog.models import Tool

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from shiporskip.newsletter import emails
-from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression
+from shiporskip.newsletter.models import Delivery, Edition, Subscriber
 from shiporskip.newsletter.transports import PermanentError, TransientError, transport_for
 
 BATCH = 50
@@ -115,17 +115,24 @@ def claim(edition: Edition, me: str) -> list[Delivery]:
 def commit(delivery: Delivery, me: str) -> bool:
     """Mark sent if we still hold the claim and the reader still receives; else don't send."""
     mine = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, claimed_by=me)
-    receiving = mine.filter(subscriber__status=Subscriber.Status.CONFIRMED).exclude(
-        subscriber__email__in=Suppression.objects.values("email"))
+    receiving = mine.filter(subscriber__in=Subscriber.objects.receiving())
     if receiving.update(status=Delivery.Status.SENT, sent_at=timezone.now()):
         return True
     mine.update(status=Delivery.Status.SKIPPED)  # unsubscribed or suppressed since it was queued
     return False
 
 
+def renew(batch: list[Delivery], me: str) -> None:
+    """Extend our lease on the batch, so a slow (throttled) batch is not taken over mid-way."""
+    Delivery.objects.filter(pk__in=[d.pk for d in batch], status=Delivery.Status.SENDING,
+                            claimed_by=me).update(claimed_at=timezone.now())
+
+
 def deliver(transport, edition: Edition, delivery: Delivery, me: str) -> None:
     """Send one delivery and record the outcome; raise DeliveryStopped on a transient failure."""
-    row = Delivery.objects.filter(pk=delivery.pk)
+    # Only while we hold the claim: a sender whose lease ran out must not touch a row another
+    # sender has since taken over (and perhaps sent).
+    row = Delivery.objects.filter(pk=delivery.pk, claimed_by=me)
     try:
         accepted = transport.send(emails.edition(edition, delivery.subscriber),
                                   lambda: commit(delivery, me))
@@ -153,11 +160,15 @@ def send_edition(edition: Edition, *, on_message=lambda delivery: None, connecti
     started = time.monotonic()
     try:
         while batch := claim(edition, me):
+            renewed = time.monotonic()
             for delivery in batch:
                 hook.count += 1
                 hook("claim")
                 if pace:
                     time.sleep(max(0.0, started + (hook.count - 1) * pace - time.monotonic()))
+                if time.monotonic() - renewed > LEASE.total_seconds() / 4:
+                    renew(batch, me)
+                    renewed = time.monotonic()
                 deliver(transport, edition, delivery, me)
                 on_message(delivery)
     finally:
