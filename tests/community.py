@@ -4,8 +4,6 @@ import re
 
 from django.test import Client
 
-from shiporskip.community.models import Vote
-
 CODE_LLAMA = "code-llama-4"
 MISTRAL = "mistral-3-small-22b"
 COMPARE = "/compare/code-llama-4-vs-mistral-3-small-22b"
@@ -18,7 +16,7 @@ def reader(**kwargs) -> Client:
 def counts(slug: str) -> dict:
     from shiporskip.catalog.models import Tool
 
-    return Vote.objects.tally(Tool.objects.get(slug=slug))
+    return Tool.objects.with_community().get(slug=slug).community.as_dict()
 
 
 def csrf_from(html: str) -> str:

@@ -72,4 +72,3 @@ def test_me_reports_the_readers_state_without_making_a_session(seed_pair):
     alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"})
     state = alice.get(f"/me?tools={CODE_LLAMA},{MISTRAL}").json()
     assert state["votes"] == {CODE_LLAMA: "skip"} and state["bookmarked"] == [MISTRAL]
-    assert state["bookmark_count"] == 1

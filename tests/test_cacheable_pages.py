@@ -28,3 +28,10 @@ def test_per_reader_answers_are_never_cached(seed_pair):
         assert "private" in cache_control and "no-store" in cache_control, url
     answer = alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}, HTTP_HX_REQUEST="true")
     assert "no-store" in answer["Cache-Control"]
+
+
+@pytest.mark.parametrize("url", ["/categories/developer-tools", "/newsletter/"])
+def test_listing_pages_are_public_too(seed_pair, url):
+    response = reader().get(url)
+    assert "public" in response["Cache-Control"] and not response.cookies
+    assert "Cookie" not in response.get("Vary", "")

@@ -120,3 +120,19 @@ def test_pages_say_when_panel_and_community_disagree(seed_pair):
     assert note in reader().get(COMPARE).content.decode()
     tool_page = reader().get(f"/tools/{CODE_LLAMA}").content.decode()
     assert "the panel says Ship, readers mostly say Skip" in tool_page
+
+
+def test_a_bad_vote_or_bookmark_makes_no_session(seed_pair):
+    from django.contrib.sessions.models import Session
+
+    stranger = reader()
+    assert vote(stranger, "maybe").status_code == 400
+    assert stranger.post(f"/tools/{CODE_LLAMA}/bookmark", {"bookmarked": "yes"}).status_code == 400
+    assert stranger.get(f"/tools/{CODE_LLAMA}/vote").status_code == 200  # a look makes none either
+    assert not Session.objects.exists() and "sessionid" not in stranger.cookies
+
+
+@pytest.mark.parametrize("url", ["/me?tools=%00,code-llama-4", "/compare/?a=%00&b=code-llama-4",
+                                 "/compare/code-llama-4-vs-%00", "/newsletter/unsubscribe/%00"])
+def test_nul_bytes_and_junk_never_reach_a_query(seed_pair, url):
+    assert reader().get(url).status_code in {200, 404}  # PostgreSQL refuses NUL: a 500 if they did

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -46,6 +47,11 @@ class SignInForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "Email (or user name)"
+
+    def clean_username(self):
+        # Sign-up stores emails lower-cased; a user name from createsuperuser keeps its case.
+        name = self.cleaned_data["username"].strip()
+        return name.lower() if "@" in name else name
 
 
 def too_many(request, template: str, form, message: str, action: str):
@@ -97,9 +103,8 @@ class PasswordResetView(auth.PasswordResetView):
 
 
 @never_cache
+@login_required
 def account(request):
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse_lazy('community:signin')}?next={request.path}")
     votes = (Vote.objects.filter(voter=voter_for(request)).select_related("tool")
              .order_by("-updated_at"))
     return render(request, "registration/account.html", {"votes": votes})

@@ -21,10 +21,6 @@ class VoteQuerySet(models.QuerySet):
                          update_conflicts=True, unique_fields=["tool", "voter"],
                          update_fields=["verdict", "updated_at"])
 
-    def tally(self, tool) -> dict:
-        counts = dict(self.filter(tool=tool).values_list("verdict").annotate(n=models.Count("pk")))
-        return {"ship": counts.get("ship", 0), "skip": counts.get("skip", 0)}
-
 
 class Vote(models.Model):
     tool = models.ForeignKey("catalog.Tool", on_delete=models.CASCADE, related_name="votes")

@@ -5,7 +5,6 @@ process, so with several web workers a cache count would let through a multiple 
 limit. One upsert per key keeps the count exact across processes and machines.
 """
 
-import random
 import time
 
 from django.conf import settings
@@ -49,8 +48,6 @@ def check(request, action: str) -> str | None:
     with transaction.atomic(savepoint=False):
         over = [scope for scope, key in keys
                 if limits[scope] and hit(key, limits[scope]) > limits[scope].hits]
-    if random.random() < 0.01:
-        forget_old()
     if not over:
         return None
     limit = limits[over[0]]

@@ -1,5 +1,7 @@
 """Votes, bookmarks and the per-reader state that cached pages fetch after loading."""
 
+import re
+
 from django.db import transaction
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
@@ -14,6 +16,7 @@ from shiporskip.community.models import Bookmark, Vote
 from shiporskip.community.tally import CommunityTally
 from shiporskip.community.voters import voter_for
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 VERDICTS = {"ship", "skip", "none"}
 BAD_VERDICT = "verdict must be ship, skip or none (none takes your vote back)."
 BAD_BOOKMARK = "bookmarked must be 1 (bookmark), 0 (remove) or left out (toggle)."
@@ -28,11 +31,14 @@ def refuse(request, status: int, message: str, *, context: dict, action: str = "
     return response
 
 
+def tally_of(tool) -> CommunityTally:
+    return Tool.objects.with_community().get(pk=tool.pk).community
+
+
 def vote_context(tool, voter, back, **extra) -> dict:
     """What the vote widget shows a reader: their vote and the current tally."""
     mine = Vote.objects.filter(tool=tool, voter=voter).values_list("verdict", flat=True).first()
-    return {"tool": tool, "live": True, "next": back, "mine": mine,
-            "tally": CommunityTally(**Vote.objects.tally(tool)), **extra}
+    return {"tool": tool, "live": True, "next": back, "mine": mine, "tally": tally_of(tool), **extra}
 
 
 @never_cache
@@ -45,17 +51,18 @@ def vote(request, slug):
         context = vote_context(tool, voter_for(request, create=False), back,
                                proposed=proposed if proposed in VERDICTS else None)
         return render(request, "community/vote.html", context)
-    voter = voter_for(request)
     kwargs = {"fragment": "community/vote_widget.html", "back": back}
     verdict = request.POST.get("verdict", "")
-    if verdict not in VERDICTS:
-        return refuse(request, 400, BAD_VERDICT, context=vote_context(tool, voter, back), **kwargs)
+    if verdict not in VERDICTS:  # checked before a session is made: bad input leaves no trace
+        context = vote_context(tool, voter_for(request, create=False), back)
+        return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
+    voter = voter_for(request)
     with transaction.atomic():  # the rate counters and the vote: one commit
         if message := ratelimit.check(request, "vote"):
             context = vote_context(tool, voter, back)
             return refuse(request, 429, message, context=context, action="vote", **kwargs)
         Vote.objects.cast(tool=tool, voter=voter, verdict=verdict)
-    tally = CommunityTally(**Vote.objects.tally(tool))
+    tally = tally_of(tool)
     mine = None if verdict == "none" else verdict
     return answer(request, context={"tool": tool, "live": True, "next": back, "mine": mine, "tally": tally},
                   payload={"tool": tool.slug, "your_vote": mine, "community": tally.as_dict()},
@@ -67,14 +74,15 @@ def vote(request, slug):
 def bookmark(request, slug):
     tool = get_object_or_404(Tool, slug=slug)
     back = next_url(request, tool.get_absolute_url())
-    owner = voter_for(request, create=request.method == "POST")
+    wanted = request.POST.get("bookmarked")
+    valid = request.method == "POST" and wanted in {None, "", "0", "1"}
+    owner = voter_for(request, create=valid)  # no session for a look or a bad request
     saved = Bookmark.objects.filter(tool=tool, owner=owner).exists()
     context = {"tool": tool, "live": True, "next": back, "saved": saved}
     if request.method == "GET":
         return render(request, "community/bookmark.html", context)
     kwargs = {"fragment": "community/bookmark_button.html", "back": back}
-    wanted = request.POST.get("bookmarked")
-    if wanted not in {None, "", "0", "1"}:
+    if not valid:
         return refuse(request, 400, BAD_BOOKMARK, context=context, **kwargs)
     on = not saved if wanted in {None, ""} else wanted == "1"
     with transaction.atomic():
@@ -90,7 +98,7 @@ def bookmark(request, slug):
 @require_GET
 def me(request):
     """What differs per reader on the page: their votes, bookmarks, name and a CSRF token."""
-    slugs = [s for s in request.GET.get("tools", "").split(",") if s][:200]
+    slugs = [s for s in request.GET.get("tools", "").split(",") if SLUG.fullmatch(s)][:200]
     voter = voter_for(request, create=False)  # reading creates no session
     mine = Vote.objects.filter(voter=voter, tool__slug__in=slugs) if voter else Vote.objects.none()
     marks = Bookmark.objects.filter(owner=voter) if voter else Bookmark.objects.none()
@@ -99,7 +107,6 @@ def me(request):
         "user": request.user.get_username() if request.user.is_authenticated else None,
         "votes": dict(mine.values_list("tool__slug", "verdict")),
         "bookmarked": list(marks.filter(tool__slug__in=slugs).values_list("tool__slug", flat=True)),
-        "bookmark_count": marks.count(),
     })
 
 

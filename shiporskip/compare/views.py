@@ -1,9 +1,12 @@
+import re
+
 from django.shortcuts import redirect, render
 
 from shiporskip.catalog.models import Tool
 from shiporskip.compare import comparison
 from shiporskip.pages import public
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 SAME_TOOL = "Pick two different tools: a tool compared with itself is always a tie."
 
 
@@ -20,6 +23,8 @@ def pick(request):
         return not_found(request, "Choose two tools to compare.")
     if a == b:
         return not_found(request, SAME_TOOL)
+    if bad := [s for s in (a, b) if not SLUG.fullmatch(s)]:  # never let junk (or NUL) reach a query
+        return not_found(request, f"We have no tool called “{bad[0]}” in the catalog.")
     known = set(Tool.objects.filter(slug__in=[a, b]).values_list("slug", flat=True))
     if unknown := [s for s in (a, b) if s not in known]:
         return not_found(request, f"We have no tool called “{unknown[0]}” in the catalog.")
@@ -29,7 +34,8 @@ def pick(request):
 @public
 def pair(request, pair):
     pieces = pair.split("-vs-")
-    if len(pieces) > 5:  # no two real slugs hold that many "-vs-": refuse before any query
+    # No two real slugs hold that many "-vs-", or anything but slug characters: refuse before any query.
+    if len(pieces) > 5 or not SLUG.fullmatch(pair):
         return not_found(request, "A comparison address looks like /compare/a-vs-b.")
     # Only the ways to cut the pair in two can name tools: look up just those slugs.
     halves = {"-vs-".join(part) for i in range(1, len(pieces))
@@ -41,6 +47,8 @@ def pair(request, pair):
     a, b = slugs
     if a == b:
         return not_found(request, SAME_TOOL)
+    if bad := [s for s in (a, b) if not SLUG.fullmatch(s)]:  # never let junk (or NUL) reach a query
+        return not_found(request, f"We have no tool called “{bad[0]}” in the catalog.")
     unknown = [s for s in (a, b) if s not in known]
     if unknown:
         return not_found(request, f"We have no tool called “{unknown[0]}” in the catalog.")

@@ -8,5 +8,5 @@ urlpatterns = [
     path("<int:number>", views.edition, name="edition"),
     path("subscribe", views.subscribe, name="subscribe"),
     path("confirm/<str:token>", views.confirm, name="confirm"),
-    path("unsubscribe/<str:token>", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<slug:token>", views.unsubscribe, name="unsubscribe"),
 ]

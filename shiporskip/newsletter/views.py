@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from shiporskip.community import ratelimit
+from shiporskip.community.answers import is_htmx, wants_json
 from shiporskip.newsletter.models import ConfirmError, Edition, Subscriber
 from shiporskip.newsletter.tasks import send_confirmation
 from shiporskip.pages import public
@@ -24,12 +25,12 @@ class SubscribeForm(forms.Form):
 
 def answer(request, template, context, status=200):
     """The same outcome as JSON, an htmx fragment, or a page, as the client asked."""
-    if "application/json" in request.headers.get("Accept", ""):
+    if wants_json(request):
         form = context.get("form")
         body = {"ok": status == 200, "message": DONE} if status == 200 else \
             {"ok": False, "error": " ".join(form.errors.get("email", []))}
         return JsonResponse(body, status=status)
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         return render(request, f"newsletter/{template}_fragment.html", context, status=status)
     return render(request, f"newsletter/{template}.html", context, status=status)
 
