@@ -56,8 +56,18 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float =
     return False
 
 
-def child_env(host: str, model: str | None) -> dict:
+def site_address(host: str, port: int) -> str:
+    """The address readers use: loopback when listening everywhere, brackets for IPv6."""
+    if host in {"0.0.0.0", "::", ""}:
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def child_env(host: str, port: int, model: str | None) -> dict:
     env = dict(os.environ, SHIPORSKIP_DATA_DIR=str(settings.DATA_DIR))
+    # Links in emails (confirmations, password resets) point where this server listens,
+    # unless the publisher set the public address.
+    env.setdefault("SHIPORSKIP_SITE_URL", site_address(host, port))
     if model:
         env["SHIPORSKIP_MODEL"] = model
     if host not in {"0.0.0.0", "::", ""} and "SHIPORSKIP_ALLOWED_HOSTS" not in os.environ:
@@ -80,7 +90,7 @@ def up(*, host: str, port: int, model: str | None) -> int:
     queued = prepare(model)
     if queued:
         print(f"Queued {queued} panel run(s); the worker reviews them in the background.")
-    env = child_env(host, model)
+    env = child_env(host, port, model)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "shiporskip.wsgi:application",
                             "--bind", bind, "--workers", str(settings.WEB_WORKERS),
@@ -93,8 +103,7 @@ def up(*, host: str, port: int, model: str | None) -> int:
     signal.signal(signal.SIGINT, _interrupt)
     try:
         if wait_for_port(host, port, web):
-            shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else bind.rsplit(":", 1)[0]
-            print(f"Ship or Skip is running at http://{shown}:{port}/  (Ctrl-C to stop)",
+            print(f"Ship or Skip is running at {site_address(host, port)}/  (Ctrl-C to stop)",
                   flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

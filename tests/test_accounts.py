@@ -91,7 +91,7 @@ def test_password_reset_by_email_through_a_real_smtp_server(seed_pair, smtp):
     assert reader().post("/accounts/reset", {"email": "nobody@example.com"}).status_code == 302  # same answer
     [message] = smtp.messages
     assert message["To"] == "alice@example.com" and message["Subject"] == "Reset your Ship or Skip password"
-    link = re.search(r"http://testserver(/accounts/reset/\S+)", message.get_content()).group(1)
+    link = re.search(r"http://127.0.0.1:8000(/accounts/reset/\S+)", message.get_content()).group(1)
     browser = reader()
     form_page = browser.get(link, follow=True)
     assert "Choose a new password" in form_page.content.decode()

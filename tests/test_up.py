@@ -99,3 +99,13 @@ def test_up_refuses_a_port_in_use(tmp_path):
                                 env={**env, "SHIPORSKIP_DATA_DIR": str(tmp_path)})
     assert result.returncode == 2
     assert f"127.0.0.1:{port} is already in use" in result.stderr
+
+
+def test_up_points_email_links_at_its_own_address_unless_told(monkeypatch):
+    from shiporskip.serve import child_env
+
+    monkeypatch.delenv("SHIPORSKIP_SITE_URL", raising=False)
+    assert child_env("0.0.0.0", 9000, None)["SHIPORSKIP_SITE_URL"] == "http://127.0.0.1:9000"
+    assert child_env("::1", 9000, None)["SHIPORSKIP_SITE_URL"] == "http://[::1]:9000"
+    monkeypatch.setenv("SHIPORSKIP_SITE_URL", "https://verdicts.example.com")
+    assert child_env("0.0.0.0", 9000, None)["SHIPORSKIP_SITE_URL"] == "https://verdicts.example.com"

@@ -1,6 +1,7 @@
 """Sign up, sign in, sign out and password reset: Django's auth, with rate limits on top."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth
 from django.contrib.auth.decorators import login_required
@@ -94,6 +95,12 @@ class PasswordResetView(auth.PasswordResetView):
     email_template_name = "registration/reset_email.txt"
     subject_template_name = "registration/reset_subject.txt"
     success_url = reverse_lazy("community:reset_sent")
+
+    def form_valid(self, form):
+        # The link points at the public address, as every other email's do, not at whatever
+        # host and scheme this request came in on (a TLS-terminating proxy would make it http).
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)
 
     def post(self, request, *args, **kwargs):
         # A reset sends an email: it counts as a sign-in attempt, so it cannot be used to spam.
