@@ -77,3 +77,15 @@ def test_anonymous_votes_survive_sign_up(seed_pair, live_server, browser):
 
     user = get_user_model().objects.get(email="reader@example.com")
     assert list(Vote.objects.values_list("voter", "verdict")) == [(f"u:{user.pk}", "ship")]
+
+
+def test_if_the_readers_state_cannot_load_forms_still_work(seed_pair, live_server, browser):
+    page = browser.new_context().new_page()
+    page.route("**/me?*", lambda route: route.abort())
+    page.goto(live_server.url + COMPARE)
+    page.wait_for_function("!document.querySelector('form[hx-post].vote-form')")  # made plain
+    page.get_by_role("button", name="Vote ship for Code Llama 4").click()
+    page.wait_for_url(f"**/tools/{CODE_LLAMA}/vote?**")  # the confirm page, as without JavaScript
+    page.get_by_role("button", name="Vote ship for Code Llama 4").click()  # its form carries a token
+    page.wait_for_selector('.vote-ship[aria-pressed="true"]')
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}

@@ -51,14 +51,25 @@
       armForms(document); showVotes(document); showBookmarks(document); showAccount();
       document.documentElement.dataset.reader = "ready";
     })
-    .catch(function () { state = false; });
+    .catch(function () {
+      // Without the reader's token every post would be refused: make the forms plain again,
+      // so that they go to their confirm page as they do without JavaScript.
+      state = false;
+      document.querySelectorAll("form[data-post]").forEach(function (form) {
+        var plain = form.cloneNode(true);
+        Array.from(plain.attributes).forEach(function (a) {
+          if (a.name.indexOf("hx-") === 0) { plain.removeAttribute(a.name); }
+        });
+        form.replaceWith(plain);
+      });
+    });
 
   // A click before the reader's state arrived waits for it rather than posting without a token.
   document.addEventListener("htmx:confirm", function (e) {
     if (state !== null) { return; }
     e.preventDefault();
     var wait = setInterval(function () {
-      if (state !== null) { clearInterval(wait); e.detail.issueRequest(); }
+      if (state !== null) { clearInterval(wait); if (state) { e.detail.issueRequest(); } }
     }, 50);
   });
   document.addEventListener("htmx:configRequest", function (e) {
