@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/newsletter.py [--subscribers 100000] [--messages 2000] [--repeat 3]
      (SQLite in a temporary data dir; DATABASE_URL=postgres://.../scratch for PostgreSQL: the
-     bench migrates that database and empties its newsletter tables)
+     bench creates that database if missing, migrates it and empties its newsletter tables)
 
 Prints, in the same run (medians of --repeat):
   - compose: building the edition from the catalog (46 tools reviewed by the offline panel),
@@ -26,6 +26,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["SHIPORSKIP_DATA_DIR"] = tempfile.mkdtemp(prefix="sos-bench-")
 os.environ["DJANGO_SETTINGS_MODULE"] = "shiporskip.settings"
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the scratch database named by a postgres:// DATABASE_URL if it is missing."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    ensure_postgres_database(os.environ["DATABASE_URL"])
 
 import django  # noqa: E402
 
