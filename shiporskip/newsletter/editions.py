@@ -5,13 +5,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg
+from django.db.models import Avg, F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from shiporskip.catalog.models import Tool
 from shiporskip.compare.comparison import canonical_pair, compare_url
-from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression
+from shiporskip.newsletter.models import Delivery, Edition, Subscriber
 
 NAME = "Weekly AI Tool Verdicts"
 FIRST_PERIOD = timedelta(days=7)  # the first edition covers the week before it
@@ -112,17 +112,18 @@ def publish(*, now: datetime | None = None) -> Edition | None:
 
 def queue(edition: Edition) -> int:
     """Insert one queued delivery per receiving subscriber in one statement; repeats add none."""
-    q = connection.ops.quote_name
-    delivery, subscriber, suppression = (q(m._meta.db_table) for m in (Delivery, Subscriber, Suppression))
-    # Table names come from our own models; the one value is a parameter.
+    # Who receives is said once, by Subscriber.objects.receiving(): its SQL is the source here.
+    receivers, params = (Subscriber.objects.receiving().order_by().values(sid=F("pk"))
+                         .query.sql_with_params())
+    delivery = connection.ops.quote_name(Delivery._meta.db_table)
+    # The table name comes from our model, the values are parameters. "WHERE true" keeps SQLite
+    # from reading ON CONFLICT as a join's ON.
     sql = (
         f"INSERT INTO {delivery} (edition_id, subscriber_id, status, claimed_by, accepted, error) "  # noqa: S608
-        f"SELECT %s, s.id, 'queued', '', '', '' FROM {subscriber} s "
-        f"WHERE s.status = 'confirmed' AND NOT EXISTS "
-        f"(SELECT 1 FROM {suppression} x WHERE x.email = s.email) "
+        f"SELECT %s, r.sid, 'queued', '', '', '' FROM ({receivers}) r WHERE true "
         "ON CONFLICT (edition_id, subscriber_id) DO NOTHING")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [edition.pk])
+        cursor.execute(sql, [edition.pk, *params])
         return cursor.rowcount
 
 
