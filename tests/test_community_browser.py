@@ -59,6 +59,8 @@ def test_anonymous_votes_survive_sign_up(seed_pair, live_server, browser):
     page = open_compare(browser, live_server)
     page.wait_for_selector("html[data-reader=ready]")
     page.get_by_role("button", name="Vote ship for Code Llama 4").click()
+    # Wait for each answer: leaving the page while a post is in flight cancels it.
+    page.wait_for_selector(f'.vote[data-tool="{CODE_LLAMA}"][data-live] .vote-ship[aria-pressed="true"]')
     page.get_by_role("button", name="Bookmark Mistral 3 Small (22B)").click()
     page.wait_for_selector(".bookmarks-panel .bookmark-list")
     page.goto(live_server.url + "/accounts/signup")
