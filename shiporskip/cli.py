@@ -36,10 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("worker", help="run the background worker alone (panel runs, weekly digest)")
 
-    cat = sub.add_parser("catalog", help="load a catalog file of categories and tools")
+    cat = sub.add_parser("catalog", help="load the catalog from a file; check its evidence")
     cat_sub = cat.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     load = cat_sub.add_parser("load", help="upsert categories and tools by slug (idempotent)")
     load.add_argument("file", nargs="?", help="YAML or JSON file (default: the bundled catalog)")
+    check = cat_sub.add_parser(
+        "check", help="evidence coverage, age and warnings per tool",
+        description="Per tool: the share of the facts that apply to its kind that are known, "
+        "the capability figures, the date its volatile facts were checked, and warnings. "
+        "Checks the site's catalog, or FILE without loading it.")
+    check.add_argument("file", nargs="?", help="a catalog file to check instead of the site's catalog")
+    check.add_argument("--json", action="store_true", help="one JSON object per tool")
+    check.add_argument("--min-coverage", type=share, metavar="SHARE",
+                       help="exit with status 1 when a tool's coverage is below SHARE (0-1)")
 
     per = sub.add_parser("personas", help="load reviewer personas")
     per_sub = per.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
@@ -108,6 +117,16 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1, e.g. 0.7")
+    return value
+
+
 def port_number(text: str) -> int:
     try:
         value = int(text)
@@ -172,6 +191,9 @@ def cmd_catalog(args) -> int:
     from shiporskip.catalog.loading import CatalogError, load_bundled, load_file
     from shiporskip.panel.personas import ensure_personas
 
+    if args.action == "check":
+        return check_catalog(args)
+
     try:
         result = load_file(args.file) if args.file else load_bundled()
     except CatalogError as exc:
@@ -179,7 +201,28 @@ def cmd_catalog(args) -> int:
     ensure_personas()
     print(f"catalog: {result.created} added, {result.updated} updated, "
           f"{result.unchanged} unchanged")
+    if result.refacted:
+        print(f"catalog: {result.refacted} reviewed tool(s) with changed facts queued for a "
+              "re-review; the worker (`shiporskip up`) runs them")
     return 0
+
+
+def check_catalog(args) -> int:
+    from shiporskip.catalog.check import check_tools, report
+    from shiporskip.catalog.loading import CatalogError, parse_tools, read_file
+    from shiporskip.catalog.models import Tool
+
+    if args.file:
+        try:
+            _, entries = parse_tools(read_file(args.file))
+        except CatalogError as exc:
+            raise CLIError(str(exc)) from None
+        tools = [(e.slug, e.facts) for e in entries]
+    else:
+        tools = [(t.slug, t.parsed_facts) for t in Tool.objects.order_by("slug")]
+        if not tools:
+            raise CLIError("the catalog is empty: run `shiporskip catalog load` first, or give a FILE")
+    return report(check_tools(tools), as_json=args.json, min_coverage=args.min_coverage)
 
 
 def cmd_personas(args) -> int:
@@ -231,7 +274,7 @@ def cmd_add(args) -> int:
         get_reviewer(settings.SHIPORSKIP_MODEL)  # before anything is written
         data = read_file(args.file) if args.file else tool_from_flags(args)
         _, entries = parse_tools(data)
-        result = load_catalog(data)
+        result = load_catalog(data, by="add")
     except (CatalogError, ReviewerError) as exc:
         raise CLIError(str(exc)) from None
     ensure_personas()

@@ -66,6 +66,7 @@ DOCUMENTED = {
     "SHIPORSKIP_DIGEST_TIMEZONE": ("UTC", "Time zone of the digest's day and hour, e.g. Europe/Paris."),
     "SHIPORSKIP_DIGEST_RATE": ("0", "Most edition emails sent per second; 0 means no limit."),
     "SHIPORSKIP_CONFIRM_DAYS": ("7", "Days a subscription's confirmation link stays valid."),
+    "SHIPORSKIP_FACTS_STALE_DAYS": ("365", "Days after which prices and adoption figures count as stale."),
     "SHIPORSKIP_DIGEST_CRASH_AFTER": ("(unset)", "Test hook: kill the sender at a point, e.g. data:17."),
 }
 

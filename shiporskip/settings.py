@@ -202,6 +202,9 @@ DIGEST_TIMEZONE = env_zone("SHIPORSKIP_DIGEST_TIMEZONE", "UTC")
 DIGEST_RATE = env_float("SHIPORSKIP_DIGEST_RATE", 0.0)
 CONFIRM_DAYS = env_int("SHIPORSKIP_CONFIRM_DAYS", 7, minimum=1)
 
+# Evidence: prices, terms and adoption figures older than this are flagged as stale.
+SHIPORSKIP_FACTS_STALE_DAYS = env_int("SHIPORSKIP_FACTS_STALE_DAYS", 365, minimum=1)
+
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

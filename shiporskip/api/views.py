@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI
 from ninja.errors import HttpError
 
+from shiporskip.catalog.coverage import coverage
 from shiporskip.catalog.models import Tool
 from shiporskip.compare import comparison
 from shiporskip.panel.models import Persona
@@ -25,7 +26,15 @@ def tool(request, slug: str):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     reviews = item.current_run.reviews.select_related("persona") if item.current_run_id else []
     return {**comparison.tool_dict(item),
+            "coverage": coverage(item.parsed_facts).as_json(item.slug),
             "reviews": [{"persona": r.persona.key, **comparison.review_dict(r)} for r in reviews]}
+
+
+@api.get("/tools/{slug}/facts-history", summary="Every change to a tool's facts, field by field")
+def facts_history(request, slug: str):
+    item = get_object_or_404(Tool, slug=slug)
+    return [{"at": c.at.isoformat(), "by": c.by, "new_tool": c.previous is None,
+             "changes": c.changes} for c in item.facts_changes.all()]
 
 
 @api.get("/compare/{a}/{b}", summary="Two tools side by side, in canonical order")

@@ -1,13 +1,26 @@
 from django.contrib import admin
 from django.db import models
 
-from shiporskip.catalog.models import Category, Tool
+from shiporskip.catalog.history import record_change
+from shiporskip.catalog.models import Category, FactsChange, Tool
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class FactsChangeInline(admin.TabularInline):
+    model = FactsChange
+    fields = ["at", "by", "changes"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tool)
@@ -20,3 +33,9 @@ class ToolAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["current_run", "created_at", "updated_at"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [FactsChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        before = Tool.objects.get(pk=obj.pk).facts if change else None
+        super().save_model(request, obj, form, change)
+        record_change(obj, before, by=f"admin ({request.user.get_username()})")

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
+from shiporskip.catalog.evidence import Adoption, Capability, Deployment, Limits, Price, Terms
+
 Kind = Literal["model", "app", "api", "library", "platform"]
 LicenseKind = Literal["permissive", "copyleft", "restricted", "proprietary"]
 PricingModel = Literal["free", "freemium", "subscription", "usage", "enterprise"]
@@ -33,6 +35,30 @@ class ToolFacts(BaseModel):
     release_year: int | None = Field(None, ge=1990, le=2100, description="Year of first release.")
     facts_as_of: datetime.date = Field(description="The date these facts were checked.")
     sources: list[HttpUrl] = Field(min_length=1, description="Where the facts come from.")
+    # Evidence: each group has its own source and date (shiporskip/catalog/evidence.py).
+    price: Price | None = Field(None, description="Prices in numbers.")
+    capabilities: list[Capability] = Field(default_factory=list, description="Benchmark figures.")
+    limits: Limits | None = Field(None, description="Limits and what it needs to run.")
+    adoption: Adoption | None = Field(None, description="Adoption and project health.")
+    deployment: Deployment | None = Field(None, description="Where it runs; data handling.")
+    terms: Terms | None = Field(None, description="Commercial-use terms of the licence.")
+
+    def evidence_dates(self) -> list[datetime.date]:
+        """Every date the record's figures were true on, the record's own included."""
+        groups = [self.price, self.limits, self.adoption, self.deployment, self.terms,
+                  *self.capabilities, *(self.limits.sizes if self.limits else [])]
+        return [self.facts_as_of, *(g.as_of for g in groups if g is not None)]
+
+    def capability(self, metric: str) -> Capability | None:
+        """The best figure recorded for `metric` (tools may list several setups)."""
+        found = [c for c in self.capabilities if c.metric == metric]
+        if not found:
+            return None
+        return max(found, key=lambda c: c.value if c.higher_is_better else -c.value)
+
+    def smallest_memory_gb(self) -> float | None:
+        sizes = [s.memory_gb for s in (self.limits.sizes if self.limits else []) if s.memory_gb]
+        return min(sizes) if sizes else None
 
     def max_parameters_billions(self) -> float | None:
         """Return the largest parameter count named in `parameters`, in billions."""

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
 from shiporskip.catalog.facts import ToolFacts, describe_errors
+from shiporskip.catalog.history import only_dates, record_change
 from shiporskip.catalog.models import Category, Tool
 
 BUNDLED_CATALOG = resources.files("shiporskip.catalog") / "data" / "catalog.yaml"
@@ -61,6 +62,7 @@ class LoadResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    refacted: int = 0  # existing tools whose facts changed (beyond dates): re-reviews queued
 
 
 def read_file(path: str | Path) -> object:
@@ -116,8 +118,11 @@ def _check_unique(slugs, what):
         seen.add(slug)
 
 
-def load_catalog(data: object) -> LoadResult:
-    """Validate everything, then upsert categories and tools by slug in one transaction."""
+def load_catalog(data: object, *, by: str = "catalog load") -> LoadResult:
+    """Validate everything, then upsert categories and tools by slug in one transaction.
+
+    Each change of facts is kept in the tool's facts history, attributed to `by`.
+    """
     categories, tools = parse_tools(data)
     known = {c.slug for c in categories} | set(Category.objects.values_list("slug", flat=True))
     for tool in tools:
@@ -140,33 +145,36 @@ def load_catalog(data: object) -> LoadResult:
         by_slug = {c.slug: c for c in Category.objects.all()}
         result = LoadResult()
         for entry in tools:
-            _upsert_tool(entry, by_slug[entry.category], result)
+            _upsert_tool(entry, by_slug[entry.category], result, by)
     return result
 
 
-def _upsert_tool(entry: ToolEntry, category: Category, result: LoadResult) -> None:
+def _upsert_tool(entry: ToolEntry, category: Category, result: LoadResult, by: str) -> None:
     values = entry.model_dump(mode="json", exclude={"category"})
     values["website"] = values["website"] or ""
     values["category"] = category
     tool = Tool.objects.filter(slug=entry.slug).first()
     if tool is None:
-        Tool.objects.create(slug=entry.slug, **values)
+        record_change(Tool.objects.create(slug=entry.slug, **values), None, by=by)
         result.created += 1
         return
     changed = {k: v for k, v in values.items() if getattr(tool, k) != v}
     if not changed:
         result.unchanged += 1
         return
+    before = tool.facts
     for key, value in changed.items():
         setattr(tool, key, value)
     tool.save()
+    change = record_change(tool, before, by=by)
     result.updated += 1
+    result.refacted += bool(change and not only_dates(change.changes))
 
 
-def load_file(path: str | Path) -> LoadResult:
-    return load_catalog(read_file(path))
+def load_file(path: str | Path, *, by: str | None = None) -> LoadResult:
+    return load_catalog(read_file(path), by=by or f"catalog load {Path(path).name}")
 
 
 def load_bundled() -> LoadResult:
     with resources.as_file(BUNDLED_CATALOG) as path:
-        return load_file(path)
+        return load_file(path, by="bundled catalog")

@@ -127,3 +127,20 @@ class Tool(models.Model):
         from shiporskip.community.tally import disagreement
 
         return disagreement(self.panel, self.community)
+
+
+class FactsChange(models.Model):
+    """One change to a tool's facts: the record before and after, and the fields that moved."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="facts_changes")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    by = models.CharField(max_length=200, help_text="What made the change: a file, a command, a user.")
+    previous = models.JSONField(null=True, blank=True, help_text="The facts before (empty: new tool).")
+    facts = models.JSONField(help_text="The facts after.")
+    changes = models.JSONField(default=list, help_text="[{field, before, after}]")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.tool}: {len(self.changes)} field(s) by {self.by}"

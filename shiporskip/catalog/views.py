@@ -2,6 +2,8 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
 
+from shiporskip.catalog.coverage import coverage
+from shiporskip.catalog.evidence_view import evidence_groups
 from shiporskip.catalog.models import Category, Tool
 from shiporskip.compare.comparison import compare_url
 from shiporskip.pages import public
@@ -34,8 +36,10 @@ def tool(request, slug):
     alternatives = (Tool.objects.with_tallies().filter(category_id=item.category_id)
                     .exclude(pk=item.pk).order_by("name")[:4])
     latest_run = item.runs.first()
+    facts = item.parsed_facts
     response = render(request, "catalog/tool.html", {
         "tool": item, "reviews": reviews, "latest_run": latest_run,
+        "evidence": evidence_groups(facts), "coverage": coverage(facts),
         "alternatives": [(alt, compare_url(item.slug, alt.slug)) for alt in alternatives],
     })
     if latest_run and latest_run.is_open:

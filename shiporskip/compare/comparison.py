@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from shiporskip.catalog.evidence_view import CompareRow, compare_rows
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.models import Persona, Review
 
@@ -45,6 +46,10 @@ class Comparison:
         return self.left, self.right
 
     @property
+    def evidence(self) -> list[CompareRow]:
+        return compare_rows(self.left.parsed_facts, self.right.parsed_facts)
+
+    @property
     def title(self) -> str:
         return f"{self.left.name} vs {self.right.name}"
 
@@ -52,6 +57,8 @@ class Comparison:
         return {
             "title": self.title,
             "tools": [tool_dict(self.left), tool_dict(self.right)],
+            "evidence": [{"label": r.label, "values": [r.left, r.right], "better": r.better}
+                         for r in self.evidence],
             "scorecard": [
                 {"persona": row.persona.key, "name": row.persona.name,
                  "reviews": [review_dict(row.left), review_dict(row.right)]}

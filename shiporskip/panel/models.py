@@ -103,6 +103,8 @@ class PanelRun(models.Model):
     # Written as the run makes progress: a running run whose heartbeat is old was cut off.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The tool's facts as the panel saw them: a re-review shows what changed since the last run.
+    facts = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -155,6 +157,16 @@ class Review(models.Model):
     verdict = models.CharField(max_length=4, choices=Verdict.choices)
     criteria = models.JSONField(default=dict)
     sections = models.JSONField(default=dict)
+    # How sure the review is: the bar it was held to, the range its score could take
+    # (weights and unknowns resampled, or N samples of a model), and how much of the
+    # persona's criteria weight rests on known facts.
+    threshold = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_low = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_high = models.PositiveSmallIntegerField(null=True, blank=True)
+    samples = models.PositiveSmallIntegerField(default=1)
+    coverage = models.FloatField(null=True, blank=True)
+    unknown = models.JSONField(default=list, blank=True, help_text="Criteria left out: facts not known.")
+    self_review = models.BooleanField(default=False, help_text="The model's maker also makes the tool.")
     # Provenance: how this verdict was made.
     model = models.CharField(max_length=200)
     prompt_version = models.CharField(max_length=40)
