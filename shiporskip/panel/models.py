@@ -63,7 +63,9 @@ class Persona(models.Model):
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def verdict_for(self, score: int) -> str:
-        return "ship" if score >= self.ship_threshold else "skip"
+        from shiporskip.panel.verdict import verdict_for
+
+        return verdict_for(score, self.ship_threshold)
 
 
 # Why a run failed, in words fit for a public page: no URLs, paths or provider messages.
@@ -92,6 +94,10 @@ class PanelRun(models.Model):
     model = models.CharField(max_length=200, help_text="Reviewer backend as provider/model.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
+    # What kind of failure (auth, unreachable, bad_model, rate_limit, invalid_reply, ...): the
+    # public reason is chosen by kind, never by matching the error's wording.
+    error_kind = models.CharField(max_length=20, blank=True)
+    samples = models.PositiveSmallIntegerField(default=1, help_text="Model calls per persona.")
     personas_total = models.PositiveSmallIntegerField(default=0)
     personas_done = models.PositiveSmallIntegerField(default=0)
     # {persona key: "asking" | "done" | "reused" | "failed"}, updated as each call ends.

@@ -1,0 +1,42 @@
+"""The verdict rule, in one place: every backend's score, verdict and doubt come from here.
+
+A review's score is the weighted mean of its criteria sub-scores over the criteria whose
+facts are known (an unknown is left out and the weights re-normalised, never scored low);
+its verdict is "ship" at or above the persona's bar.
+"""
+
+# Below this share of a persona's criteria weight resting on known facts, a verdict is provisional.
+PROVISIONAL_BELOW = 0.6
+# A score this close to the bar could fall either side with a little more evidence.
+NEAR_BAR_POINTS = 3
+
+
+def weighted_score(criteria: list[dict], subscores: dict[str, int | None]) -> int | None:
+    """The weighted mean over known criteria; None when no criterion is known."""
+    known = [c for c in criteria if subscores.get(c["key"]) is not None]
+    total = sum(c["weight"] for c in known)
+    if not total:
+        return None
+    return round(sum(c["weight"] * subscores[c["key"]] for c in known) / total)
+
+
+def known_weight(criteria: list[dict], subscores: dict[str, int | None]) -> float:
+    """The share of the criteria weight that rests on known facts (0-1)."""
+    total = sum(c["weight"] for c in criteria)
+    known = sum(c["weight"] for c in criteria if subscores.get(c["key"]) is not None)
+    return round(known / total, 3) if total else 0.0
+
+
+def verdict_for(score: int, threshold: int) -> str:
+    return "ship" if score >= threshold else "skip"
+
+
+def is_provisional(coverage: float | None) -> bool:
+    return coverage is not None and coverage < PROVISIONAL_BELOW
+
+
+def is_near_bar(score: int, threshold: int, low: int | None = None, high: int | None = None) -> bool:
+    """Near the bar: within a few points of it, or with a range that straddles it."""
+    if abs(score - threshold) <= NEAR_BAR_POINTS:
+        return True
+    return low is not None and high is not None and low < threshold <= high
