@@ -50,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--min-coverage", type=share, metavar="SHARE",
                        help="exit with status 1 when a tool's coverage is below SHARE (0-1)")
 
+    panel = sub.add_parser("panel", help="panel health over the catalog's current reviews")
+    panel_sub = panel.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    stats = panel_sub.add_parser(
+        "stats", help="persona correlations, ship shares, ties, single-fact predictors, doubt",
+        description="How the panel judges the catalog: persona score correlations, ship share per "
+        "persona and category, tools with identical scores, the share of panel verdicts one fact "
+        "predicts, near-bar and provisional reviews, and how varied the written sentences are.")
+    stats.add_argument("--json", action="store_true", help="the figures as one JSON object")
+
     per = sub.add_parser("personas", help="load reviewer personas")
     per_sub = per.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     pload = per_sub.add_parser("load", help="upsert personas by key")
@@ -225,6 +234,30 @@ def check_catalog(args) -> int:
     return report(check_tools(tools), as_json=args.json, min_coverage=args.min_coverage)
 
 
+def cmd_panel(args) -> int:
+    from shiporskip.panel.stats import panel_stats
+
+    stats = panel_stats()
+    if not stats["reviews"]:
+        raise CLIError("no reviews yet: run `shiporskip review --all` first")
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"{stats['tools']} tools, {stats['reviews']} reviews; panel verdicts {stats['panel_verdicts']}")
+    print("persona correlation: " + ", ".join(f"{k} {v}" for k, v in stats["correlation"].items()))
+    print("ship share: " + ", ".join(f"{k} {v:.0%}" for k, v in stats["ship_share"].items()))
+    for cat, shares in stats["ship_share_by_category"].items():
+        print(f"  {cat}: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+    fact = stats["single_fact"]
+    print(f"one fact predicts {fact['share']:.0%} of panel verdicts ({fact['fact']})")
+    print(f"tied score groups: {len(stats['tied_groups'])} {stats['tied_groups'] or ''}".rstrip())
+    print(f"distinct scores: {stats['distinct_values']}; near the bar: {stats['near_bar']}; "
+          f"provisional: {stats['provisional']}; mean coverage {stats['mean_coverage']:.0%}")
+    print(f"sentences: {stats['sentences']}, {stats['distinct_sentences']:.0%} distinct; the most "
+          f"repeated is in {stats['most_repeated_sentence_tools']} tools' reviews")
+    return 0
+
+
 def cmd_personas(args) -> int:
     from shiporskip.panel.personas import PersonaError, load_personas
 
@@ -347,9 +380,9 @@ def cmd_manage(args) -> int:
     return 0
 
 
-NEEDS_SCHEMA = {"catalog", "personas", "add", "review", "compare", "runs", "digest"}
+NEEDS_SCHEMA = {"catalog", "panel", "personas", "add", "review", "compare", "runs", "digest"}
 COMMANDS = {"up": cmd_up, "worker": cmd_worker, "catalog": cmd_catalog,
-            "personas": cmd_personas, "add": cmd_add, "review": cmd_review,
+            "panel": cmd_panel, "personas": cmd_personas, "add": cmd_add, "review": cmd_review,
             "compare": cmd_compare, "runs": cmd_runs, "digest": cmd_digest, "manage": cmd_manage}
 
 if __name__ == "__main__":

@@ -68,6 +68,11 @@ def seed_pair(personas):
     return tools
 
 
+def panel_label(slug: str) -> str:
+    """The tally the panel's stored reviews give a tool: pages must show it, whatever it is."""
+    return Tool.objects.with_panel().get(slug=slug).panel.label
+
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

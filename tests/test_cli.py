@@ -10,7 +10,7 @@ import yaml
 from shiporskip.catalog.models import Tool
 from shiporskip.cli import COMMANDS, main
 from shiporskip.panel.models import PanelRun
-from tests.conftest import tool_entry
+from tests.conftest import panel_label, tool_entry
 
 SCRIPT = str(Path(sys.executable).parent / "shiporskip")
 
@@ -110,16 +110,18 @@ def test_compare_prints_a_side_by_side_table(seed_pair, capsys):
     assert main(["compare", "mistral-3-small-22b", "code-llama-4"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Code Llama 4 vs Mistral 3 Small (22B)")
-    assert "Ship · 3 ship / 1 skip" in out and "Ship · 4 ship / 0 skip" in out
+    assert panel_label("code-llama-4") in out and panel_label("mistral-3-small-22b") in out
     builder = next(line for line in out.splitlines() if line.startswith("Builder"))
-    assert builder.count("/100 · ship") == 2
+    assert builder.count("/100 · ") == 2
 
 
 def test_compare_json(seed_pair, capsys):
     assert main(["compare", "code-llama-4", "mistral-3-small-22b", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [t["slug"] for t in data["tools"]] == ["code-llama-4", "mistral-3-small-22b"]
-    assert data["tools"][0]["panel"]["label"] == "Ship · 3 ship / 1 skip"
+    assert data["tools"][0]["panel"]["label"] == panel_label("code-llama-4")
+    bars = [r["bar"] for row in data["scorecard"] for r in row["reviews"]]
+    assert len(bars) == 8 and all(isinstance(b, int) for b in bars)
     assert [row["persona"] for row in data["scorecard"]] == ["builder", "skeptic", "futurist",
                                                             "founder"]
 

@@ -12,6 +12,7 @@ from shiporskip.newsletter import editions
 from shiporskip.newsletter.delivery import send_edition, tally
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression
 from shiporskip.panel.models import PanelRun
+from tests.conftest import panel_label
 from tests.smtp import html_part, subscribers, text_part
 
 pytestmark = pytest.mark.django_db
@@ -207,6 +208,7 @@ def test_an_edition_shows_what_readers_voted(seed_pair, smtp):
     for n, verdict in enumerate(["skip", "skip", "ship"]):
         Vote.objects.cast(tool=seed_pair[0], voter=f"a:{n}", verdict=verdict)
     draft = editions.compose()
-    assert "Code Llama 4 (Developer Tools): Ship · 3 ship / 1 skip; readers: Skip 67% · 3 votes" in draft.text
+    label = panel_label("code-llama-4")
+    assert f"Code Llama 4 (Developer Tools): {label}; readers: Skip 67% · 3 votes" in draft.text
     assert "Readers: Skip 67% · 3 votes" in draft.html
     assert "readers:" not in draft.text.split("Mistral 3 Small (22B) (")[1].split("\n")[0]

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from shiporskip.catalog.loading import load_catalog
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.running import review_tool
-from tests.conftest import tool_entry
+from tests.conftest import panel_label, tool_entry
 
 COMPARE = "/compare/code-llama-4-vs-mistral-3-small-22b"
 
@@ -29,11 +29,14 @@ def test_tool_page_shows_card_panel_reviews_and_alternatives(client, reviewed):
     response = client.get("/tools/code-llama-4")
     text = text_of(response)
     assert response.status_code == 200
-    assert "The panel: Ship · 3 ship / 1 skip (75% ship)" in text
+    tool = Tool.objects.with_panel().get(slug="code-llama-4")
+    assert f"The panel: {tool.panel.label} ({tool.panel.ship_share}% ship)" in text
     for persona in ("Builder", "Skeptic", "Futurist", "Founder"):
         assert persona in text
     assert "The moment of truth" in text and "Who buys, who pays" in text
-    assert 'href="/compare/code-llama-4-vs-mistral-3-small-22b"' in response.content.decode()
+    html = response.content.decode()
+    for rival in Tool.objects.get(slug="code-llama-4").rivals(4):
+        assert f'href="/compare/{"-vs-".join(sorted(["code-llama-4", rival.slug]))}"' in html
     assert "Facts as of" in text
 
 
@@ -49,10 +52,11 @@ def test_comparison_page_matches_the_seed_structure(client, seed_pair):
     for row in ("Panel verdict", "Community", "Pricing", "Best for", "Category"):
         assert f'<th scope="row">{row}</th>' in html
     assert "No community votes yet" in text
-    assert "Ship · 3 ship / 1 skip" in text and "Ship · 4 ship / 0 skip" in text
-    assert "75%" in text and "100%" in text
-    scores = re.findall(r"(\d+)/100 · (ship|skip)", text)
+    assert panel_label("code-llama-4") in text and panel_label("mistral-3-small-22b") in text
+    scores = re.findall(r"(\d+)/100 · (ship|skip) (\d+) against a bar of (\d+) \(([+-]\d+)\)", text)
     assert len(scores) == 8
+    for score, _, again, bar, margin in scores:  # each score shown with its bar and its margin
+        assert score == again and int(score) - int(bar) == int(margin)
     assert "Your bookmarks" in text and "Vote ship for Code Llama 4" in html
 
 

@@ -40,7 +40,7 @@ def test_a_publisher_adds_and_retires_personas(seed_pair, tmp_path):
         "motto": "If you cannot teach it, you do not know it.", "style_brief": "Patient.",
         "ship_threshold": 60, "sections": [
             {"key": "lesson", "title": "The lesson", "question": "What does it teach?"}],
-        "criteria": [{"key": "evidence", "label": "Clarity", "weight": 1},
+        "criteria": [{"key": "checkable", "label": "Clarity", "weight": 1},
                      {"key": "made_up", "label": "Unknown to the offline rules", "weight": 1}],
     })
     path = tmp_path / "personas.yaml"
@@ -50,6 +50,9 @@ def test_a_publisher_adds_and_retires_personas(seed_pair, tmp_path):
     keys = sorted(run.reviews.values_list("persona__key", flat=True))
     assert keys == ["builder", "founder", "futurist", "teacher"]
     lesson = run.reviews.get(persona__key="teacher")
-    assert lesson.sections["lesson"].startswith("What does it teach? From the facts:")
-    assert lesson.criteria["made_up"] == 50
+    assert lesson.sections["lesson"].startswith('On "What does it teach?": ')
+    assert "Code Llama 4" in lesson.sections["lesson"] and str(lesson.score) in lesson.sections["lesson"]
+    # A criterion no offline rule knows is left out of the score and named, never scored 50.
+    assert "made_up" not in lesson.criteria and lesson.unknown == ["made_up"]
+    assert lesson.score == lesson.criteria["checkable"]
     assert Tool.objects.with_panel().get(pk=seed_pair[0].pk).panel.total == 4

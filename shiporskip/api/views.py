@@ -7,6 +7,7 @@ from ninja.errors import HttpError
 from shiporskip.catalog.coverage import coverage
 from shiporskip.catalog.models import Tool
 from shiporskip.compare import comparison
+from shiporskip.panel import history as verdict_history
 from shiporskip.panel.models import Persona
 
 api = NinjaAPI(title="Ship or Skip", version="1",
@@ -35,6 +36,12 @@ def facts_history(request, slug: str):
     item = get_object_or_404(Tool, slug=slug)
     return [{"at": c.at.isoformat(), "by": c.by, "new_tool": c.previous is None,
              "changes": c.changes} for c in item.facts_changes.all()]
+
+
+@api.get("/tools/{slug}/history", summary="Each panel run's scores, and what the latest re-review changed")
+def history(request, slug: str):
+    item = get_object_or_404(Tool, slug=slug)
+    return verdict_history.as_json(verdict_history.verdict_history(item))
 
 
 @api.get("/compare/{a}/{b}", summary="Two tools side by side, in canonical order")

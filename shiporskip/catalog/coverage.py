@@ -45,7 +45,8 @@ FIELDS: list[tuple[str, set[str], callable]] = [
     ("GPU required", {"model", "library", "app"}, lambda f: _group(f, "limits", "gpu_required")),
     ("platforms", {"app", "library"}, lambda f: _group(f, "limits", "platforms")),
     ("adoption", ALL, lambda f: f.adoption and next((v for v in (
-        f.adoption.stars, f.adoption.contributors, f.adoption.last_release, f.adoption.usage)
+        f.adoption.stars, f.adoption.contributors, f.adoption.last_release, f.adoption.users,
+        f.adoption.usage)
         if v is not None), None)),
     ("cloud or on-device", ALL, lambda f: f.deployment and next(
         (v for v in (f.deployment.cloud, f.deployment.on_device) if v is not None), None)),

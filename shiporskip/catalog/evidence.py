@@ -134,7 +134,20 @@ class Adoption(Sourced):
     stars: int | None = Field(None, ge=0)
     contributors: int | None = Field(None, ge=0)
     last_release: datetime.date | None = None
-    usage: str | None = Field(None, max_length=500, description="A published usage figure.")
+    users: int | None = Field(None, ge=0, description="A published headcount: users, subscribers, installs.")
+    # A headcount is often published elsewhere than the repository: it may carry its own source.
+    users_source: HttpUrl | None = None
+    users_as_of: datetime.date | None = None
+    usage: str | None = Field(None, max_length=500, description="A published usage figure, in words.")
+
+
+    @model_validator(mode="after")
+    def users_dated(self):
+        if self.users_as_of and self.users_as_of > today():
+            raise ValueError(f"users_as_of {self.users_as_of} is in the future")
+        if (self.users_source is None) != (self.users_as_of is None):
+            raise ValueError("users_source and users_as_of go together")
+        return self
 
 
 class Deployment(Sourced):

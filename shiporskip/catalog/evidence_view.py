@@ -86,6 +86,8 @@ def adoption_items(f: ToolFacts) -> list[Item]:
             Item("GitHub stars", f"{a.stars:,}" if a.stars is not None else None, *src),
             Item("Contributors", f"{a.contributors:,}" if a.contributors is not None else None, *src),
             Item("Last release", a.last_release.isoformat() if a.last_release else None, *src),
+            Item("Users", f"{a.users:,}" if a.users is not None else None,
+                 *((str(a.users_source), a.users_as_of) if a.users_source else src)),
             Item("Usage", a.usage, *src)]
     return [r for r in rows if r.value is not None] or [Item("Adoption", None, *src)]
 

@@ -104,6 +104,16 @@ class Tool(models.Model):
     def parsed_facts(self) -> ToolFacts:
         return ToolFacts.model_validate(self.facts)
 
+    def rivals(self, n: int = 3) -> list["Tool"]:
+        """Its n nearest same-category tools by facts (catalog/rivals.py), closest first."""
+        from shiporskip.catalog.rivals import Candidate, nearest
+
+        others = {t.slug: t for t in Tool.objects.filter(category_id=self.category_id)
+                  .exclude(pk=self.pk).select_related("category")}
+        near = nearest(self.parsed_facts, [Candidate(t.slug, t.name, t.parsed_facts)
+                                           for t in others.values()], n)
+        return [others[c.slug] for c in near]
+
     @property
     def initial(self) -> str:
         return self.name[:1].upper()

@@ -7,7 +7,9 @@ from shiporskip.catalog.evidence_view import evidence_groups
 from shiporskip.catalog.models import Category, Tool
 from shiporskip.compare.comparison import compare_url
 from shiporskip.pages import public
+from shiporskip.panel.history import verdict_history
 from shiporskip.panel.models import PanelRun
+from shiporskip.panel.tally import panel_doubt
 
 
 @public
@@ -32,14 +34,16 @@ def tool(request, slug):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     reviews = []
     if item.current_run_id:
-        reviews = item.current_run.reviews.select_related("persona")
-    alternatives = (Tool.objects.with_tallies().filter(category_id=item.category_id)
-                    .exclude(pk=item.pk).order_by("name")[:4])
+        reviews = list(item.current_run.reviews.select_related("persona"))
+    nearest = [t.pk for t in item.rivals(4)]
+    by_pk = Tool.objects.with_tallies().in_bulk(nearest)
+    alternatives = [by_pk[pk] for pk in nearest]
     latest_run = item.runs.first()
     facts = item.parsed_facts
     response = render(request, "catalog/tool.html", {
         "tool": item, "reviews": reviews, "latest_run": latest_run,
         "evidence": evidence_groups(facts), "coverage": coverage(facts),
+        "doubt": panel_doubt(reviews), "history": verdict_history(item),
         "alternatives": [(alt, compare_url(item.slug, alt.slug)) for alt in alternatives],
     })
     if latest_run and latest_run.is_open:

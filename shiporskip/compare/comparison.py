@@ -7,6 +7,7 @@ from django.urls import reverse
 from shiporskip.catalog.evidence_view import CompareRow, compare_rows
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.models import Persona, Review
+from shiporskip.panel.tally import PanelDoubt, panel_doubt
 
 
 def canonical_pair(a: str, b: str) -> tuple[str, str]:
@@ -46,6 +47,11 @@ class Comparison:
         return self.left, self.right
 
     @property
+    def doubts(self) -> tuple[PanelDoubt, PanelDoubt]:
+        return (panel_doubt([r.left for r in self.rows if r.left]),
+                panel_doubt([r.right for r in self.rows if r.right]))
+
+    @property
     def evidence(self) -> list[CompareRow]:
         return compare_rows(self.left.parsed_facts, self.right.parsed_facts)
 
@@ -81,9 +87,13 @@ def tool_dict(tool: Tool) -> dict:
 def review_dict(review: Review | None) -> dict | None:
     if review is None:
         return None
-    return {"score": review.score, "verdict": review.verdict, "summary": review.summary,
-            "sections": review.section_list(), "model": review.model_label,
-            "prompt_version": review.prompt_version}
+    return {"score": review.score, "verdict": review.verdict, "bar": review.bar,
+            "margin": review.margin, "range": [review.score_low, review.score_high],
+            "near_bar": review.near_bar, "provisional": review.provisional,
+            "coverage": review.coverage, "unknown": review.unknown, "criteria": review.criteria,
+            "self_review": review.self_review, "samples": review.samples,
+            "summary": review.summary, "sections": review.section_list(),
+            "model": review.model_label, "prompt_version": review.prompt_version}
 
 
 def build(first: Tool, second: Tool) -> Comparison:

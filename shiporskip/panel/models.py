@@ -216,6 +216,41 @@ class Review(models.Model):
         ]
 
     @property
+    def bar(self) -> int:
+        """The bar this review was held to (the persona's, when the review predates the field)."""
+        return self.threshold if self.threshold is not None else self.persona.ship_threshold
+
+    @property
+    def margin(self) -> int:
+        return self.score - self.bar
+
+    @property
+    def near_bar(self) -> bool:
+        from shiporskip.panel.verdict import is_near_bar
+
+        return is_near_bar(self.score, self.bar, self.score_low, self.score_high)
+
+    @property
+    def provisional(self) -> bool:
+        from shiporskip.panel.verdict import is_provisional
+
+        return is_provisional(self.coverage)
+
+    @property
+    def spread(self) -> bool:
+        return self.score_low is not None and self.score_high is not None and self.score_low < self.score_high
+
+    def unknown_labels(self) -> list[str]:
+        labels = {c["key"]: c["label"] for c in self.persona.criteria}
+        return [labels.get(key, key) for key in self.unknown]
+
+    @property
+    def summary_title(self) -> str:
+        sections = self.persona.sections
+        key = self.persona.summary_section or (sections[-1]["key"] if sections else "")
+        return next((s["title"] for s in sections if s["key"] == key), "")
+
+    @property
     def summary(self) -> str:
         """The persona's bottom line: its summary section, or its last one."""
         keys = [s["key"] for s in self.persona.sections]

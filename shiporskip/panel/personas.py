@@ -25,11 +25,27 @@ class SectionSpec(BaseModel):
     question: str = Field(min_length=1)
 
 
+class Anchors(BaseModel):
+    """What a sub-score of 20, 50 and 80 means: the scale an LLM reviewer is held to."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    low: str = Field(min_length=1, alias="20")
+    mid: str = Field(min_length=1, alias="50")
+    high: str = Field(min_length=1, alias="80")
+
+    @model_validator(mode="before")
+    @classmethod
+    def text_keys(cls, data):
+        # YAML reads `20:` as a number, JSON (the admin, the database) as text: accept both.
+        return {str(k): v for k, v in data.items()} if isinstance(data, dict) else data
+
+
 class CriterionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(pattern=KEY)
     label: str = Field(min_length=1)
     weight: int = Field(ge=1, le=10)
+    anchors: Anchors | None = None
 
 
 class PersonaSpec(BaseModel):
@@ -70,7 +86,7 @@ def load_personas(path: str | Path | None = None) -> int:
             raise PersonaError(f"personas[{i}]: {describe_errors(exc)}") from None
     with transaction.atomic():
         for order, spec in enumerate(specs):
-            values = spec.model_dump()
+            values = spec.model_dump(by_alias=True, exclude_none=True)
             Persona.objects.update_or_create(key=values.pop("key"), defaults={**values, "order": order})
     return len(specs)
 

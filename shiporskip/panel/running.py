@@ -13,30 +13,43 @@ from django.utils import timezone
 
 from shiporskip.catalog.facts import ToolFacts
 from shiporskip.catalog.models import Tool
+from shiporskip.panel import verdict as rule
 from shiporskip.panel.backends import get_reviewer
-from shiporskip.panel.backends.base import ReviewerError, ReviewRequest, ReviewResult, ToolSnapshot
+from shiporskip.panel.backends.base import (
+    ReviewerError,
+    ReviewRequest,
+    ReviewResult,
+    Rival,
+    ToolSnapshot,
+)
+from shiporskip.panel.backends.offline_scores import score_criterion
 from shiporskip.panel.models import PanelRun, Persona, Review, ReviewAttempt
 from shiporskip.panel.prompts import build_prompt, prompt_version, tool_data
+from shiporskip.panel.standing import Market
 
 OnReview = Callable[[Persona, ReviewResult | None], None]  # None: a reused review
 
 
 def snapshot(tool: Tool) -> ToolSnapshot:
-    """Freeze what a reviewer may see of a tool, peers included (same category, by name)."""
-    peers = (Tool.objects.filter(category_id=tool.category_id).exclude(pk=tool.pk)
-             .order_by("name").values_list("name", flat=True)[:5])
+    """Freeze what a reviewer may see of a tool: its facts, nearest rivals and market."""
+    rows = list(Tool.objects.values_list("pk", "category_id", "facts"))
+    market = Market.of([ToolFacts.model_validate(f) for _, cat, f in rows if cat == tool.category_id],
+                       [ToolFacts.model_validate(f) for _, _, f in rows])
+    rivals = tuple(Rival(r.name, r.vendor, r.parsed_facts) for r in tool.rivals())
     return ToolSnapshot(
         name=tool.name, vendor=tool.vendor, category=tool.category.name,
         best_for=tool.best_for, description=tool.description, pricing=tool.pricing,
         entry_price=tool.entry_price, license=tool.license,
-        facts=ToolFacts.model_validate(tool.facts), peers=tuple(peers),
+        facts=ToolFacts.model_validate(tool.facts), rivals=rivals, market=market,
     )
 
 
 def build_request(persona: Persona, tool: ToolSnapshot) -> ReviewRequest:
+    """One persona's request: the prompt, and the criteria whose evidence is unknown."""
     spec = persona.spec()
-    return ReviewRequest(persona=spec, tool=tool, prompt=build_prompt(spec, tool),
-                         prompt_version=prompt_version(spec))
+    unknown = tuple(c["key"] for c in spec["criteria"] if score_criterion(c["key"], tool) is None)
+    return ReviewRequest(persona=spec, tool=tool, prompt=build_prompt(spec, tool, unknown),
+                         prompt_version=prompt_version(spec), unknown=unknown)
 
 
 def queue_panel_run(*, tool: Tool, model: str | None = None, force: bool = False) -> PanelRun:
@@ -125,7 +138,9 @@ def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
             raise ReviewerError("no active personas: run `shiporskip personas load`")
         tool = snapshot(run.tool)
         requests = {p.key: build_request(p, tool) for p in personas}
-        keys = {p.key: call_key(requests[p.key], reviewer.name) for p in personas}
+        # New scoring rules make a new call: a stored review is reused only under the same rules.
+        keys = {p.key: call_key(requests[p.key], reviewer.name + reviewer.rules_version)
+                for p in personas}
         reused = {} if run.force else reusable(keys)
         progress = Progress(run, personas, reused, on_review)
         results, errors = _ask_all(reviewer, [p for p in personas if p.key not in reused],
@@ -133,7 +148,7 @@ def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
         _record_attempts(run, personas, results, errors)
         if errors:
             return _fail(run, "; ".join(dict.fromkeys(str(e) for _, e in errors)))  # no repeats
-        _store(run, personas, results, reused, keys, requests)
+        _store(run, personas, results, reused, keys, requests, facts=run.tool.facts)
     except ReviewerError as exc:
         return _fail(run, str(exc))
     except Exception as exc:  # a bug or a database error must not leave the run "running"
@@ -203,7 +218,18 @@ def _record_attempts(run, personas, results, errors) -> None:
         for persona, a in failed])
 
 
-def _store(run, personas, results, reused, keys, requests) -> None:
+def doubt_fields(persona: Persona, result: ReviewResult, request_unknown=()) -> dict:
+    """The review's bar, range and coverage: how sure it is, from the verdict rule."""
+    unknown = set(result.unknown) | set(request_unknown)
+    subscores = {c["key"]: None if c["key"] in unknown else result.reply.criteria.get(c["key"])
+                 for c in persona.criteria}
+    low, high = result.score_range or (result.reply.score, result.reply.score)
+    return {"threshold": persona.ship_threshold, "score_low": low, "score_high": high,
+            "coverage": rule.known_weight(persona.criteria, subscores),
+            "unknown": [c["key"] for c in persona.criteria if c["key"] in unknown]}
+
+
+def _store(run, personas, results, reused, keys, requests, *, facts: dict) -> None:
     reviews = []
     for persona in personas:
         if persona.key in reused:
@@ -212,6 +238,7 @@ def _store(run, personas, results, reused, keys, requests) -> None:
         result = results[persona.key]
         reviews.append(Review(
             run=run, tool_id=run.tool_id, persona=persona, score=result.reply.score,
+            **doubt_fields(persona, result, requests[persona.key].unknown),
             verdict=persona.verdict_for(result.reply.score), criteria=result.reply.criteria,
             sections=result.reply.sections, model=result.model,
             prompt_version=requests[persona.key].prompt_version,
@@ -222,7 +249,7 @@ def _store(run, personas, results, reused, keys, requests) -> None:
     with transaction.atomic():
         # Only the process that still owns the run may finish it (no double store).
         owned = PanelRun.objects.filter(pk=run.pk, status=PanelRun.Status.RUNNING).update(
-            status=PanelRun.Status.DONE, finished_at=timezone.now(), error="")
+            status=PanelRun.Status.DONE, finished_at=timezone.now(), error="", facts=facts)
         if not owned:
             raise ReviewerError(f"run #{run.pk} was taken over or ended elsewhere; "
                                 "its reviews were not stored twice")
@@ -233,7 +260,8 @@ def _store(run, personas, results, reused, keys, requests) -> None:
 def copy_review(original: Review, run: PanelRun) -> Review:
     fields = ["persona_id", "score", "verdict", "criteria", "sections", "model",
               "prompt_version", "persona_version", "tokens_in", "tokens_out", "latency_ms",
-              "cost_usd", "raw_reply", "repairs", "retries", "call_key"]
+              "cost_usd", "raw_reply", "repairs", "retries", "call_key", "threshold",
+              "score_low", "score_high", "samples", "coverage", "unknown", "self_review"]
     return Review(run=run, tool_id=run.tool_id, reused_from=original,
                   **{f: getattr(original, f) for f in fields})
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from shiporskip.catalog.facts import ToolFacts
+from shiporskip.panel.standing import Market
 
 
 class ReviewReply(BaseModel):
@@ -18,8 +19,17 @@ class ReviewReply(BaseModel):
 
 
 @dataclass(frozen=True)
+class Rival:
+    """A nearest rival as a reviewer sees it: enough to compare figures, nothing more."""
+
+    name: str
+    vendor: str
+    facts: ToolFacts
+
+
+@dataclass(frozen=True)
 class ToolSnapshot:
-    """The tool as a reviewer sees it: catalog fields and validated facts, nothing else."""
+    """The tool as a reviewer sees it: catalog fields, validated facts, its rivals and its market."""
 
     name: str
     vendor: str
@@ -30,7 +40,12 @@ class ToolSnapshot:
     entry_price: str
     license: str
     facts: ToolFacts
-    peers: tuple[str, ...] = ()  # same-category tools in the catalog, closest first
+    rivals: tuple[Rival, ...] = ()  # nearest same-category tools by facts, closest first
+    market: Market = field(default_factory=Market)
+
+    @property
+    def peers(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.rivals)
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class ReviewRequest:
     prompt: str
     prompt_version: str
     schema: dict = field(default_factory=ReviewReply.model_json_schema)
+    unknown: tuple[str, ...] = ()  # criteria whose evidence is unknown: left out of the score
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,8 @@ class ReviewResult:
     repairs: tuple[str, ...] = ()  # what parsing fixed, and why earlier attempts failed
     attempts: tuple[FailedAttempt, ...] = ()
     retries: int = 0  # transport retries (429, 5xx, timeouts) before a reply came
+    score_range: tuple[int, int] | None = None  # how far the score could move (doubt)
+    unknown: tuple[str, ...] = ()  # criteria left out of the score: their facts are unknown
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,7 @@ class Reviewer:
 
     provider: str = ""
     max_concurrency: int = 4
+    rules_version: str = ""  # a backend whose own rules write reviews names their version here
 
     def __init__(self, model: str = ""):
         self.model = model

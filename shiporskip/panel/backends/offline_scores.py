@@ -1,108 +1,214 @@
-"""Facts-based criterion scorers for the offline reviewer: each maps facts to 0-100.
+"""Evidence-based criterion scorers for the offline reviewer: each maps a tool to 0-100, or None.
 
-Unknown facts score near the middle: the panel neither rewards nor punishes what we do not know.
+A scorer judges the tool against its market (its category's and the catalog's figures),
+never on a licence flag alone. None means the evidence it needs is not known: the criterion
+is then left out of the weighted score and named in the review, never scored low.
 """
 
-from shiporskip.catalog.facts import ToolFacts
+import statistics
+from collections.abc import Callable
 
-NEUTRAL = 50
-
-
-def _years(f: ToolFacts) -> int | None:
-    return None if f.release_year is None else max(0, f.facts_as_of.year - f.release_year)
+from shiporskip.catalog.coverage import coverage
+from shiporskip.panel.backends.base import ToolSnapshot
 
 
-def _step(value, steps, default):
-    """Return the score of the first (threshold, score) with value <= threshold."""
-    if value is None:
-        return default
-    for threshold, score in steps:
-        if value <= threshold:
-            return score
-    return steps[-1][1]
+def scaled(parts: list[float | None], low: int, span: int) -> int | None:
+    """Map the mean of the known parts (each 0-1) onto low..low+span; None if none is known."""
+    known = [p for p in parts if p is not None]
+    return None if not known else round(low + span * statistics.fmean(known))
 
 
-def integration(f: ToolFacts) -> int:
-    score = {True: 80, False: 60, None: 62}[f.api_available]
-    return score + (10 if f.open_weights else 0) + 2 * min(len(f.runtimes), 4)
+def pick(value, table: dict):
+    return None if value is None else table.get(value)
 
 
-def self_hosting(f: ToolFacts) -> int:
-    return {True: 90, False: 45, None: 55}[f.self_hostable]
+def capability_ranks(t: ToolSnapshot, *, wide: bool = False) -> list[float]:
+    """Its rank on each benchmark it has a figure for, among tools with a figure for it."""
+    ranks = []
+    for metric in dict.fromkeys(c.metric for c in t.facts.capabilities):
+        best = t.facts.capability(metric)
+        rank = t.market.rank(f"cap:{metric}", best.value, higher=best.higher_is_better, wide=wide)
+        if rank is not None:
+            ranks.append(rank)
+    return ranks
 
 
-def efficiency(f: ToolFacts) -> int:
-    size = f.max_parameters_billions()
-    if size is None:
-        return 65 if f.kind == "model" else 75
-    return _step(size, [(10, 92), (25, 86), (80, 74), (float("inf"), 58)], 65)
+def price_rank(t: ToolSnapshot) -> float | None:
+    """How cheap it is against its category (1 = cheapest); free counts as cheap outright."""
+    p = t.facts.price
+    if p is None:
+        return None
+    if p.seat_monthly == 0:
+        return 0.8  # free to use, not free to run: hardware, hours or model tokens still cost
+    ranks = [t.market.rank("seat", p.seat_monthly, higher=False)]
+    if p.input_per_mtok is not None and p.output_per_mtok is not None:
+        blended = (3 * p.input_per_mtok + p.output_per_mtok) / 4
+        ranks.append(t.market.rank("tokens", blended, higher=False))
+    ranks.append(t.market.rank("fee", p.platform_fee_percent, higher=False))
+    known = [r for r in ranks if r is not None]
+    return statistics.fmean(known) if known else None
 
 
-def cost_to_start(f: ToolFacts) -> int:
-    table = {"free": 95, "freemium": 88, "usage": 76, "subscription": 66, "enterprise": 45}
-    return table.get(f.pricing_model, 55)
+def adoption_rank(t: ToolSnapshot) -> float | None:
+    a = t.facts.adoption
+    if a is None:
+        return None
+    parts = [t.market.rank("stars", a.stars), t.market.rank("users", a.users),
+             t.market.rank("contributors", a.contributors)]
+    if all(p is None for p in parts) and a.usage:
+        parts.append(0.7)  # a published usage figure, even in words, is a sign of scale
+    known = [p for p in parts if p is not None]
+    return statistics.fmean(known) if known else None
 
 
-def maturity(f: ToolFacts) -> int:
-    return _step(_years(f), [(0, 58), (1, 70), (2, 80), (3, 86), (99, 90)], 55)
+def release_rank(t: ToolSnapshot, *, newer: bool) -> float | None:
+    year = t.facts.release_year
+    return t.market.rank("release_year", None if year is None else float(year), higher=newer)
 
 
-def momentum(f: ToolFacts) -> int:
-    base = _step(_years(f), [(0, 92), (1, 86), (2, 78), (3, 70), (99, 62)], 60)
-    return base + (3 if f.open_weights else 0)
+def recent_release_rank(t: ToolSnapshot) -> float | None:
+    a = t.facts.adoption
+    day = a.last_release if a else None
+    return t.market.rank("last_release", None if day is None else float(day.toordinal()), wide=True)
 
 
-OPTIONAL_FACTS = ["open_weights", "open_source", "license_kind", "pricing_model",
-                  "self_hostable", "parameters", "context_window", "api_available",
-                  "release_year"]
+LICENCE_EXIT = {"permissive": 1.0, "copyleft": 0.8, "restricted": 0.55, "proprietary": 0.15}
+# For a business, a paid vendor contract is a known quantity; a free licence with caps is not.
+LICENCE_BUSINESS = {"permissive": 0.95, "copyleft": 0.65, "proprietary": 0.7, "restricted": 0.4}
 
 
-def known_share(f: ToolFacts) -> float:
-    known = sum(getattr(f, name) is not None for name in OPTIONAL_FACTS) + bool(f.runtimes)
-    return known / (len(OPTIONAL_FACTS) + 1)
+# Builder -------------------------------------------------------------------------------
+def works(t: ToolSnapshot) -> int | None:
+    ranks = capability_ranks(t)
+    return None if not ranks else round(20 + 75 * statistics.fmean(ranks))
 
 
-def evidence(f: ToolFacts) -> int:
-    return round(40 + 50 * known_share(f) + 3 * min(len(f.sources) - 1, 2))
+def integration(t: ToolSnapshot) -> int | None:
+    f = t.facts
+    platforms = f.limits.platforms if f.limits else []
+    # The surface you build against: an API, runtimes and platforms. Openness is the Skeptic's
+    # and the Futurist's concern; counting it here too would judge every tool on it four times.
+    return scaled([pick(f.api_available, {True: 1.0, False: 0.3}),
+                   min(len(f.runtimes), 6) / 6 if f.runtimes else None,
+                   min(len(platforms), 3) / 3 if platforms else None], 25, 70)
 
 
-def openness(f: ToolFacts) -> int:
-    licence = {"permissive": 25, "copyleft": 20, "restricted": 10, "proprietary": 0}
-    score = 10 + 35 * bool(f.open_weights) + 30 * bool(f.open_source)
-    return score + licence.get(f.license_kind, 5)
+def runs_where_needed(t: ToolSnapshot) -> int | None:
+    """Where it can run: platforms reached, self-hosting, no GPU, small memory; hosted is a place too."""
+    f, d, lim = t.facts, t.facts.deployment, t.facts.limits
+    platforms = lim.platforms if lim else []
+    return scaled([min(len(platforms), 3) / 3 if platforms else None,
+                   pick(f.self_hostable, {True: 1.0, False: 0.5}),
+                   pick(d.cloud if d else None, {True: 0.85}),
+                   pick(d.on_device if d else None, {True: 1.0}),
+                   pick(lim.gpu_required if lim else None, {False: 1.0, True: 0.45}),
+                   t.market.rank("memory", f.smallest_memory_gb(), higher=False, wide=True)], 20, 75)
 
 
-def license_freedom(f: ToolFacts) -> int:
-    table = {"permissive": 95, "copyleft": 78, "restricted": 52, "proprietary": 45}
-    return table.get(f.license_kind, NEUTRAL)
+def cost_to_try(t: ToolSnapshot) -> int | None:
+    p = t.facts.price
+    free = pick(p.free_tier if p else None, {True: 0.95, False: 0.25})
+    return scaled([free, price_rank(t)], 15, 80)
 
 
-def context(f: ToolFacts) -> int:
-    default = 60 if f.kind in {"model", "api"} else 70
-    return _step(f.context_window, [(7_999, 55), (31_999, 70), (127_999, 84), (10**9, 94)],
-                 default)
+# Skeptic -------------------------------------------------------------------------------
+def standing(t: ToolSnapshot) -> int | None:
+    ranks = capability_ranks(t)
+    parts = [statistics.fmean(ranks) if ranks else None, adoption_rank(t)]
+    if all(p is None for p in parts):
+        return None
+    weights = [0.6 if parts[0] is not None else 0, 0.4 if parts[1] is not None else 0]
+    value = sum(w * (p or 0) for w, p in zip(weights, parts, strict=True)) / sum(weights)
+    return round(15 + 80 * value)
 
 
-def runtime_reach(f: ToolFacts) -> int:
-    return _step(len(f.runtimes), [(0, 50), (1, 62), (2, 72), (3, 80), (99, 88)], 50)
+def track_record(t: ToolSnapshot) -> int | None:
+    return scaled([release_rank(t, newer=False), recent_release_rank(t)], 25, 70)
 
 
-def lock_in(f: ToolFacts) -> int:
-    score = 40 + 25 * bool(f.self_hostable) + 20 * bool(f.open_weights or f.open_source)
-    return score + 10 * (f.license_kind in {"permissive", "copyleft"})
+def exit_options(t: ToolSnapshot) -> int | None:
+    f = t.facts
+    opened = None if f.open_weights is None and f.open_source is None else bool(
+        f.open_weights or f.open_source)
+    return scaled([pick(opened, {True: 1.0, False: 0.2}),
+                   pick(f.self_hostable, {True: 1.0, False: 0.25}),
+                   pick(f.license_kind, LICENCE_EXIT)], 10, 85)
 
 
-SCORERS = {fn.__name__: fn for fn in [
-    integration, self_hosting, efficiency, cost_to_start, maturity, momentum, evidence,
-    openness, license_freedom, context, runtime_reach, lock_in,
+def checkable(t: ToolSnapshot) -> int | None:
+    share = coverage(t.facts).share
+    figures = min(len({c.metric for c in t.facts.capabilities}), 4) / 4
+    return round(20 + 75 * (0.6 * share + 0.4 * figures))
+
+
+# Futurist ------------------------------------------------------------------------------
+def momentum(t: ToolSnapshot) -> int | None:
+    """Newness and release cadence against its category, and the adoption it has gathered."""
+    return scaled([release_rank(t, newer=True), recent_release_rank(t), adoption_rank(t)], 15, 80)
+
+
+def frontier(t: ToolSnapshot) -> int | None:
+    ranks = capability_ranks(t, wide=True)
+    return None if not ranks else round(20 + 75 * max(ranks))
+
+
+def open_ecosystem(t: ToolSnapshot) -> int | None:
+    f = t.facts
+    opened = None if f.open_weights is None and f.open_source is None else bool(
+        f.open_weights or f.open_source)
+    reach = min(len(f.runtimes), 6) / 6 if f.runtimes else None
+    return scaled([pick(opened, {True: 1.0, False: 0.1}), pick(f.license_kind, LICENCE_EXIT), reach],
+                  10, 85)
+
+
+def capacity(t: ToolSnapshot) -> int | None:
+    f = t.facts
+    output = f.limits.max_output_tokens if f.limits else None
+    return scaled([t.market.rank("context", f.context_window and float(f.context_window)),
+                   t.market.rank("max_output", output and float(output))], 20, 75)
+
+
+# Founder -------------------------------------------------------------------------------
+def unit_economics(t: ToolSnapshot) -> int | None:
+    """Price against rivals, set against what the price buys where a benchmark says."""
+    rank = price_rank(t)
+    if rank is None:
+        return None
+    ranks = capability_ranks(t)
+    value = 0.5 * rank + 0.5 * statistics.fmean(ranks) if ranks else rank
+    return round(15 + 80 * value)
+
+
+def licence_terms(t: ToolSnapshot) -> int | None:
+    value = pick(t.facts.license_kind, LICENCE_BUSINESS)
+    return None if value is None else round(15 + 80 * value)
+
+
+def vendor_durability(t: ToolSnapshot) -> int | None:
+    d = t.facts.deployment
+    certified = 0.9 if d and d.certifications else None
+    return scaled([adoption_rank(t), release_rank(t, newer=False), certified], 20, 75)
+
+
+def data_terms(t: ToolSnapshot) -> int | None:
+    f, d = t.facts, t.facts.deployment
+    if f.self_hostable:
+        return 92  # the data never leaves your machines
+    return scaled([pick(d.trains_on_your_data if d else None, {False: 0.8, True: 0.15}),
+                   0.9 if d and d.certifications else None,
+                   0.55 if d and d.data_retention else None], 15, 80)
+
+
+SCORERS: dict[str, Callable[[ToolSnapshot], int | None]] = {fn.__name__: fn for fn in [
+    works, integration, runs_where_needed, cost_to_try,
+    standing, track_record, exit_options, checkable,
+    momentum, frontier, open_ecosystem, capacity,
+    unit_economics, licence_terms, vendor_durability, data_terms,
 ]}
 
 
-def score_criterion(key: str, facts: ToolFacts) -> int:
+def score_criterion(key: str, tool: ToolSnapshot) -> int | None:
+    """The criterion's score, or None when its evidence is unknown (or no scorer has its key)."""
     scorer = SCORERS.get(key)
-    return max(0, min(100, scorer(facts))) if scorer else NEUTRAL
-
-
-def weighted_score(criteria: list[dict], subscores: dict[str, int]) -> int:
-    total = sum(c["weight"] for c in criteria)
-    return round(sum(c["weight"] * subscores[c["key"]] for c in criteria) / total)
+    value = scorer(tool) if scorer else None
+    return None if value is None else max(0, min(100, value))

@@ -1,10 +1,15 @@
-"""Fact phrases for the offline reviewer: each says one thing the facts record holds.
+"""Fact phrases and computed comparisons for the offline reviewer.
 
-Every sentence the offline reviewer writes is built from these, so every claim in an
-offline review can be traced to a field of the tool's facts or catalog entry.
+Every claim the offline reviewer writes is built here from a field of the tool's facts or
+a rival's; a comparison is written only when both tools publish the figure, and says which
+way it goes because the numbers say so.
 """
 
-from shiporskip.panel.backends.base import ToolSnapshot
+from dataclasses import dataclass
+
+from shiporskip.catalog.evidence_view import money
+from shiporskip.catalog.facts import ToolFacts
+from shiporskip.panel.backends.base import Rival, ToolSnapshot
 
 KIND = {"model": "a model", "app": "an application", "api": "a hosted API",
         "library": "a library", "platform": "a platform"}
@@ -24,8 +29,7 @@ def maker(t: ToolSnapshot) -> str:
 def primitive(t: ToolSnapshot) -> str:
     f = t.facts
     if f.kind == "model" and f.open_weights:
-        size = f" ({f.parameters})" if f.parameters else ""
-        return f"open weights{size}"
+        return f"open weights ({f.parameters})" if f.parameters else "open weights"
     if f.kind == "model" and f.open_weights is False:
         return "a model served by its vendor, with no downloadable weights"
     return KIND[f.kind] + (", open source" if f.open_source else "")
@@ -33,67 +37,121 @@ def primitive(t: ToolSnapshot) -> str:
 
 def licence(t: ToolSnapshot) -> str:
     kinds = {"permissive": "a permissive licence", "copyleft": "a copyleft licence",
-             "restricted": "a licence with use restrictions",
-             "proprietary": "proprietary terms"}
+             "restricted": "a licence with use restrictions", "proprietary": "proprietary terms"}
     kind = kinds.get(t.facts.license_kind)
     if t.license and t.facts.license_kind and t.facts.license_kind in t.license.lower():
-        return t.license  # "Proprietary" needs no ", proprietary terms"
+        return t.license
     if t.license and kind:
         return f"{t.license}, {kind}"
     return t.license or kind or "a licence our facts do not record"
 
 
-def released(t: ToolSnapshot) -> str:
-    year = t.facts.release_year
-    return f"released in {year}" if year else "with no release year on record"
+def price(f: ToolFacts) -> str | None:
+    """The price in words from the numbers, or None when no number is known."""
+    p = f.price
+    if p is None:
+        return None
+    if p.seat_monthly is not None:
+        if p.seat_monthly == 0:
+            return "free to use"
+        plan = f" for {p.seat_plan}" if p.seat_plan and len(p.seat_plan) < 40 else ""
+        return f"{money(p.seat_monthly, p.currency)} a seat a month{plan}"
+    if p.input_per_mtok is not None and p.output_per_mtok is not None:
+        return (f"{money(p.input_per_mtok, p.currency)} in and {money(p.output_per_mtok, p.currency)} "
+                f"out per million tokens of {p.token_model}")
+    if p.platform_fee_percent is not None:
+        return f"model prices plus a {p.platform_fee_percent:g}% platform fee"
+    return None
 
 
-def runtimes(t: ToolSnapshot) -> str:
-    return join(t.facts.runtimes, empty="no runtimes on record")
+def memory(f: ToolFacts) -> str | None:
+    sizes = [s for s in (f.limits.sizes if f.limits else []) if s.memory_gb]
+    if not sizes:
+        return None
+    small = min(sizes, key=lambda s: s.memory_gb)
+    big = max(sizes, key=lambda s: s.memory_gb)
+    text = f"{small.parameters} takes {small.memory_gb:g} GB ({short(small.quantisation)})"
+    if big is not small:
+        text += f" and {big.parameters} takes {big.memory_gb:g} GB ({short(big.quantisation)})"
+    return text
 
 
-def best_for(t: ToolSnapshot) -> str:
-    return t.best_for.rstrip(". ") or "its stated use"
+def clip(text: str, limit: int) -> str:
+    """Shorten at a word boundary, so a figure is never cut in half ("v1.10" read as "v1.1")."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;(") + "…"
 
 
-def price(t: ToolSnapshot) -> str:
-    return t.pricing or t.entry_price or "no pricing on record"
+def short(text: str | None) -> str:
+    return (text or "").split(" (")[0].split(",")[0][:30]
 
 
-def peers(t: ToolSnapshot) -> str:
-    return join(t.peers[:3], empty=f"no other tool in our {t.category} catalog yet")
+def tokens(n: int) -> str:
+    return f"{n // 1000:,}K tokens" if n >= 10_000 else f"{n:,} tokens"
 
 
-def context(t: ToolSnapshot) -> str:
-    window = t.facts.context_window
-    return f"a {window:,}-token context window" if window else "no context window on record"
+@dataclass(frozen=True)
+class Contrast:
+    """One figure of the tool against one rival's: the words, and whether the tool is ahead."""
+
+    dim: str
+    rival: str
+    text: str
+    ahead: bool | None  # None: different but neither better
 
 
-# One fact-grounded claim per criterion, used for "wins on", "weakest on" and risks.
-CLAIMS = {
-    "integration": lambda t: (
-        f"it offers an API and runs on {runtimes(t)}" if t.facts.api_available
-        else f"it is {primitive(t)}, running on {runtimes(t)}"),
-    "self_hosting": lambda t: {True: "it can run on your own hardware",
-                               False: "it cannot be self-hosted",
-                               None: "our facts do not say whether it can be self-hosted"}[
-        t.facts.self_hostable],
-    "efficiency": lambda t: (f"its size is {t.facts.parameters}" if t.facts.parameters
-                             else "no model size is on record"),
-    "cost_to_start": lambda t: f"pricing is {price(t)}",
-    "maturity": lambda t: f"it was {released(t)}",
-    "momentum": lambda t: f"it was {released(t)}",
-    "evidence": lambda t: f"its facts cite {len(t.facts.sources)} source(s)",
-    "openness": lambda t: f"it ships as {primitive(t)} under {licence(t)}",
-    "license_freedom": lambda t: f"it is under {licence(t)}",
-    "context": lambda t: f"it has {context(t)}",
-    "runtime_reach": lambda t: f"it runs on {runtimes(t)}",
-    "lock_in": lambda t: ("you can leave with the weights or code in hand"
-                          if t.facts.open_weights or t.facts.open_source
-                          else f"leaving means leaving {maker(t)}'s product"),
-}
+def contrasts(t: ToolSnapshot, rival: Rival) -> list[Contrast]:
+    """Every figure both publish, compared; the tool's own figure first in each sentence."""
+    a, b, name = t.facts, rival.facts, rival.name
+    found = []
+    for metric in dict.fromkeys(c.metric for c in a.capabilities):
+        ca, cb = a.capability(metric), b.capability(metric)
+        if cb is None or ca.value == cb.value or (ca.unit == "elo" and ca.as_of != cb.as_of):
+            continue
+        ahead = (ca.value > cb.value) == ca.higher_is_better
+        found.append(Contrast(f"cap:{metric}", name, f"{ca.shown()} on {ca.label} against "
+                              f"{name}'s {cb.shown()}", ahead))
+    found += [c for c in (_price(a, b, name), _number(a.context_window, b.context_window, name,
+              "context", lambda v: f"a {tokens(v)} context window", higher=True),
+              _number(a.smallest_memory_gb(), b.smallest_memory_gb(), name, "memory",
+                      lambda v: f"a smallest size of {v:g} GB", higher=False),
+              _number(_stars(a), _stars(b), name, "stars", lambda v: f"{v:,} GitHub stars",
+                      higher=True),
+              _number(a.release_year, b.release_year, name, "release_year",
+                      lambda v: f"a {v} release", higher=None)) if c]
+    return found
 
 
-def claim(key: str, t: ToolSnapshot) -> str:
-    fn = CLAIMS.get(key)
-    return fn(t) if fn else f"on {key.replace('_', ' ')} our facts are thin"
+def _stars(f: ToolFacts) -> int | None:
+    return f.adoption.stars if f.adoption else None
+
+
+def _number(x, y, rival: str, dim: str, show, *, higher: bool | None) -> Contrast | None:
+    if x is None or y is None or x == y:
+        return None
+    ahead = None if higher is None else (x > y) == higher
+    return Contrast(dim, rival, f"{show(x)} against {rival}'s {show(y).removeprefix('a ')}", ahead)
+
+
+def _price(a: ToolFacts, b: ToolFacts, rival: str) -> Contrast | None:
+    pa, pb = a.price, b.price
+    if pa is None or pb is None:
+        return None
+    if pa.seat_monthly is not None and pb.seat_monthly is not None and pa.seat_monthly != pb.seat_monthly:
+        show = lambda v: "free" if v == 0 else f"{money(v)} a seat"  # noqa: E731
+        return Contrast("seat", rival, f"{show(pa.seat_monthly)} against {rival}'s "
+                        f"{show(pb.seat_monthly).removesuffix(' a seat')}", pa.seat_monthly < pb.seat_monthly)
+    if None in (pa.input_per_mtok, pa.output_per_mtok, pb.input_per_mtok, pb.output_per_mtok):
+        return None
+    ta = (3 * pa.input_per_mtok + pa.output_per_mtok) / 4
+    tb = (3 * pb.input_per_mtok + pb.output_per_mtok) / 4
+    if ta == tb:
+        return None
+    return Contrast("tokens", rival, f"{money(pa.input_per_mtok)}/{money(pa.output_per_mtok)} per million "
+                    f"tokens in/out against {rival}'s {money(pb.input_per_mtok)}/"
+                    f"{money(pb.output_per_mtok)}", ta < tb)
+
+
+def all_contrasts(t: ToolSnapshot) -> list[Contrast]:
+    return [c for rival in t.rivals for c in contrasts(t, rival)]
