@@ -15,7 +15,8 @@ def test_pick_two_tools_and_land_on_the_canonical_comparison(seed_pair, live_ser
     assert page.title() == ("Code Llama 4 vs Mistral 3 Small (22B): Which AI Tool Should You "
                             "Ship? — Ship or Skip")
     assert page.get_by_role("heading", level=1).inner_text() == "Code Llama 4 vs Mistral 3 Small (22B)"
-    assert page.locator("table.decision tbody tr").count() == 5
+    rows = page.locator("table.decision:not(.evidence-table) tbody th").all_inner_texts()
+    assert rows == ["Panel verdict", "How sure", "Community", "Pricing", "Best for", "Category"]
     assert page.get_by_text("/100 · ship").count() + page.get_by_text("/100 · skip").count() == 8
 
 
