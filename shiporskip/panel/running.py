@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from shiporskip.catalog.facts import ToolFacts
@@ -30,11 +30,26 @@ from shiporskip.panel.standing import Market
 OnReview = Callable[[Persona, ReviewResult | None], None]  # None: a reused review
 
 
+_markets: dict[tuple, dict[int, Market]] = {}
+
+
+def market_of(category_id: int) -> Market:
+    """The category's and the catalog's figures, parsed once per catalog state, not once per review."""
+    state = Tool.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
+    key = (state["n"], state["last"])
+    if key not in _markets:
+        parsed = [(cat, ToolFacts.model_validate(f))
+                  for cat, f in Tool.objects.values_list("category_id", "facts")]
+        _markets.clear()  # one catalog state at a time: a review --all reuses it, an edit drops it
+        everything = [f for _, f in parsed]
+        _markets[key] = {cat: Market.of([f for c, f in parsed if c == cat], everything)
+                         for cat in {c for c, _ in parsed}}
+    return _markets[key].get(category_id) or Market()
+
+
 def snapshot(tool: Tool) -> ToolSnapshot:
     """Freeze what a reviewer may see of a tool: its facts, nearest rivals and market."""
-    rows = list(Tool.objects.values_list("pk", "category_id", "facts"))
-    market = Market.of([ToolFacts.model_validate(f) for _, cat, f in rows if cat == tool.category_id],
-                       [ToolFacts.model_validate(f) for _, _, f in rows])
+    market = market_of(tool.category_id)
     rivals = tuple(Rival(r.name, r.vendor, r.parsed_facts) for r in tool.rivals())
     return ToolSnapshot(
         name=tool.name, vendor=tool.vendor, category=tool.category.name,

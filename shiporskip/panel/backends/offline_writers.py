@@ -242,7 +242,9 @@ def skeptic_breaks(d: Draft) -> str:
     if f.self_hostable is False:
         return (f"{t.name} breaks the day {say.maker(t)} changes price or terms: it cannot be "
                 f"self-hosted, and it costs {say.price(f) or 'an unpublished price'} today.")
-    return f"{t.name} breaks when the job drifts from what it is for: {t.best_for.rstrip('. ')}."
+    purpose = t.best_for.rstrip(". ")
+    purpose = purpose[:1].lower() + purpose[1:] if purpose[1:2].islower() else purpose
+    return f"{t.name} breaks when the job drifts from what it is for: {purpose}."
 
 
 def skeptic_kill_risk(d: Draft) -> str:
@@ -284,13 +286,21 @@ def futurist_thesis(d: Draft) -> str:
     elif f.price and f.price.input_per_mtok is not None:
         claim_ = (f"a million tokens will cost a fraction of {t.name}'s ${f.price.input_per_mtok:g} input "
                   "price today, and volume will decide the winners")
+    elif (a := f.adoption) and (a.users or a.stars):
+        count = f"a published headcount of {a.users:,}" if a.users else f"{a.stars:,} GitHub stars"
+        claim_ = (f"{t.category.lower()} will consolidate around two or three tools, and {t.name}, with "
+                  f"{count} (as of {(a.users_as_of or a.as_of).isoformat()}), is in that race")
+    elif (figure := top_figure(t)):
+        claim_ = (f"the {t.category.lower()} with the best measured results will take the market, "
+                  f"and {t.name} enters with {figure}")
     elif f.kind == "library":
         claim_ = (f"agent code will be assembled from a few open libraries, and {t.name} bets on being "
                   "one of them")
     elif f.open_source:
         claim_ = f"open tools like {t.name} will set the standard that closed ones copy"
     else:
-        claim_ = f"the assistant where developers already work wins, and {t.name} bets on being that place"
+        claim_ = (f"{t.category.lower()} will be bought where developers already work, and "
+                  f"{t.name} bets on {say.join(f.runtimes, 'its own surface')}")
     return f"By {year}, {claim_}: by then {t.name} will have proved the bet or lost it."
 
 
@@ -312,12 +322,13 @@ def futurist_timing(d: Draft) -> str:
     years = d.tool.market.category.get("release_year", ())
     if year is None or not years:
         return f"Timing cannot be placed: no release year is on record for {d.tool.name}."
-    median = statistics.median(years)
+    median = int(statistics.median(years))
     if year > median:
-        return f"Early: {d.tool.name} came out in {year}, after most of its category (median {median:g})."
+        return (f"Early: {d.tool.name} came out in {year}, after most of its category "
+                f"(median year {median}).")
     if year < median:
         return (f"Late only if it stops moving: {d.tool.name} came out in {year}, before most of its "
-                f"category (median {median:g}).")
+                f"category (median year {median}).")
     return f"On time: {d.tool.name} came out in {year}, with the bulk of its category."
 
 
