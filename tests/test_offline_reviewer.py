@@ -143,7 +143,7 @@ def numbers_of(node) -> set[float]:
     elif isinstance(node, bool) or node is None:
         pass
     elif isinstance(node, int | float):
-        found |= {float(node), round(float(node), 2), float(int(node) // 1000)}
+        found |= {float(node), round(float(node), 2), float(int(node) // 1000), node / 1_000_000}
     else:
         found |= numbers_in(str(node))
     return found

@@ -7,7 +7,7 @@ way it goes because the numbers say so.
 
 from dataclasses import dataclass
 
-from shiporskip.catalog.evidence_view import money
+from shiporskip.catalog.evidence_view import money  # noqa: F401 - writers format prices through here
 from shiporskip.catalog.facts import ToolFacts
 from shiporskip.panel.backends.base import Rival, ToolSnapshot
 
@@ -84,10 +84,13 @@ def clip(text: str, limit: int) -> str:
 
 
 def short(text: str | None) -> str:
-    return (text or "").split(" (")[0].split(",")[0][:30]
+    head = (text or "").split(" (")[0].split(",")[0][:30]
+    return "quantisation not stated" if head.lower().startswith("not stated") else head
 
 
 def tokens(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g}M tokens" if n % 100_000 == 0 else f"{n // 1000:,}K tokens"
     return f"{n // 1000:,}K tokens" if n >= 10_000 else f"{n:,} tokens"
 
 

@@ -152,6 +152,12 @@ def leading_rival(d: Draft):
     return rival, losses[rival][0]
 
 
+def money_pair(f) -> str:
+    p = f.price
+    out = say.money(p.output_per_mtok, p.currency) if p.output_per_mtok is not None else "?"
+    return f"{say.money(p.input_per_mtok, p.currency)} in and {out} out per million tokens"
+
+
 # Builder -------------------------------------------------------------------------------
 def builder_primitive(d: Draft) -> str:
     t, f = d.tool, d.tool.facts
@@ -360,7 +366,12 @@ def founder_buyer(d: Draft) -> str:
     if f.price and f.price.seat_monthly == 0:
         runs = say.memory(f)
         cost = f"hardware ({runs})" if runs else "hardware, hours or model tokens"
-        return f"Nobody buys {t.name} itself: it is free to use{versus}, and whoever runs it pays in {cost}."
+        text = f"Nobody needs to buy {t.name}: it is free to use, and whoever runs it pays in {cost}."
+        if f.price.input_per_mtok is not None:
+            text += f" {say.maker(t)} also sells it hosted: {c.text if c else money_pair(f)}."
+        elif c:
+            text += f" Against its nearest rivals: {c.text}."
+        return text
     paid = f"{words or 'no price on record'}{versus}"
     if f.kind in {"api", "platform"}:
         return f"The buyer of {t.name} is an engineering team paying by use: {paid}."
@@ -372,8 +383,12 @@ def founder_value_capture(d: Draft) -> str:
     who = say.maker(t)
     if f.price and f.price.platform_fee_percent is not None:
         return f"{who} takes a {f.price.platform_fee_percent:g}% cut of what flows through {t.name}."
+    if f.price and f.price.input_per_mtok is not None and (f.open_weights or f.open_source):
+        return (f"{who} gives {t.name} away and meters its own hosted {t.name} by the token: "
+                f"{money_pair(f)}.")
     if f.price and f.price.input_per_mtok is not None:
-        return f"{who} meters {t.name} by the token, so its revenue grows with your traffic."
+        return (f"{who} meters {t.name} by the token ({money_pair(f)}), so its revenue grows with "
+                "your traffic.")
     if f.price and f.price.seat_monthly:
         return f"{who} charges for {t.name} per seat, every month: {say.price(f)}."
     return (f"{who} gives {t.name} away and captures value around it: hosted offerings, support "
