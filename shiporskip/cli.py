@@ -245,15 +245,16 @@ def cmd_panel(args) -> int:
         return 0
     print(f"{stats['tools']} tools, {stats['reviews']} reviews; panel verdicts {stats['panel_verdicts']}")
     print("persona correlation: " + ", ".join(f"{k} {v}" for k, v in stats["correlation"].items()))
-    print("ship share: " + ", ".join(f"{k} {v:.0%}" for k, v in stats["ship_share"].items()))
+    share = lambda v: "–" if v is None else f"{v:.0%}"  # noqa: E731 - a persona may not have reviewed a category
+    print("ship share: " + ", ".join(f"{k} {share(v)}" for k, v in stats["ship_share"].items()))
     for cat, shares in stats["ship_share_by_category"].items():
-        print(f"  {cat}: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+        print(f"  {cat}: " + ", ".join(f"{k} {share(v)}" for k, v in shares.items()))
     fact = stats["single_fact"]
     print(f"one fact predicts {fact['share']:.0%} of panel verdicts ({fact['fact']})")
     print(f"tied score groups: {len(stats['tied_groups'])} {stats['tied_groups'] or ''}".rstrip())
     print(f"distinct scores: {stats['distinct_values']}; near the bar: {stats['near_bar']}; "
           f"provisional: {stats['provisional']}; mean coverage {stats['mean_coverage']:.0%}")
-    print(f"sentences: {stats['sentences']}, {stats['distinct_sentences']:.0%} distinct; the most "
+    print(f"sentences: {stats['sentences']}, {share(stats['distinct_sentences'])} distinct; the most "
           f"repeated is in {stats['most_repeated_sentence_tools']} tools' reviews")
     return 0
 

@@ -31,6 +31,8 @@ METRICS: dict[str, tuple[str, str, bool]] = {
     "time_to_first_token": ("Time to first token", "ms", False),
 }
 UNITS = {"percent": "%", "elo": "Elo", "tokens/s": "tokens/s", "ms": "ms"}
+# Figures bound to the hardware they ran on: shown, never ranked or compared across tools.
+HARDWARE_BOUND = {"tokens_per_second", "time_to_first_token"}
 # Figures that mean nothing without the harness, model or hardware that produced them.
 NEEDS_SETUP = {"swe_bench_verified", "terminal_bench", "aider_polyglot", "tokens_per_second",
                "time_to_first_token", "gaia"}
@@ -104,6 +106,13 @@ class Capability(Sourced):
     @property
     def higher_is_better(self) -> bool:
         return METRICS.get(self.metric, ("", "", True))[2]
+
+    @property
+    def comparable_as(self) -> str | None:
+        """The key under which two tools' figures compare: Elo only within one snapshot."""
+        if self.metric in HARDWARE_BOUND:
+            return None
+        return f"{self.metric}@{self.as_of}" if self.unit == "elo" else self.metric
 
     def shown(self) -> str:
         value = f"{self.value:g}"

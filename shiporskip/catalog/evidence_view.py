@@ -161,9 +161,12 @@ def _get(f: ToolFacts, group: str, name: str):
 
 def compare_rows(a: ToolFacts, b: ToolFacts) -> list[CompareRow]:
     """The rows a developer compares, the better value marked where the comparison means something."""
+    same = _get(a, "price", "currency") == _get(b, "price", "currency")
+    cur = _get(a, "price", "currency") or "USD"
     rows = [
         _row("Entry price a seat", _get(a, "price", "seat_monthly"), _get(b, "price", "seat_monthly"),
-             lambda v: "free" if v == 0 else f"{money(v)}/month", higher=False),
+             lambda v: "free" if v == 0 else f"{money(v, cur)}/month", higher=False)
+        if same else _row("Entry price a seat", *_seat_each(a, b), str),
         _token_row(a, b),
         _row("Platform fee", _get(a, "price", "platform_fee_percent"),
              _get(b, "price", "platform_fee_percent"),
@@ -187,6 +190,14 @@ def compare_rows(a: ToolFacts, b: ToolFacts) -> list[CompareRow]:
     return [r for r in rows if r is not None]
 
 
+def _seat_each(a: ToolFacts, b: ToolFacts) -> tuple[str | None, str | None]:
+    """Seat prices in two currencies: each shown in its own, neither marked better."""
+    def shown(f):
+        p = f.price
+        return None if p is None or p.seat_monthly is None else f"{money(p.seat_monthly, p.currency)}/month"
+    return shown(a), shown(b)
+
+
 def _token_row(a: ToolFacts, b: ToolFacts) -> CompareRow | None:
     def pair(f):
         p = f.price
@@ -196,6 +207,8 @@ def _token_row(a: ToolFacts, b: ToolFacts) -> CompareRow | None:
 
     pa, pb = pair(a), pair(b)
     better = None
+    if a.price and b.price and a.price.currency != b.price.currency:
+        pa = pb = None  # prices in two currencies do not compare
     if pa and pb and pa != pb:  # cheaper only when cheaper on both sides of the bill
         if pa[0] <= pb[0] and pa[1] <= pb[1]:
             better = "left"
@@ -210,13 +223,12 @@ def _token_row(a: ToolFacts, b: ToolFacts) -> CompareRow | None:
 def _capability_rows(a: ToolFacts, b: ToolFacts) -> list[CompareRow]:
     """One row per benchmark both tools have a figure for (others are not comparable)."""
     rows = []
-    for metric in dict.fromkeys(c.metric for c in a.capabilities):
-        ca, cb = a.capability(metric), b.capability(metric)
+    theirs = b.comparable()  # Elo only within one snapshot; hardware-bound figures never
+    for key, ca in a.comparable().items():
+        cb = theirs.get(key)
         if cb is None:
             continue
-        # Elo ratings move with every snapshot: only figures from one snapshot compare.
-        meaningful = ca.unit != "elo" or ca.as_of == cb.as_of
-        better = _better(ca.value, cb.value, higher=ca.higher_is_better) if meaningful else None
+        better = _better(ca.value, cb.value, higher=ca.higher_is_better)
         rows.append(CompareRow(ca.label, f"{ca.shown()} ({ca.setup})" if ca.setup else ca.shown(),
                                f"{cb.shown()} ({cb.setup})" if cb.setup else cb.shown(), better))
     return rows

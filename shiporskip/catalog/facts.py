@@ -56,6 +56,15 @@ class ToolFacts(BaseModel):
             return None
         return max(found, key=lambda c: c.value if c.higher_is_better else -c.value)
 
+    def comparable(self) -> dict[str, Capability]:
+        """The best figure per comparable benchmark (hardware-bound figures are left out)."""
+        best: dict[str, Capability] = {}
+        for c in self.capabilities:
+            key = c.comparable_as
+            if key and (key not in best or (c.value > best[key].value) == c.higher_is_better):
+                best[key] = c
+        return best
+
     def smallest_memory_gb(self) -> float | None:
         sizes = [s.memory_gb for s in (self.limits.sizes if self.limits else []) if s.memory_gb]
         return min(sizes) if sizes else None

@@ -10,7 +10,7 @@ from django.dispatch import Signal
 facts_changed = Signal()  # sender=Tool, tool=Tool, change=FactsChange
 
 # Dates say when a figure was checked, not what it is: re-dating alone is not a change of facts.
-DATE_KEYS = {"as_of", "facts_as_of"}
+DATE_KEYS = {"as_of", "facts_as_of", "users_as_of"}
 
 
 def flatten(facts: dict | None, prefix: str = "") -> dict[str, object]:

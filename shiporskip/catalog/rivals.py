@@ -18,14 +18,18 @@ class Candidate:
 
 
 def price_point(f: ToolFacts) -> tuple[str, float] | None:
-    """What a seat or a blended million tokens (3 in : 1 out) costs, with which of the two it is."""
+    """What a seat or a blended million tokens (3 in : 1 out) costs, and which of the two it is.
+
+    The kind names its currency unless it is USD: prices in two currencies never compare.
+    """
     p = f.price
     if p is None:
         return None
+    suffix = "" if p.currency == "USD" else f":{p.currency}"
     if p.seat_monthly is not None:
-        return ("seat", p.seat_monthly)
+        return ("seat" + suffix, p.seat_monthly)
     if p.input_per_mtok is not None and p.output_per_mtok is not None:
-        return ("tokens", (3 * p.input_per_mtok + p.output_per_mtok) / 4)
+        return ("tokens" + suffix, (3 * p.input_per_mtok + p.output_per_mtok) / 4)
     return None
 
 

@@ -216,19 +216,20 @@ class Review(models.Model):
         ]
 
     @property
-    def bar(self) -> int:
-        """The bar this review was held to (the persona's, when the review predates the field)."""
-        return self.threshold if self.threshold is not None else self.persona.ship_threshold
+    def bar(self) -> int | None:
+        """The bar this review was held to; None for a review stored before bars were recorded
+        (the persona's bar may have moved since, so it would misstate the margin)."""
+        return self.threshold
 
     @property
-    def margin(self) -> int:
-        return self.score - self.bar
+    def margin(self) -> int | None:
+        return None if self.bar is None else self.score - self.bar
 
     @property
     def near_bar(self) -> bool:
         from shiporskip.panel.verdict import is_near_bar
 
-        return is_near_bar(self.score, self.bar, self.score_low, self.score_high)
+        return self.bar is not None and is_near_bar(self.score, self.bar, self.score_low, self.score_high)
 
     @property
     def provisional(self) -> bool:

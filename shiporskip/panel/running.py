@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from shiporskip.catalog.facts import ToolFacts
+from shiporskip.catalog.history import DATE_KEYS
 from shiporskip.catalog.models import Tool
 from shiporskip.panel import verdict as rule
 from shiporskip.panel.backends import get_reviewer
@@ -37,14 +38,16 @@ def market_of(category_id: int) -> Market:
     """The category's and the catalog's figures, parsed once per catalog state, not once per review."""
     state = Tool.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
     key = (state["n"], state["last"])
-    if key not in _markets:
+    markets = _markets.get(key)
+    if markets is None:
         parsed = [(cat, ToolFacts.model_validate(f))
                   for cat, f in Tool.objects.values_list("category_id", "facts")]
-        _markets.clear()  # one catalog state at a time: a review --all reuses it, an edit drops it
         everything = [f for _, f in parsed]
-        _markets[key] = {cat: Market.of([f for c, f in parsed if c == cat], everything)
-                         for cat in {c for c, _ in parsed}}
-    return _markets[key].get(category_id) or Market()
+        markets = {cat: Market.of([f for c, f in parsed if c == cat], everything)
+                   for cat in {c for c, _ in parsed}}
+        _markets.clear()  # one catalog state at a time: a review --all reuses it, an edit drops it
+        _markets[key] = markets  # worker threads may race here: each keeps its own local copy
+    return markets.get(category_id) or Market()
 
 
 def snapshot(tool: Tool) -> ToolSnapshot:
@@ -125,11 +128,26 @@ def claim(run: PanelRun) -> bool:
     return updated == 1
 
 
-def call_key(request: ReviewRequest, model: str) -> str:
-    """Identify a call by everything that shapes its answer, to reuse a finished one."""
+def undated(node):
+    """The data without the dates it was checked on: re-dating is not a new question."""
+    if isinstance(node, dict):
+        return {k: undated(v) for k, v in node.items() if k not in DATE_KEYS}
+    if isinstance(node, list):
+        return [undated(v) for v in node]
+    return node
+
+
+def call_key(request: ReviewRequest, model: str, *, ranked: bool = False) -> str:
+    """Identify a call by everything that shapes its answer, to reuse a finished one.
+
+    A backend that ranks the tool against its market (`ranked`) gives another answer when any
+    tool's figures move, so the market is part of its key.
+    """
     llm = settings.SHIPORSKIP_LLM
-    blob = json.dumps([tool_data(request.tool), request.persona, model, request.prompt_version,
-                       llm["temperature"], llm["max_tokens"], settings.SHIPORSKIP_STRUCTURED_OUTPUT],
+    market = request.tool.market.digest if ranked else None
+    blob = json.dumps([undated(json.loads(tool_data(request.tool))), request.persona, model,
+                       request.prompt_version, llm["temperature"], llm["max_tokens"],
+                       settings.SHIPORSKIP_STRUCTURED_OUTPUT, market],
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -154,8 +172,8 @@ def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
         tool = snapshot(run.tool)
         requests = {p.key: build_request(p, tool) for p in personas}
         # New scoring rules make a new call: a stored review is reused only under the same rules.
-        keys = {p.key: call_key(requests[p.key], reviewer.name + reviewer.rules_version)
-                for p in personas}
+        keys = {p.key: call_key(requests[p.key], reviewer.name + reviewer.rules_version,
+                                ranked=bool(reviewer.rules_version)) for p in personas}
         reused = {} if run.force else reusable(keys)
         progress = Progress(run, personas, reused, on_review)
         results, errors = _ask_all(reviewer, [p for p in personas if p.key not in reused],

@@ -6,6 +6,9 @@ of checking play no part, so re-dating unchanged facts changes no score.
 """
 
 import datetime
+import functools
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from shiporskip.catalog.facts import ToolFacts
@@ -18,9 +21,8 @@ MIN_FIELD = 3
 def dimensions(f: ToolFacts) -> dict[str, float]:
     """The numbers a tool is ranked on, by name; unknown ones are absent."""
     dims: dict[str, float] = {}
-    for c in f.capabilities:
-        best = f.capability(c.metric)
-        dims[f"cap:{c.metric}"] = best.value
+    for key, best in f.comparable().items():
+        dims[f"cap:{key}"] = best.value
     point = price_point(f)
     if point:
         dims[point[0]] = point[1]
@@ -52,6 +54,12 @@ class Market:
 
     category: dict[str, tuple[float, ...]] = field(default_factory=dict)
     catalog: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A fingerprint of every figure in the market: reviews ranked against it are reused only as long."""
+        blob = json.dumps([self.category, self.catalog], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     @classmethod
     def of(cls, category: list[ToolFacts], catalog: list[ToolFacts]) -> "Market":

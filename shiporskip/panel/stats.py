@@ -13,7 +13,6 @@ from itertools import combinations
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.models import Review
 from shiporskip.panel.tally import PanelTally
-from shiporskip.panel.verdict import is_near_bar
 
 # The facts a single-fact predictor may use: every categorical field of the record.
 PREDICTORS = ["kind", "license_kind", "pricing_model", "open_weights", "open_source",
@@ -66,9 +65,8 @@ def panel_stats() -> dict:
         "panel_verdicts": dict(Counter(verdicts.values())),
         "tied_groups": tied_groups(full, by_tool, keys),
         "single_fact": dict(zip(["fact", "share"], best_single_fact(tools, verdicts), strict=True)),
-        "near_bar": sum(is_near_bar(r.score, r.threshold or r.persona.ship_threshold,
-                                    r.score_low, r.score_high) for r in reviews),
-        "provisional": sum(r.coverage is not None and r.coverage < 0.6 for r in reviews),
+        "near_bar": sum(r.near_bar for r in reviews),
+        "provisional": sum(r.provisional for r in reviews),
         "mean_coverage": round(statistics.fmean([r.coverage for r in reviews if r.coverage is not None]
                                                 or [0]), 3),
         "distinct_values": len({r.score for r in reviews}),

@@ -50,10 +50,13 @@ class PanelDoubt:
     total: int
     provisional: int  # reviews resting on too few known facts
     dissent: tuple  # the one review against the panel's majority, if exactly one
+    ranged: int = 0  # reviews that carry a range and a bar: only they can say how sure they are
 
     @property
     def settled(self) -> bool:
-        return self.sure_ship == self.could_ship
+        """No review could change sides, and every one of them says so on known facts."""
+        return (self.sure_ship == self.could_ship and self.ranged == self.total
+                and not self.provisional)
 
     @property
     def share_range(self) -> tuple[int, int] | None:
@@ -65,10 +68,11 @@ class PanelDoubt:
 def panel_doubt(reviews) -> PanelDoubt:
     """Derive the panel's range and dissent from its reviews (nothing is stored twice)."""
     reviews = list(reviews)
-    low = [r.score_low if r.score_low is not None else r.score for r in reviews]
-    high = [r.score_high if r.score_high is not None else r.score for r in reviews]
-    sure = sum(lo >= r.bar for lo, r in zip(low, reviews, strict=True))
-    could = sum(hi >= r.bar for hi, r in zip(high, reviews, strict=True))
+    ranged = [r for r in reviews
+              if r.bar is not None and r.score_low is not None and r.score_high is not None]
+    plain = sum(r.verdict == "ship" for r in reviews if r not in ranged)  # no range: its verdict as stored
+    sure = plain + sum(r.score_low >= r.bar for r in ranged)
+    could = plain + sum(r.score_high >= r.bar for r in ranged)
     ships = [r for r in reviews if r.verdict == "ship"]
     skips = [r for r in reviews if r.verdict == "skip"]
     minority = []
@@ -76,4 +80,5 @@ def panel_doubt(reviews) -> PanelDoubt:
         minority = ships
     elif len(skips) == 1 and len(ships) > 1:
         minority = skips
-    return PanelDoubt(sure, could, len(reviews), sum(r.provisional for r in reviews), tuple(minority))
+    return PanelDoubt(sure, could, len(reviews), sum(r.provisional for r in reviews), tuple(minority),
+                      ranged=len(ranged))

@@ -24,7 +24,7 @@ from shiporskip.panel.backends.base import (
 from shiporskip.panel.backends.offline_writers import WRITERS, write_custom
 
 # Bump when the scoring or writing changes, so stored reviews say which rules made them.
-RULES_VERSION = "offline-2.5"
+RULES_VERSION = "offline-2.6"
 DRAWS = 300
 
 
@@ -73,8 +73,10 @@ def doubt(criteria: list[dict], subscores: dict[str, int | None], seed: str) -> 
                  for c in criteria}
         weights = [{**c, "weight": c["weight"] * rng.uniform(0.6, 1.4)} for c in criteria]
         draws.append(rule.weighted_score(weights, drawn))
-    draws.sort()
-    return draws[DRAWS // 10], draws[DRAWS * 9 // 10]
+    draws = sorted(d for d in draws if d is not None)  # a persona whose weights are all zero has none
+    if not draws:
+        return None, None
+    return draws[DRAWS // 10 * len(draws) // DRAWS], draws[(DRAWS * 9 // 10) * len(draws) // DRAWS]
 
 
 def draft(persona: dict, tool: ToolSnapshot) -> Draft:
@@ -84,7 +86,7 @@ def draft(persona: dict, tool: ToolSnapshot) -> Draft:
         score = 50
     seed = json.dumps([tool.name, persona["key"], subscores], sort_keys=True)
     low, high = doubt(persona["criteria"], subscores, seed)
-    low, high = min(low, score), max(high, score)
+    low, high = min(low if low is not None else score, score), max(high if high is not None else score, score)
     verdict = rule.verdict_for(score, persona["ship_threshold"])
     return Draft(tool, persona, subscores, score, verdict, low, high)
 

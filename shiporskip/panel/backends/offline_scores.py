@@ -9,6 +9,7 @@ import statistics
 from collections.abc import Callable
 
 from shiporskip.catalog.coverage import coverage
+from shiporskip.catalog.rivals import price_point
 from shiporskip.panel.backends.base import ToolSnapshot
 
 
@@ -25,9 +26,8 @@ def pick(value, table: dict):
 def capability_ranks(t: ToolSnapshot, *, wide: bool = False) -> list[float]:
     """Its rank on each benchmark it has a figure for, among tools with a figure for it."""
     ranks = []
-    for metric in dict.fromkeys(c.metric for c in t.facts.capabilities):
-        best = t.facts.capability(metric)
-        rank = t.market.rank(f"cap:{metric}", best.value, higher=best.higher_is_better, wide=wide)
+    for key, best in t.facts.comparable().items():
+        rank = t.market.rank(f"cap:{key}", best.value, higher=best.higher_is_better, wide=wide)
         if rank is not None:
             ranks.append(rank)
     return ranks
@@ -40,11 +40,9 @@ def price_rank(t: ToolSnapshot) -> float | None:
         return None
     if p.seat_monthly == 0:
         return 0.8  # free to use, not free to run: hardware, hours or model tokens still cost
-    ranks = [t.market.rank("seat", p.seat_monthly, higher=False)]
-    if p.input_per_mtok is not None and p.output_per_mtok is not None:
-        blended = (3 * p.input_per_mtok + p.output_per_mtok) / 4
-        ranks.append(t.market.rank("tokens", blended, higher=False))
-    ranks.append(t.market.rank("fee", p.platform_fee_percent, higher=False))
+    point = price_point(t.facts)  # the same figure the market holds for it
+    ranks = [t.market.rank(point[0], point[1], higher=False) if point else None,
+             t.market.rank("fee", p.platform_fee_percent, higher=False)]
     known = [r for r in ranks if r is not None]
     return statistics.fmean(known) if known else None
 

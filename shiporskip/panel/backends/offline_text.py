@@ -108,12 +108,13 @@ def contrasts(t: ToolSnapshot, rival: Rival) -> list[Contrast]:
     """Every figure both publish, compared; the tool's own figure first in each sentence."""
     a, b, name = t.facts, rival.facts, rival.name
     found = []
-    for metric in dict.fromkeys(c.metric for c in a.capabilities):
-        ca, cb = a.capability(metric), b.capability(metric)
-        if cb is None or ca.value == cb.value or (ca.unit == "elo" and ca.as_of != cb.as_of):
+    theirs = b.comparable()
+    for key, ca in a.comparable().items():
+        cb = theirs.get(key)
+        if cb is None or ca.value == cb.value:
             continue
         ahead = (ca.value > cb.value) == ca.higher_is_better
-        found.append(Contrast(f"cap:{metric}", name, f"{ca.shown()} on {ca.label} against "
+        found.append(Contrast(f"cap:{key}", name, f"{ca.shown()} on {ca.label} against "
                               f"{name}'s {cb.shown()}", ahead))
     found += [c for c in (_price(a, b, name), _number(a.context_window, b.context_window, name,
               "context", lambda v: f"a {tokens(v)} context window", higher=True),
@@ -139,10 +140,10 @@ def _number(x, y, rival: str, dim: str, show, *, higher: bool | None) -> Contras
 
 def _price(a: ToolFacts, b: ToolFacts, rival: str) -> Contrast | None:
     pa, pb = a.price, b.price
-    if pa is None or pb is None:
-        return None
+    if pa is None or pb is None or pa.currency != pb.currency:
+        return None  # prices in two currencies do not compare
     if pa.seat_monthly is not None and pb.seat_monthly is not None and pa.seat_monthly != pb.seat_monthly:
-        show = lambda v: "free" if v == 0 else f"{money(v)} a seat"  # noqa: E731
+        show = lambda v: "free" if v == 0 else f"{money(v, pa.currency)} a seat"  # noqa: E731
         return Contrast("seat", rival, f"{show(pa.seat_monthly)} against {rival}'s "
                         f"{show(pb.seat_monthly).removesuffix(' a seat')}", pa.seat_monthly < pb.seat_monthly)
     if None in (pa.input_per_mtok, pa.output_per_mtok, pb.input_per_mtok, pb.output_per_mtok):
@@ -151,9 +152,10 @@ def _price(a: ToolFacts, b: ToolFacts, rival: str) -> Contrast | None:
     tb = (3 * pb.input_per_mtok + pb.output_per_mtok) / 4
     if ta == tb:
         return None
-    return Contrast("tokens", rival, f"{money(pa.input_per_mtok)}/{money(pa.output_per_mtok)} per million "
-                    f"tokens in/out against {rival}'s {money(pb.input_per_mtok)}/"
-                    f"{money(pb.output_per_mtok)}", ta < tb)
+    cur = pa.currency
+    return Contrast("tokens", rival, f"{money(pa.input_per_mtok, cur)}/{money(pa.output_per_mtok, cur)} "
+                    f"per million tokens in/out against {rival}'s {money(pb.input_per_mtok, cur)}/"
+                    f"{money(pb.output_per_mtok, cur)}", ta < tb)
 
 
 def all_contrasts(t: ToolSnapshot) -> list[Contrast]:

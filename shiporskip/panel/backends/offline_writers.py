@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from shiporskip.catalog.coverage import coverage
 from shiporskip.panel.backends import offline_text as say
+from shiporskip.panel.standing import MIN_FIELD
 
 if TYPE_CHECKING:
     from shiporskip.panel.backends.offline import Draft
@@ -43,7 +44,11 @@ def claim(d: Draft, key: str) -> str:
         if c:
             return c.text
         figure = top_figure(t)
-        return f"its best public figure is {figure}" if figure else "no public benchmark figure is on record"
+        if figure:
+            return f"its best public figure is {figure}"
+        if key == "standing" and f.adoption:  # standing without a benchmark rests on adoption
+            return _durability(d)
+        return "no public benchmark figure is on record"
     if key in {"cost_to_try", "unit_economics"}:
         c = best_contrast(d, "seat", ahead=None) or best_contrast(d, "tokens", ahead=None)
         words = say.price(f)
@@ -74,14 +79,22 @@ def _integration(d: Draft) -> str:
 
 
 def _runs(d: Draft) -> str:
-    f = d.tool.facts
-    if (words := say.memory(f)):
-        return words
+    """Where it runs, from the same facts the scorer weighs: hosting, platforms, GPU, memory."""
+    f, dep, lim = d.tool.facts, d.tool.facts.deployment, d.tool.facts.limits
+    parts = []
     if f.self_hostable is False:
-        return f"it runs only as {say.maker(d.tool)}'s hosted service"
-    if f.self_hostable:
-        return f"it can be self-hosted ({say.join(f.runtimes, 'on your own machines')})"
-    return "where it can run is not on record"
+        parts.append(f"it runs as {say.maker(d.tool)}'s hosted service")
+    elif f.self_hostable:
+        parts.append("it can be self-hosted")
+    if dep and dep.on_device:
+        parts.append("it runs on-device")
+    if lim and lim.platforms:
+        parts.append(f"on {say.join(lim.platforms)}")
+    if lim and lim.gpu_required is not None:
+        parts.append("it needs a GPU" if lim.gpu_required else "no GPU is needed")
+    if (words := say.memory(f)):
+        parts.append(words)
+    return "; ".join(parts) if parts else "where it can run is not on record"
 
 
 def _checkable(d: Draft) -> str:
@@ -99,14 +112,20 @@ def _capacity(d: Draft) -> str:
 
 
 def _durability(d: Draft) -> str:
-    a, dep = d.tool.facts.adoption, d.tool.facts.deployment
-    if a and a.usage:
-        return f"published usage: {a.usage.rstrip('.')}"
+    """Adoption, years in market and certifications: the parts the durability scorer weighs."""
+    f, a, dep = d.tool.facts, d.tool.facts.adoption, d.tool.facts.deployment
+    parts = []
+    if a and a.users:
+        parts.append(f"a published headcount of {a.users:,}")
+    elif a and a.usage:
+        parts.append(f"published usage: {say.clip(a.usage.rstrip('.'), 120)}")
     if a and a.stars:
-        return f"{a.stars:,} GitHub stars as of {a.as_of.isoformat()}"
+        parts.append(f"{a.stars:,} GitHub stars as of {a.as_of.isoformat()}")
+    if f.release_year:
+        parts.append(f"in market since {f.release_year}")
     if dep and dep.certifications:
-        return f"certified {say.join(dep.certifications)}"
-    return "no adoption figure is on record"
+        parts.append(f"certified {say.join(dep.certifications)}")
+    return "; ".join(parts) if parts else "no adoption figure is on record"
 
 
 def _data(d: Draft) -> str:
@@ -119,6 +138,8 @@ def _data(d: Draft) -> str:
         parts.append("trains on customer data" if trains else "does not train on customer data")
     if dep and dep.certifications:
         parts.append(f"holds {say.join(dep.certifications)}")
+    if dep and dep.data_retention:
+        parts.append(f"keeps data as follows: {say.clip(dep.data_retention.rstrip('.'), 120)}")
     return (f"{say.maker(d.tool)} " + " and ".join(parts)) if parts else "its data terms are not on record"
 
 
@@ -224,10 +245,18 @@ def skeptic_category(d: Draft) -> str:
 
 
 def skeptic_wins(d: Draft) -> str:
-    wins = [c for c in say.all_contrasts(d.tool) if c.ahead]
-    if wins:
+    contrasts = [c for c in say.all_contrasts(d.tool) if c.ahead is not None]
+    wins = [c for c in contrasts if c.ahead]
+    losses = len(contrasts) - len(wins)
+    if wins and len(wins) > losses:
         shown = "; ".join(c.text for c in wins[:2])
-        return f"{d.tool.name} wins on the figures: {shown}."
+        return (f"{d.tool.name} wins on most shared figures ({len(wins)} of {len(contrasts)}): "
+                f"{shown}.")
+    if wins:
+        return (f"{d.tool.name} is ahead on {len(wins)} of {len(contrasts)} shared figures, behind on "
+                f"the rest; where it wins: {wins[0].text}.")
+    if not d.tool.rivals:
+        return f"{d.tool.name} has no rival in our catalog yet to win against."
     known = d.known()
     strongest = f"; its strongest suit is {about(d, known[0])}" if known else ""
     rivals = say.join(d.tool.peers, "its rivals")
@@ -249,6 +278,8 @@ def skeptic_breaks(d: Draft) -> str:
         return (f"{t.name} breaks the day {say.maker(t)} changes price or terms: it cannot be "
                 f"self-hosted, and it costs {say.price(f) or 'an unpublished price'} today.")
     purpose = t.best_for.rstrip(". ")
+    if not purpose:
+        return f"{t.name} breaks where our evidence runs out: nothing on record says what would break it."
     purpose = purpose[:1].lower() + purpose[1:] if purpose[1:2].islower() else purpose
     return f"{t.name} breaks when the job drifts from what it is for: {purpose}."
 
@@ -276,8 +307,9 @@ def skeptic_wrong_if(d: Draft) -> str:
 
 # Futurist ------------------------------------------------------------------------------
 def thesis_year(d: Draft) -> int:
-    years = [y for y in d.tool.market.category.get("release_year", ())]
-    return int(max(years)) + 3 if years else 2028
+    """Two years past the newest release in the whole catalog: a horizon that has not arrived."""
+    years = d.tool.market.catalog.get("release_year", ())
+    return int(max(years)) + 2 if years else 2028
 
 
 def futurist_thesis(d: Draft) -> str:
@@ -290,8 +322,9 @@ def futurist_thesis(d: Draft) -> str:
         claim_ = (f"open weights at {f.parameters or 'its size'} will match hosted models on most "
                   f"benchmarks, and {t.name} is the bet on that")
     elif f.price and f.price.input_per_mtok is not None:
-        claim_ = (f"a million tokens will cost a fraction of {t.name}'s ${f.price.input_per_mtok:g} input "
-                  "price today, and volume will decide the winners")
+        claim_ = (f"a million tokens will cost a fraction of {t.name}'s "
+                  f"{say.money(f.price.input_per_mtok, f.price.currency)} input price today, and volume "
+                  "will decide the winners")
     elif (a := f.adoption) and (a.users or a.stars):
         count = f"a published headcount of {a.users:,}" if a.users else f"{a.stars:,} GitHub stars"
         claim_ = (f"{t.category.lower()} will consolidate around two or three tools, and {t.name}, with "
@@ -326,6 +359,9 @@ def futurist_evidence(d: Draft) -> str:
 def futurist_timing(d: Draft) -> str:
     year = d.tool.facts.release_year
     years = d.tool.market.category.get("release_year", ())
+    if year is not None and len(years) < MIN_FIELD:
+        return (f"Timing cannot be placed: {d.tool.name} came out in {year}, with too few rivals on "
+                "record to compare.")
     if year is None or not years:
         return f"Timing cannot be placed: no release year is on record for {d.tool.name}."
     median = int(statistics.median(years))
