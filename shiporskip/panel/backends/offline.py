@@ -24,7 +24,7 @@ from shiporskip.panel.backends.base import (
 from shiporskip.panel.backends.offline_writers import WRITERS, write_custom
 
 # Bump when the scoring or writing changes, so stored reviews say which rules made them.
-RULES_VERSION = "offline-2.6"
+RULES_VERSION = "offline-2.7"
 DRAWS = 300
 
 

@@ -307,9 +307,9 @@ def skeptic_wrong_if(d: Draft) -> str:
 
 # Futurist ------------------------------------------------------------------------------
 def thesis_year(d: Draft) -> int:
-    """Two years past the newest release in the whole catalog: a horizon that has not arrived."""
+    """Three years past the newest release in the whole catalog: a horizon that has not arrived."""
     years = d.tool.market.catalog.get("release_year", ())
-    return int(max(years)) + 2 if years else 2028
+    return int(max(years)) + 3 if years else 2028
 
 
 def futurist_thesis(d: Draft) -> str:
