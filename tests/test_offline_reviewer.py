@@ -217,3 +217,27 @@ def test_instructions_in_tool_text_do_not_move_offline_scores(catalog):
     tool.save()
     after = {k: (r.reply.score, r.reply.verdict) for k, r in offline_reviews(tool).items()}
     assert after == before
+
+
+@pytest.mark.django_db
+def test_a_persona_that_knows_nothing_abstains(personas, client):
+    """A tool added with only its kind and a source is not skipped: the panel has no verdict."""
+    from shiporskip.catalog.loading import load_catalog
+    from shiporskip.panel.running import review_tool
+
+    load_catalog({"categories": [{"slug": "misc", "name": "Misc"}],
+                  "tools": [{"name": "Mystery", "category": "misc",
+                             "facts": {"kind": "app", "facts_as_of": "2026-01-01",
+                                       "sources": ["https://example.com"]}}]})
+    tool = Tool.objects.select_related("category").get(slug="mystery")
+    run = review_tool(tool=tool, model="offline")
+    abstained = {r.persona.key: r for r in run.reviews.select_related("persona") if r.verdict == "none"}
+    assert abstained, [(r.persona.key, r.score, r.verdict) for r in run.reviews.all()]
+    for review in abstained.values():
+        assert review.score is None and review.coverage == 0
+        assert all(text.startswith("No verdict on Mystery") or "Mystery" in text
+                   for text in review.sections.values())
+    tally = Tool.objects.with_panel().get(pk=tool.pk).panel
+    assert tally.total == 4 - len(abstained)  # abstentions count in neither column
+    page = client.get("/tools/mystery").content.decode()
+    assert "No verdict" in page and "None/100" not in page

@@ -33,7 +33,9 @@ def share(tool) -> str:
 
 
 def score(review) -> str:
-    return f"{review.score}/100 · {review.verdict}" if review else "not reviewed"
+    if review is None:
+        return "not reviewed"
+    return "no verdict" if review.score is None else f"{review.score}/100 · {review.verdict}"
 
 
 def line(label, left, right, label_w, col_w) -> str:

@@ -155,11 +155,12 @@ class Review(models.Model):
     class Verdict(models.TextChoices):
         SHIP = "ship"
         SKIP = "skip"
+        NONE = "none", "no verdict"  # nothing this persona weighs is known: it abstains
 
     run = models.ForeignKey(PanelRun, on_delete=models.CASCADE, related_name="reviews")
     tool = models.ForeignKey("catalog.Tool", on_delete=models.CASCADE, related_name="reviews")
     persona = models.ForeignKey(Persona, on_delete=models.PROTECT, related_name="reviews")
-    score = models.PositiveSmallIntegerField()
+    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty when it abstains.")
     verdict = models.CharField(max_length=4, choices=Verdict.choices)
     criteria = models.JSONField(default=dict)
     sections = models.JSONField(default=dict)
@@ -198,7 +199,11 @@ class Review(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "persona"], name="one_review_per_persona"),
             models.CheckConstraint(condition=Q(score__lte=100), name="score_at_most_100"),
-            models.CheckConstraint(condition=Q(verdict__in=["ship", "skip"]), name="verdict_known"),
+            models.CheckConstraint(condition=Q(verdict__in=["ship", "skip", "none"]), name="verdict_known"),
+            # An abstention has no score, and only an abstention.
+            models.CheckConstraint(
+                condition=Q(verdict="none", score__isnull=True) | Q(score__isnull=False) & ~Q(verdict="none"),
+                name="score_unless_abstaining"),
         ]
 
     def __str__(self):
@@ -223,13 +228,15 @@ class Review(models.Model):
 
     @property
     def margin(self) -> int | None:
-        return None if self.bar is None else self.score - self.bar
+        return None if self.bar is None or self.score is None else self.score - self.bar
 
     @property
     def near_bar(self) -> bool:
         from shiporskip.panel.verdict import is_near_bar
 
-        return self.bar is not None and is_near_bar(self.score, self.bar, self.score_low, self.score_high)
+        if self.bar is None or self.score is None:
+            return False
+        return is_near_bar(self.score, self.bar, self.score_low, self.score_high)
 
     @property
     def provisional(self) -> bool:

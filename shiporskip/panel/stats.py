@@ -51,7 +51,8 @@ def panel_stats() -> dict:
     for r in reviews:
         by_tool[r.tool_id][r.persona.key] = r
     tools = [t for t in Tool.objects.select_related("category") if t.pk in by_tool]
-    full = [t for t in tools if len(by_tool[t.pk]) == len(personas)]
+    full = [t for t in tools if len(by_tool[t.pk]) == len(personas)
+            and all(r.score is not None for r in by_tool[t.pk].values())]
     keys = [p.key for p in personas]
     scores = {k: [by_tool[t.pk][k].score for t in full] for k in keys}
     verdicts = {t.pk: PanelTally(ship=sum(r.verdict == "ship" for r in by_tool[t.pk].values()),
@@ -69,7 +70,8 @@ def panel_stats() -> dict:
         "provisional": sum(r.provisional for r in reviews),
         "mean_coverage": round(statistics.fmean([r.coverage for r in reviews if r.coverage is not None]
                                                 or [0]), 3),
-        "distinct_values": len({r.score for r in reviews}),
+        "distinct_values": len({r.score for r in reviews if r.score is not None}),
+        "abstentions": sum(r.score is None for r in reviews),
         **sentence_stats(reviews),
     }
 

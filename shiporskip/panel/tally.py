@@ -67,7 +67,7 @@ class PanelDoubt:
 
 def panel_doubt(reviews) -> PanelDoubt:
     """Derive the panel's range and dissent from its reviews (nothing is stored twice)."""
-    reviews = list(reviews)
+    reviews = [r for r in reviews if r.score is not None]  # an abstention counts in neither column
     ranged = [r for r in reviews
               if r.bar is not None and r.score_low is not None and r.score_high is not None]
     plain = sum(r.verdict == "ship" for r in reviews if r not in ranged)  # no range: its verdict as stored

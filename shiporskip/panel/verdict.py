@@ -27,7 +27,14 @@ def known_weight(criteria: list[dict], subscores: dict[str, int | None]) -> floa
     return round(known / total, 3) if total else 0.0
 
 
-def verdict_for(score: int, threshold: int) -> str:
+# A persona with no known criterion does not guess: it abstains, and the panel counts it in
+# neither column (a score of 50 would read as a skip: unknown scored as bad).
+ABSTAIN = "none"
+
+
+def verdict_for(score: int | None, threshold: int) -> str:
+    if score is None:
+        return ABSTAIN
     return "ship" if score >= threshold else "skip"
 
 

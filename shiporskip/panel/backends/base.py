@@ -12,8 +12,8 @@ class ReviewReply(BaseModel):
     """What a reviewer must return for one persona: the review schema, in one place."""
 
     model_config = ConfigDict(extra="forbid")
-    score: int = Field(ge=0, le=100, description="Overall score out of 100.")
-    verdict: str = Field(pattern="^(ship|skip)$", description="ship or skip.")
+    score: int | None = Field(ge=0, le=100, description="Overall score out of 100; none: nothing known.")
+    verdict: str = Field(pattern="^(ship|skip|none)$", description="ship or skip (none: abstains).")
     criteria: dict[str, int] = Field(description="Sub-score 0-100 for each criterion key.")
     sections: dict[str, str] = Field(description="Text for each section key of the persona.")
 

@@ -33,10 +33,10 @@ class Draft:
     tool: ToolSnapshot
     persona: dict
     subscores: dict[str, int | None]
-    score: int
+    score: int | None  # None: it abstains, nothing it weighs is known
     verdict: str
-    low: int
-    high: int
+    low: int | None
+    high: int | None
 
     @property
     def bar(self) -> int:
@@ -44,7 +44,7 @@ class Draft:
 
     @property
     def margin(self) -> int:
-        return self.score - self.bar
+        return (self.score or 0) - self.bar
 
     def known(self) -> list[dict]:
         """The persona's known criteria, strongest first (ties keep the persona's order)."""
@@ -82,12 +82,12 @@ def doubt(criteria: list[dict], subscores: dict[str, int | None], seed: str) -> 
 def draft(persona: dict, tool: ToolSnapshot) -> Draft:
     subscores = {c["key"]: scores.score_criterion(c["key"], tool) for c in persona["criteria"]}
     score = rule.weighted_score(persona["criteria"], subscores)
-    if score is None:  # nothing known at all: the middle of the scale, and a wide range
-        score = 50
+    verdict = rule.verdict_for(score, persona["ship_threshold"])
+    if score is None:  # nothing this persona weighs is known: it abstains rather than guess
+        return Draft(tool, persona, subscores, None, verdict, None, None)
     seed = json.dumps([tool.name, persona["key"], subscores], sort_keys=True)
     low, high = doubt(persona["criteria"], subscores, seed)
     low, high = min(low if low is not None else score, score), max(high if high is not None else score, score)
-    verdict = rule.verdict_for(score, persona["ship_threshold"])
     return Draft(tool, persona, subscores, score, verdict, low, high)
 
 
@@ -107,7 +107,7 @@ class OfflineReviewer(Reviewer):
         criteria = {k: v for k, v in d.subscores.items() if v is not None}
         reply = ReviewReply(score=d.score, verdict=d.verdict, criteria=criteria, sections=sections)
         return ReviewResult(reply=reply, model="offline", raw=json.dumps(reply.model_dump()),
-                            score_range=(d.low, d.high),
+                            score_range=None if d.score is None else (d.low, d.high),
                             unknown=tuple(c["key"] for c in d.unknown()))
 
 

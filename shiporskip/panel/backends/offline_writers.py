@@ -157,6 +157,9 @@ def unknown_names(d: Draft) -> str:
 
 
 def verdict_line(d: Draft) -> str:
+    if d.score is None:
+        return (f"No verdict on {d.tool.name}: none of what {d.persona['name']} weighs "
+                f"({say.join([c['label'].lower() for c in d.persona['criteria']])}) is on record")
     return (f"{d.verdict.capitalize()} for {d.tool.name}: {d.score} against a bar of {d.bar} "
             f"({d.margin:+d}; it could read {d.low}-{d.high} with other weights)")
 
@@ -228,6 +231,8 @@ def builder_moment(d: Draft) -> str:
 def builder_decision(d: Draft) -> str:
     pick = d.decisive()
     text = verdict_line(d) + "."
+    if d.score is None:
+        return text
     if pick:
         text += f" What decides {d.tool.name} is {about(d, pick)}."
     if (missing := unknown_names(d)):
@@ -450,6 +455,8 @@ def founder_risk(d: Draft) -> str:
 def founder_worth_it_when(d: Draft) -> str:
     pick = d.decisive()
     text = verdict_line(d) + "."
+    if d.score is None:
+        return text
     if pick and d.verdict == "ship":
         text += f" {d.tool.name} is worth shipping now, on the strength of {about(d, pick)}."
     elif pick:
