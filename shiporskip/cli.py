@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "ollama/qwen2.5:7b (default: $SHIPORSKIP_MODEL or offline)")
     review.add_argument("--force", action="store_true",
                         help="call the model even where an identical call has a stored review")
+    review.add_argument("--samples", type=sample_count, default=1, metavar="N",
+                        help="ask each persona N times (1-10): the score is their mean, and "
+                        "their lowest and highest are kept (default 1)")
 
     runs = sub.add_parser("runs", help="list recent panel runs with tokens, latency and cost")
     runs.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
@@ -123,6 +126,14 @@ def add_digest_parser(sub) -> None:
 def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def sample_count(text: str) -> int:
+    from shiporskip.panel.sampling import MAX_SAMPLES
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MAX_SAMPLES}")
     return int(text)
 
 
@@ -333,7 +344,8 @@ def cmd_review(args) -> int:
 
     if bool(args.slugs) == args.all:
         raise CLIError("review needs tool slugs or --all (not both)")
-    return review(slugs=args.slugs, everything=args.all, model=args.model, force=args.force)
+    return review(slugs=args.slugs, everything=args.all, model=args.model, force=args.force,
+                  samples=args.samples)
 
 
 def cmd_runs(args) -> int:

@@ -34,6 +34,7 @@ DOCUMENTED = {
     "SHIPORSKIP_PRICES": ("(bundled table)", "YAML file of USD per million tokens per model."),
     "SHIPORSKIP_LLAMACPP_CTX": ("4096", "Context size for in-process GGUF models."),
     "SHIPORSKIP_LLAMACPP_CHAT_FORMAT": ("(from the GGUF)", "llama-cpp-python chat format, e.g. gemma."),
+    "SHIPORSKIP_ALLOW_SELF_REVIEW": ("false", "Let a model review its maker's tools (reviews marked)."),
     "OPENAI_API_KEY": ("(unset)", "Key for openai/ models."),
     "OPENAI_BASE_URL": ("(OpenAI's API)", "Any OpenAI-compatible server for openai/ models."),
     "OLLAMA_BASE_URL": ("http://127.0.0.1:11434/v1", "Ollama's OpenAI-compatible endpoint."),

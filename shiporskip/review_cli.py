@@ -10,7 +10,8 @@ from shiporskip.panel.personas import ensure_personas
 from shiporskip.panel.running import review_tool
 
 
-def review(*, slugs: list[str], everything: bool, model: str | None, force: bool = False) -> int:
+def review(*, slugs: list[str], everything: bool, model: str | None, force: bool = False,
+           samples: int = 1) -> int:
     from django.conf import settings
 
     from shiporskip.cli import CLIError
@@ -32,7 +33,7 @@ def review(*, slugs: list[str], everything: bool, model: str | None, force: bool
         for tool in tools:
             bar.set_postfix_str(tool.slug)
             try:
-                run = review_tool(tool=tool, model=model, force=force,
+                run = review_tool(tool=tool, model=model, force=force, samples=samples,
                                   on_review=lambda *_: bar.update())
             except ReviewerError as exc:  # e.g. a run of this tool is in progress elsewhere
                 failed += 1
@@ -42,5 +43,6 @@ def review(*, slugs: list[str], everything: bool, model: str | None, force: bool
                 failed += 1
                 bar.write(f"{tool.slug}: failed: {run.error}")
     done = len(tools) - failed
-    print(f"review: {done} tool(s) reviewed by {model}, {failed} failed")
+    each = f" ({samples} samples per persona)" if samples > 1 else ""
+    print(f"review: {done} tool(s) reviewed by {model}{each}, {failed} failed")
     return 1 if failed else 0

@@ -131,6 +131,8 @@ SHIPORSKIP_STRUCTURED_OUTPUT = env_choice(
     "SHIPORSKIP_STRUCTURED_OUTPUT", ["json_schema", "json_object", "instructions"])
 SHIPORSKIP_LLAMACPP_CTX = env_int("SHIPORSKIP_LLAMACPP_CTX", 4096, minimum=512)
 SHIPORSKIP_LLAMACPP_CHAT_FORMAT = env_str("SHIPORSKIP_LLAMACPP_CHAT_FORMAT", "")
+# A model never reviews its own maker's tools unless this says so (then reviews are marked).
+SHIPORSKIP_ALLOW_SELF_REVIEW = env_bool("SHIPORSKIP_ALLOW_SELF_REVIEW", False)
 WEB_WORKERS = env_int("SHIPORSKIP_WEB_WORKERS", 2, minimum=1)
 
 LANGUAGE_CODE = "en-us"

@@ -19,10 +19,21 @@ from shiporskip.panel.personas import BUNDLED_PERSONAS
 PERSONAS = {p["name"]: p for p in yaml.safe_load(BUNDLED_PERSONAS.read_text())["personas"]}
 
 
+# Distinct answers, one per section position: a review's sections must not copy one another
+# or restate their questions (panel/sections.py).
+ANSWERS = [
+    "An open-weight model that runs locally through Ollama and llama.cpp on a laptop.",
+    "Its makers bet that teams want weights they can host and fine-tune themselves.",
+    "A first real prompt on a single consumer GPU finishes without any trouble.",
+    "The permissive licence and zero price make trying it nearly free of risk.",
+    "A release from a larger lab with stronger benchmarks would push it aside quickly.",
+    "Long-context retrieval at scale is where its small size starts to hurt.",
+]
+
+
 def valid_review(persona: dict, score: int = 80, **overrides) -> dict:
     review = {
-        "sections": {s["key"]: f"{persona['name']} on {s['title'].lower()}: grounded text."
-                     for s in persona["sections"]},
+        "sections": {s["key"]: ANSWERS[i] for i, s in enumerate(persona["sections"])},
         "criteria": {c["key"]: score for c in persona["criteria"]},
         "score": score,
         "verdict": "ship" if score >= persona["ship_threshold"] else "skip",

@@ -38,6 +38,15 @@ def test_bad_arguments_give_one_line_and_status_2(args):
     assert result.stderr.startswith("shiporskip") and ": error: " in result.stderr
 
 
+@pytest.mark.parametrize("value", ["0", "11", "three", "-1"])
+def test_review_refuses_a_bad_sample_count_in_one_line(capsys, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["review", "x", "--samples", value])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert f"argument --samples: {value!r} is not a whole number from 1 to 10" in err
+
+
 def test_a_bad_setting_is_named_before_anything_runs():
     result = run_script("compare", "a", "b", SHIPORSKIP_DEBUG="maybe")
     assert result.returncode == 2

@@ -6,9 +6,11 @@ import time
 import pytest
 
 from shiporskip.catalog.models import Tool
-from shiporskip.panel.models import Review, ReviewAttempt
+from shiporskip.cli import main
+from shiporskip.panel.models import PanelRun, Review, ReviewAttempt
 from shiporskip.panel.running import review_tool
 from tests.chat_server import PERSONAS, ChatServer, valid_review
+from tests.llama_server import free_port
 
 MODEL = "openai/test-model"
 
@@ -74,21 +76,43 @@ def test_persistent_5xx_fails_the_run_with_the_reason(server, tool):
     previous = tool.current_run_id
     run = review_tool(tool=tool, model=MODEL)
     assert run.status == "failed" and "HTTP 502" in run.error
+    assert run.error_kind == "server_error"
     assert run.public_reason == "the model server kept failing"
     assert not run.reviews.exists()
     assert Tool.objects.get(pk=tool.pk).current_run_id == previous
     assert len(server.requests_for("Skeptic")) == 4  # one try and three retries
 
 
-@pytest.mark.parametrize(("code", "words"), [(401, "check OPENAI_API_KEY"),
-                                             (404, "is `test-model` served")])
-def test_hopeless_4xx_fails_at_once(server, tool, code, words):
+@pytest.mark.parametrize(("code", "words", "kind"), [
+    (401, "check OPENAI_API_KEY", "auth"), (403, "check OPENAI_API_KEY", "auth"),
+    (404, "is `test-model` served", "bad_model"), (400, "scripted failure", "bad_model")])
+def test_hopeless_4xx_fails_at_once(server, tool, code, words, kind):
     for name in PERSONAS:
         server.script(name, ("status", code))
     run = review_tool(tool=tool, model=MODEL)
     assert run.status == "failed" and f"HTTP {code}" in run.error and words in run.error
+    assert run.error_kind == kind
     assert len(server.requests) <= 4  # never retried
     assert not run.reviews.exists()
+
+
+@pytest.mark.parametrize(("fault", "kind", "reason"), [
+    (("status", 429), "rate_limit", "the model server kept rate-limiting the panel"),
+    (("status", 503), "server_error", "the model server kept failing"),
+    (("hang", 1.5), "timeout", "the model server timed out"),
+    (("drop",), "unreachable", "the model server could not be reached"),
+])
+def test_a_persistent_fault_is_stored_with_its_kind(server, tool, fault, kind, reason):
+    server.script("Skeptic", *[fault] * 4)
+    run = review_tool(tool=tool, model=MODEL)
+    assert (run.status, run.error_kind, run.public_reason) == ("failed", kind, reason)
+
+
+def test_a_server_that_is_not_there_is_unreachable(server, tool, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    run = review_tool(tool=tool, model=MODEL)
+    assert (run.status, run.error_kind) == ("failed", "unreachable")
+    assert "cannot reach" in run.error
 
 
 def test_truncated_json_is_repaired_or_retried(server, tool):
@@ -103,7 +127,7 @@ def test_truncated_json_is_repaired_or_retried(server, tool):
 
 def test_raw_control_characters_inside_strings_are_accepted(server, tool):
     review = valid_review(PERSONAS["Skeptic"])
-    text = json.dumps(review).replace("grounded text.", "line one\nline two\ttabbed", 1)
+    text = json.dumps(review).replace("on a laptop.", "line one\nline two\ttabbed", 1)
     server.script("Skeptic", ("reply", text))
     run = review_tool(tool=tool, model=MODEL)
     assert_done(run)
@@ -118,6 +142,16 @@ def test_out_of_range_score_is_rederived_from_valid_criteria(server, tool):
     review = skeptic_review(run)
     assert review.score == 70 and review.verdict == "ship"
     assert any("12704" in note for note in review.repairs)
+
+
+def test_a_score_the_criteria_do_not_give_is_replaced_by_theirs(server, tool):
+    reply = {**valid_review(PERSONAS["Skeptic"], score=10), "score": 95, "verdict": "ship"}
+    server.script("Skeptic", ("reply", json.dumps(reply)))
+    run = review_tool(tool=tool, model=MODEL)
+    assert_done(run)
+    review = skeptic_review(run)
+    assert (review.score, review.verdict) == (10, "skip")
+    assert "score 95 replaced by 10, the weighted criteria" in review.repairs
 
 
 def test_out_of_range_score_and_criteria_are_sent_back(server, tool):
@@ -158,7 +192,8 @@ def test_never_valid_fails_the_run_and_keeps_every_raw_reply(server, tool):
     run = review_tool(tool=tool, model=MODEL)
     assert run.status == "failed"
     assert "Skeptic: no valid review after 3 replies" in run.error
-    assert run.public_reason == "the model's replies never matched the review schema"
+    assert run.error_kind == "invalid_reply"
+    assert run.public_reason == "the model's replies were never valid reviews"
     assert not Review.objects.filter(run=run).exists()
     attempts = ReviewAttempt.objects.filter(run=run, persona__key="skeptic")
     assert [a.raw_reply for a in attempts] == ["I think it is great! 10/10"] * 3
@@ -182,6 +217,66 @@ def test_an_identical_call_is_reused_unless_forced(server, tool):
     assert all(r.reused_from_id for r in again.reviews.all())
     assert_done(review_tool(tool=tool, model=MODEL, force=True))
     assert len(server.requests) == 8
+
+
+def skeptic_with(**sections) -> str:
+    review = valid_review(PERSONAS["Skeptic"])
+    review["sections"].update(sections)
+    return json.dumps(review)
+
+
+def test_a_section_echoing_its_question_is_sent_back_with_the_reason(server, tool):
+    question = PERSONAS["Skeptic"]["sections"][2]["question"]
+    server.script("Skeptic", ("reply", skeptic_with(breaks=question)))
+    run = review_tool(tool=tool, model=MODEL)
+    assert_done(run)
+    feedback = server.requests_for("Skeptic")[1]["messages"][-1]["content"]
+    assert "breaks repeats its question" in feedback
+    assert ReviewAttempt.objects.get(run=run).error.startswith("sections not written as answers")
+    assert skeptic_review(run).sections["breaks"] != question
+
+
+def test_sections_never_written_fail_the_run_and_the_tool_keeps_its_verdict(server, tool):
+    first = review_tool(tool=tool, model=MODEL)
+    assert_done(first)
+    before = Tool.objects.with_panel().get(pk=tool.pk)
+    wins = valid_review(PERSONAS["Skeptic"])["sections"]["wins"]
+    server.script("Skeptic", ("reply", skeptic_with(wins="TBD")),
+                  ("reply", skeptic_with(kill_risk=wins)),
+                  ("reply", skeptic_with(wrong_if="Cheap, open and local.")))
+    run = review_tool(tool=tool, model=MODEL, force=True)
+    assert (run.status, run.error_kind) == ("failed", "invalid_reply")
+    assert "wrong_if has 4 words" in run.error
+    assert [a.error.split(": ", 1)[1].split(".")[0] for a in run.attempts.all()] == [
+        "wins is a placeholder", "kill_risk copies the wins section",
+        "wrong_if has 4 words; write at least 6"]
+    after = Tool.objects.with_panel().get(pk=tool.pk)
+    assert after.current_run_id == first.pk
+    assert (after.ship_count, after.skip_count) == (before.ship_count, before.skip_count)
+
+
+def scored(score: int, label: str) -> tuple:
+    review = valid_review(PERSONAS["Skeptic"], score=score)
+    review["sections"]["category"] = f"Sample {label} puts it among open-weight coding models."
+    return ("reply", json.dumps(review))
+
+
+def test_samples_store_the_mean_score_and_its_spread(server, tool, capsys):
+    server.script("Skeptic", scored(60, "one"), scored(70, "two"), scored(95, "three"))
+    assert main(["review", tool.slug, "--model", MODEL, "--samples", "3"]) == 0, \
+        capsys.readouterr().err
+    run = PanelRun.objects.get(pk=Tool.objects.get(pk=tool.pk).current_run_id)
+    assert run.samples == 3 and run.reviews.count() == 4
+    review = skeptic_review(run)
+    assert (review.score, review.score_low, review.score_high, review.samples) == (75, 60, 95, 3)
+    assert review.verdict == "ship"  # 75 against the skeptic's bar of 65
+    assert review.sections["category"].startswith("Sample two")  # 70 is closest to 75
+    assert (review.tokens_in, review.tokens_out) == (300, 150)
+    assert len(server.requests_for("Skeptic")) == 3
+    seeds = [r.get("seed") for r in server.requests_for("Skeptic")]
+    assert len(set(seeds)) == 3  # each sample is its own draw
+    builder = run.reviews.get(persona__key="builder")
+    assert (builder.score, builder.score_low, builder.score_high) == (80, 80, 80)
 
 
 INJECTIONS = [

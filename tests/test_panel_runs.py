@@ -3,7 +3,7 @@ from django.db import IntegrityError
 
 from shiporskip.catalog.models import Tool
 from shiporskip.panel import backends
-from shiporskip.panel.backends.base import Reviewer, ReviewerError
+from shiporskip.panel.backends.base import ErrorKind, Reviewer, ReviewerError
 from shiporskip.panel.backends.offline import OfflineReviewer
 from shiporskip.panel.models import PanelRun, Review
 from shiporskip.panel.running import queue_panel_run, review_tool
@@ -18,7 +18,8 @@ class FailsOnSkeptic(Reviewer):
 
     def review(self, request):
         if request.persona["key"] == "skeptic":
-            raise ReviewerError("the skeptic's call timed out", retryable=True)
+            raise ReviewerError("the skeptic's call timed out", kind=ErrorKind.TIMEOUT,
+                                retryable=True)
         return OfflineReviewer().review(request)
 
 
@@ -67,6 +68,7 @@ def test_a_failing_persona_stores_nothing(seed_pair, failing_backend):
     assert previous is not None
     run = review_tool(tool=llama, model="fails-on-skeptic")
     assert run.status == "failed" and "timed out" in run.error
+    assert (run.error_kind, run.public_reason) == ("timeout", "the model server timed out")
     assert not run.reviews.exists()
     assert Tool.objects.get(pk=llama.pk).current_run_id == previous
 
@@ -74,6 +76,7 @@ def test_a_failing_persona_stores_nothing(seed_pair, failing_backend):
 def test_unknown_backend_fails_the_run_with_the_known_ones(seed_pair):
     run = review_tool(tool=seed_pair[0], model="nonsense/model")
     assert run.status == "failed" and "known providers: llamacpp, llamacpp-server, offline" in run.error
+    assert run.error_kind == "not_configured"
 
 
 def test_one_open_run_per_tool(seed_pair, django_capture_on_commit_callbacks):
@@ -101,6 +104,22 @@ def test_queueing_goes_through_the_queue_after_commit(seed_pair, django_capture_
         run = queue_panel_run(tool=seed_pair[1])
     run.refresh_from_db()
     assert run.status == "done"
+
+
+def test_queueing_passes_the_samples_through(seed_pair, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = queue_panel_run(tool=seed_pair[1], model="offline", samples=3)
+    run.refresh_from_db()
+    assert (run.status, run.samples) == ("done", 3)
+    for review in run.reviews.all():
+        assert review.samples == 3 and review.score_low <= review.score <= review.score_high
+
+
+@pytest.mark.parametrize("samples", [0, 11, "3"])
+def test_queueing_refuses_a_bad_sample_count(seed_pair, samples):
+    with pytest.raises(ValueError, match="from 1 to 10"):
+        queue_panel_run(tool=seed_pair[1], model="offline", samples=samples)
+    assert not PanelRun.objects.filter(status="queued").exists()
 
 
 def test_missing_gguf_file_is_a_clear_error(seed_pair):
@@ -144,8 +163,9 @@ def test_review_takes_over_a_queued_run(seed_pair, django_capture_on_commit_call
 def test_review_refuses_while_a_run_is_in_progress(seed_pair):
     llama = seed_pair[0]
     busy = PanelRun.objects.create(tool=llama, model="offline", status="running")
-    with pytest.raises(ReviewerError, match=f"already has panel run #{busy.pk} in progress"):
+    with pytest.raises(ReviewerError, match=f"already has panel run #{busy.pk} in progress") as caught:
         review_tool(tool=llama, model="offline")
+    assert caught.value.kind == "taken_over"
 
 
 def test_a_run_is_stored_once_even_if_executed_twice(seed_pair):

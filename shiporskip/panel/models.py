@@ -2,11 +2,12 @@
 
 import hashlib
 import json
-import re
 
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+
+from shiporskip.panel.backends.base import ErrorKind
 
 
 def model_label(name: str) -> str:
@@ -68,19 +69,21 @@ class Persona(models.Model):
         return verdict_for(score, self.ship_threshold)
 
 
-# Why a run failed, in words fit for a public page: no URLs, paths or provider messages.
-PUBLIC_REASONS = [
-    (r"no valid review after", "the model's replies never matched the review schema"),
-    (r"cannot reach", "the model server could not be reached"),
-    (r"no answer within", "the model server timed out"),
-    (r"HTTP 40[13]", "the model server refused the API key"),
-    (r"HTTP 404", "the model server does not serve this model"),
-    (r"HTTP 429", "the model server kept rate-limiting the panel"),
-    (r"HTTP 5\d\d", "the model server kept failing"),
-    (r"needs an API key|name a model|unknown reviewer backend|no GGUF file|needs llama-cpp",
-     "the reviewer backend is not configured"),
-    (r"already has panel run|taken over", "another run took over"),
-]
+# Why a run failed, by kind, in words fit for a public page: no URLs, paths or provider
+# messages. A run stored before kinds existed, or failed by a bug, has none.
+PUBLIC_REASONS = {
+    ErrorKind.AUTH: "the model server refused the API key",
+    ErrorKind.UNREACHABLE: "the model server could not be reached",
+    ErrorKind.BAD_MODEL: "the model server does not serve this model or refused the request",
+    ErrorKind.RATE_LIMIT: "the model server kept rate-limiting the panel",
+    ErrorKind.TIMEOUT: "the model server timed out",
+    ErrorKind.SERVER_ERROR: "the model server kept failing",
+    ErrorKind.INVALID_REPLY: "the model's replies were never valid reviews",
+    ErrorKind.NOT_CONFIGURED: "the reviewer backend is not configured",
+    ErrorKind.SELF_REVIEW: "the model's maker also makes this tool, and self-review is off",
+    ErrorKind.TAKEN_OVER: "another run took over",
+}
+UNKNOWN_REASON = "an internal error"
 
 
 class PanelRun(models.Model):
@@ -135,10 +138,7 @@ class PanelRun(models.Model):
 
     @property
     def public_reason(self) -> str:
-        for pattern, reason in PUBLIC_REASONS:
-            if re.search(pattern, self.error):
-                return reason
-        return "an internal error"
+        return PUBLIC_REASONS.get(self.error_kind, UNKNOWN_REASON)
 
     def progress_list(self) -> list[tuple[str, str]]:
         """(persona key, state) in the order the panel reports them."""

@@ -3,8 +3,10 @@
 One pydantic model per persona (built from `ReviewReply`'s fields) gives both the JSON schema
 sent to the server and the validation of its reply, so the two cannot drift apart. Parsing
 repairs what can be repaired without guessing (code fences, raw control characters, a
-truncated tail, a verdict that contradicts the score) and reports the rest as a ReplyError
-whose message is fed back to the model on the next attempt.
+truncated tail) and reports the rest as a ReplyError whose message is fed back to the model
+on the next attempt. The score and verdict are the verdict rule's (`verdict.py`), computed
+from the reply's criteria, whatever the model wrote; sections must be written answers
+(`sections.py`).
 """
 
 import copy
@@ -15,9 +17,13 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from shiporskip.panel import sections as answers
 from shiporskip.panel.backends.base import ReviewReply
+from shiporskip.panel.verdict import verdict_for, weighted_score
 
 SECTION_MAX_CHARS = 900
+# A model's own score this close to the computed one is rounding, not worth a note.
+SCORE_TOLERANCE = 2
 
 
 class ReplyError(ValueError):
@@ -79,38 +85,54 @@ def _inline(node, defs):
     return node
 
 
-def parse_reply(raw: str, persona: dict) -> Parsed:
-    """Return a valid review from a model's raw text, or raise ReplyError saying why not."""
+def parse_reply(raw: str, persona: dict, unknown: frozenset[str] = frozenset()) -> Parsed:
+    """Return a valid review from a model's raw text, or raise ReplyError saying why not.
+
+    `unknown` names the criteria whose facts are not known: they are left out of the score.
+    """
     repairs: list[str] = []
     data = _load_json(raw, repairs)
     if not isinstance(data, dict):
         raise ReplyError("the reply must be one JSON object")
-    _derive_score(data, persona, repairs)
+    _fill_score(data, persona, unknown, repairs)
     try:
         valid = reply_model(persona).model_validate(data)
     except ValidationError as exc:
         raise ReplyError(_describe(exc)) from None
-    verdict = "ship" if valid.score >= persona["ship_threshold"] else "skip"
-    if valid.verdict != verdict:
-        repairs.append(f"verdict {valid.verdict} contradicted score {valid.score}")
     sections = {k: v.strip() for k, v in valid.sections.model_dump().items()}
-    if empty := [k for k, v in sections.items() if not written(v)]:
-        raise ReplyError(f"sections {', '.join(empty)} are blank or placeholders: write each "
-                         "one as sentences about the tool")
-    reply = ReviewReply(score=valid.score, verdict=verdict,
-                        criteria=valid.criteria.model_dump(), sections=sections)
+    if problems := answers.problems(sections, persona):
+        raise ReplyError(describe_sections(problems))
+    criteria = valid.criteria.model_dump()
+    score, verdict = _apply_rule(valid, criteria, persona, unknown, repairs)
+    reply = ReviewReply(score=score, verdict=verdict, criteria=criteria, sections=sections)
     return Parsed(reply, repairs)
 
 
-PLACEHOLDERS = {"...", "…", "<your answer>", "your answer", "n/a", "none", "tbd", "text"}
+def _apply_rule(valid, criteria, persona, unknown, repairs) -> tuple[int, str]:
+    """Score and verdict by the verdict rule, noting where the model's own ones departed."""
+    score = rule_score(persona, criteria, unknown)
+    if abs(valid.score - score) > SCORE_TOLERANCE:
+        repairs.append(f"score {valid.score} replaced by {score}, the weighted criteria")
+    verdict = verdict_for(score, persona["ship_threshold"])
+    if valid.verdict != verdict:
+        repairs.append(f"verdict {valid.verdict} contradicted score {score}")
+    return score, verdict
 
 
-def written(text: str) -> bool:
-    """False for a blank, punctuation-only or template-placeholder section.
+def rule_score(persona: dict, criteria: dict[str, int], unknown: frozenset[str]) -> int:
+    """The verdict rule's score: the weighted criteria, unknown ones left out.
 
-    Prose quality is not judged here: a weak model's poor sentences still count as written.
+    With every criterion unknown there is nothing to leave them for: all of them count.
     """
-    return bool(re.search(r"\w", text)) and text.strip().lower() not in PLACEHOLDERS
+    known = {k: (None if k in unknown else v) for k, v in criteria.items()}
+    score = weighted_score(persona["criteria"], known)
+    return weighted_score(persona["criteria"], criteria) if score is None else score
+
+
+def describe_sections(problems: dict[str, str]) -> str:
+    listed = "; ".join(f"{key} {reason}" for key, reason in problems.items())
+    return (f"sections not written as answers: {listed}. Answer each section's own question "
+            "about this tool, in sentences of your own")
 
 
 def _load_json(raw: str, repairs: list[str]):
@@ -159,20 +181,27 @@ def close_truncated(text: str) -> str:
     return tail + "".join(reversed(stack))
 
 
-def _derive_score(data: dict, persona: dict, repairs: list[str]) -> None:
-    """Replace an out-of-range or missing score by the weighted mean of valid sub-scores."""
+def _fill_score(data: dict, persona: dict, unknown: frozenset[str], repairs: list[str]) -> None:
+    """Put the computed score in place of a missing or out-of-range one, if the criteria are valid.
+
+    A valid score is left for validation and compared afterwards; criteria that are not
+    valid are left for validation to name.
+    """
     score = data.get("score")
-    if isinstance(score, int) and not isinstance(score, bool) and 0 <= score <= 100:
+    if _is_score(score):
         return
     criteria = data.get("criteria")
-    weights = {c["key"]: c["weight"] for c in persona["criteria"]}
-    if not isinstance(criteria, dict) or set(criteria) != set(weights):
-        return  # validation will name the problem
-    values = [criteria[k] for k in weights]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100 for v in values):
+    keys = {c["key"] for c in persona["criteria"]}
+    if not isinstance(criteria, dict) or set(criteria) != keys:
         return
-    data["score"] = round(sum(weights[k] * criteria[k] for k in weights) / sum(weights.values()))
-    repairs.append(f"score {score!r} replaced by the weighted mean of its criteria")
+    if not all(_is_score(v) for v in criteria.values()):
+        return
+    data["score"] = rule_score(persona, criteria, unknown)
+    repairs.append(f"score {score!r} replaced by {data['score']}, the weighted criteria")
+
+
+def _is_score(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100
 
 
 def _describe(exc: ValidationError) -> str:
@@ -183,9 +212,13 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-# Section text as a grammar may generate it: starts with a letter, no braces or quotes.
-# Without it a small model writes JSON fragments ("}, ") into sections.
-SECTION_PATTERN = "^[A-Za-z][A-Za-z0-9 ,.;:'()/%-]*$"
+# Section text as a grammar may generate it: starts with a letter, no braces or quotes,
+# MIN_WORDS to 60 words of at most 25 characters. Without it a small model writes JSON
+# fragments ("}, "), a word or two, or one endless token ("dx-bet-1000000...") that eats the
+# token budget before the other sections.
+_WORD_TAIL = "[A-Za-z0-9,.;:'()/%-]{0,24}"
+SECTION_PATTERN = (f"^[A-Za-z]{_WORD_TAIL}( [A-Za-z0-9(]{_WORD_TAIL})"
+                   f"{{{answers.MIN_WORDS - 1},59}}$")
 
 
 def grammar_schema(schema: dict) -> dict:

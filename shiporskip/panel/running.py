@@ -14,9 +14,11 @@ from django.utils import timezone
 from shiporskip.catalog.facts import ToolFacts
 from shiporskip.catalog.history import DATE_KEYS
 from shiporskip.catalog.models import Tool
+from shiporskip.panel import families, sampling
 from shiporskip.panel import verdict as rule
 from shiporskip.panel.backends import get_reviewer
 from shiporskip.panel.backends.base import (
+    ErrorKind,
     ReviewerError,
     ReviewRequest,
     ReviewResult,
@@ -70,52 +72,60 @@ def build_request(persona: Persona, tool: ToolSnapshot) -> ReviewRequest:
                          prompt_version=prompt_version(spec), unknown=unknown)
 
 
-def queue_panel_run(*, tool: Tool, model: str | None = None, force: bool = False) -> PanelRun:
+def queue_panel_run(*, tool: Tool, model: str | None = None, force: bool = False,
+                    samples: int = 1) -> PanelRun:
     """Create a queued run for the worker, or return the tool's open one (no double queue)."""
     from shiporskip.panel.tasks import run_panel_task
 
     model = model or settings.SHIPORSKIP_MODEL
     get_reviewer(model)  # fail now, with the backend's message, not later in the worker
+    sampling.check_samples(samples)
     try:
         with transaction.atomic():
-            run = PanelRun.objects.create(tool=tool, model=model, force=force)
+            run = PanelRun.objects.create(tool=tool, model=model, force=force, samples=samples)
     except IntegrityError:
         open_run = PanelRun.objects.filter(tool=tool, status__in=["queued", "running"]).first()
         if open_run:
             return open_run
-        return queue_panel_run(tool=tool, model=model, force=force)  # it ended meanwhile
+        return queue_panel_run(tool=tool, model=model, force=force, samples=samples)  # it ended
     transaction.on_commit(lambda: run_panel_task(run.pk))
     return run
 
 
-def start_run(*, tool: Tool, model: str | None = None, force: bool = False) -> PanelRun:
+def start_run(*, tool: Tool, model: str | None = None, force: bool = False,
+              samples: int = 1) -> PanelRun:
     """Create a run to execute here and now (the CLI), claimed from the start.
 
     A run the worker has not picked up yet is taken over; one already running is left alone.
     """
     model = model or settings.SHIPORSKIP_MODEL
+    sampling.check_samples(samples)
     now = timezone.now()
     try:
         with transaction.atomic():
-            return PanelRun.objects.create(tool=tool, model=model, force=force, started_at=now,
-                                           heartbeat_at=now, status=PanelRun.Status.RUNNING)
+            return PanelRun.objects.create(tool=tool, model=model, force=force, samples=samples,
+                                           started_at=now, heartbeat_at=now,
+                                           status=PanelRun.Status.RUNNING)
     except IntegrityError:
         pass
     queued = PanelRun.objects.filter(tool=tool, status=PanelRun.Status.QUEUED)
-    if queued.update(status=PanelRun.Status.RUNNING, model=model, force=force,
+    if queued.update(status=PanelRun.Status.RUNNING, model=model, force=force, samples=samples,
                      started_at=now, heartbeat_at=now):
         return PanelRun.objects.get(tool=tool, status=PanelRun.Status.RUNNING)
     running = PanelRun.objects.filter(tool=tool, status=PanelRun.Status.RUNNING).first()
     raise ReviewerError(f"{tool.slug} already has panel run #{running.pk if running else '?'} "
-                        "in progress; wait for it, or see `shiporskip runs`")
+                        "in progress; wait for it, or see `shiporskip runs`",
+                        kind=ErrorKind.TAKEN_OVER)
 
 
 def requeue_stale() -> int:
     """Queue again runs left "running" by a crash: those silent for longer than a run can take."""
     llm = settings.SHIPORSKIP_LLM
     budget = llm["timeout"] * (llm["max_retries"] + 1) * (llm["repair_attempts"] + 1) + 60
-    silent = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=timezone.now() - timedelta(
-        seconds=budget))
+    now = timezone.now()
+    silent = Q(heartbeat_at__isnull=True)
+    for n in range(1, sampling.MAX_SAMPLES + 1):  # a persona's N samples are asked in turn
+        silent |= Q(samples=n, heartbeat_at__lt=now - timedelta(seconds=budget * n))
     return PanelRun.objects.filter(silent, status=PanelRun.Status.RUNNING).update(
         status=PanelRun.Status.QUEUED)
 
@@ -137,18 +147,21 @@ def undated(node):
     return node
 
 
-def call_key(request: ReviewRequest, model: str, *, ranked: bool = False) -> str:
+def call_key(request: ReviewRequest, model: str, samples: int = 1, *, ranked: bool = False) -> str:
     """Identify a call by everything that shapes its answer, to reuse a finished one.
 
     A backend that ranks the tool against its market (`ranked`) gives another answer when any
     tool's figures move, so the market is part of its key.
     """
     llm = settings.SHIPORSKIP_LLM
-    market = request.tool.market.digest if ranked else None
-    blob = json.dumps([undated(json.loads(tool_data(request.tool))), request.persona, model,
-                       request.prompt_version, llm["temperature"], llm["max_tokens"],
-                       settings.SHIPORSKIP_STRUCTURED_OUTPUT, market],
-                      sort_keys=True, default=str)
+    parts = [undated(json.loads(tool_data(request.tool))), request.persona, model,
+             request.prompt_version, llm["temperature"], llm["max_tokens"],
+             settings.SHIPORSKIP_STRUCTURED_OUTPUT]
+    if ranked:
+        parts.append({"market": request.tool.market.digest})
+    if samples != 1:
+        parts.append({"samples": samples})
+    blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -168,22 +181,26 @@ def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
     try:
         reviewer = get_reviewer(run.model)
         if not personas:
-            raise ReviewerError("no active personas: run `shiporskip personas load`")
+            raise ReviewerError("no active personas: run `shiporskip personas load`",
+                                kind=ErrorKind.NOT_CONFIGURED)
+        self_review = families.check_judge(run.model, run.tool.vendor)
         tool = snapshot(run.tool)
         requests = {p.key: build_request(p, tool) for p in personas}
         # New scoring rules make a new call: a stored review is reused only under the same rules.
-        keys = {p.key: call_key(requests[p.key], reviewer.name + reviewer.rules_version,
+        keys = {p.key: call_key(requests[p.key], reviewer.name + reviewer.rules_version, run.samples,
                                 ranked=bool(reviewer.rules_version)) for p in personas}
         reused = {} if run.force else reusable(keys)
         progress = Progress(run, personas, reused, on_review)
         results, errors = _ask_all(reviewer, [p for p in personas if p.key not in reused],
-                                   requests, progress)
+                                   requests, progress, run.samples)
         _record_attempts(run, personas, results, errors)
-        if errors:
-            return _fail(run, "; ".join(dict.fromkeys(str(e) for _, e in errors)))  # no repeats
-        _store(run, personas, results, reused, keys, requests, facts=run.tool.facts)
+        if errors:  # the first error names the kind: it is the one that stopped the others
+            return _fail(run, "; ".join(dict.fromkeys(str(e) for _, e in errors)),  # no repeats
+                         errors[0][1].kind)
+        _store(run, personas, results, reused, keys, requests, facts=run.tool.facts,
+               self_review=self_review)
     except ReviewerError as exc:
-        return _fail(run, str(exc))
+        return _fail(run, str(exc), exc.kind)
     except Exception as exc:  # a bug or a database error must not leave the run "running"
         _fail(run, f"unexpected {type(exc).__name__}: {exc}")
         raise
@@ -215,7 +232,7 @@ class Progress:
             heartbeat_at=timezone.now())
 
 
-def _ask_all(reviewer, personas, requests, progress):
+def _ask_all(reviewer, personas, requests, progress, samples=1):
     """Ask all personas at once within the backend's limit; stop early on a hopeless error."""
     results: dict[str, ReviewResult] = {}
     errors: list[tuple[Persona, ReviewerError]] = []
@@ -223,7 +240,8 @@ def _ask_all(reviewer, personas, requests, progress):
         return results, errors
     workers = max(1, min(len(personas), reviewer.max_concurrency))
     pool = ThreadPoolExecutor(max_workers=workers)
-    futures = {pool.submit(reviewer.review, requests[p.key]): p for p in personas}
+    futures = {pool.submit(sampling.ask, reviewer, requests[p.key], samples): p
+               for p in personas}
     try:
         for future in as_completed(futures):
             persona = futures[future]
@@ -251,62 +269,81 @@ def _record_attempts(run, personas, results, errors) -> None:
         for persona, a in failed])
 
 
-def doubt_fields(persona: Persona, result: ReviewResult, request_unknown=()) -> dict:
+def doubt_fields(persona: Persona, result: ReviewResult, request_unknown, score: int | None) -> dict:
     """The review's bar, range and coverage: how sure it is, from the verdict rule."""
     unknown = set(result.unknown) | set(request_unknown)
     subscores = {c["key"]: None if c["key"] in unknown else result.reply.criteria.get(c["key"])
                  for c in persona.criteria}
-    low, high = result.score_range or (result.reply.score, result.reply.score)
+    low, high = result.score_range or (score, score)
+    if score is not None:  # the range always holds the stored score
+        low, high = min(low, score), max(high, score)
     return {"threshold": persona.ship_threshold, "score_low": low, "score_high": high,
-            "coverage": rule.known_weight(persona.criteria, subscores),
+            "coverage": rule.known_weight(persona.criteria, subscores), "samples": result.samples,
             "unknown": [c["key"] for c in persona.criteria if c["key"] in unknown]}
 
 
-def _store(run, personas, results, reused, keys, requests, *, facts: dict) -> None:
+def held_to_the_rule(persona: Persona, result: ReviewResult, criteria: dict) -> int | None:
+    """The stored score: the weighted mean of the known criteria, whatever the backend said.
+
+    A mean of N samples keeps its own mean (recomputing it from mean criteria would only add
+    rounding); a persona with no known criterion abstains (None).
+    """
+    if result.samples > 1:
+        return result.reply.score
+    return rule.weighted_score(persona.criteria, criteria)
+
+
+def _store(run, personas, results, reused, keys, requests, *, facts: dict,
+           self_review: bool = False) -> None:
     reviews = []
     for persona in personas:
         if persona.key in reused:
-            reviews.append(copy_review(reused[persona.key], run))
+            reviews.append(copy_review(reused[persona.key], run, self_review))
             continue
         result = results[persona.key]
+        unknown = requests[persona.key].unknown
+        criteria = {k: v for k, v in result.reply.criteria.items() if k not in unknown}
+        score = held_to_the_rule(persona, result, criteria)
         reviews.append(Review(
-            run=run, tool_id=run.tool_id, persona=persona, score=result.reply.score,
-            **doubt_fields(persona, result, requests[persona.key].unknown),
-            verdict=persona.verdict_for(result.reply.score), criteria=result.reply.criteria,
+            run=run, tool_id=run.tool_id, persona=persona, score=score,
+            **doubt_fields(persona, result, unknown, score),
+            verdict=persona.verdict_for(score), criteria=criteria,
             sections=result.reply.sections, model=result.model,
             prompt_version=requests[persona.key].prompt_version,
             persona_version=persona.version, tokens_in=result.tokens_in,
             tokens_out=result.tokens_out, latency_ms=result.latency_ms,
             cost_usd=result.cost_usd, raw_reply=result.raw, repairs=list(result.repairs),
-            retries=result.retries, call_key=keys[persona.key]))
+            retries=result.retries, call_key=keys[persona.key], self_review=self_review))
     with transaction.atomic():
         # Only the process that still owns the run may finish it (no double store).
         owned = PanelRun.objects.filter(pk=run.pk, status=PanelRun.Status.RUNNING).update(
             status=PanelRun.Status.DONE, finished_at=timezone.now(), error="", facts=facts)
         if not owned:
             raise ReviewerError(f"run #{run.pk} was taken over or ended elsewhere; "
-                                "its reviews were not stored twice")
+                                "its reviews were not stored twice", kind=ErrorKind.TAKEN_OVER)
         Review.objects.bulk_create(reviews)
         Tool.objects.filter(pk=run.tool_id).update(current_run=run)
 
 
-def copy_review(original: Review, run: PanelRun) -> Review:
+def copy_review(original: Review, run: PanelRun, self_review: bool = False) -> Review:
     fields = ["persona_id", "score", "verdict", "criteria", "sections", "model",
               "prompt_version", "persona_version", "tokens_in", "tokens_out", "latency_ms",
               "cost_usd", "raw_reply", "repairs", "retries", "call_key", "threshold",
-              "score_low", "score_high", "samples", "coverage", "unknown", "self_review"]
-    return Review(run=run, tool_id=run.tool_id, reused_from=original,
+              "score_low", "score_high", "samples", "coverage", "unknown"]
+    return Review(run=run, tool_id=run.tool_id, reused_from=original, self_review=self_review,
                   **{f: getattr(original, f) for f in fields})
 
 
-def _fail(run: PanelRun, reason: str) -> PanelRun:
+def _fail(run: PanelRun, reason: str, kind: ErrorKind | None = None) -> PanelRun:
     PanelRun.objects.filter(pk=run.pk, status__in=["queued", "running"]).update(
-        status=PanelRun.Status.FAILED, finished_at=timezone.now(), error=reason)
+        status=PanelRun.Status.FAILED, finished_at=timezone.now(), error=reason,
+        error_kind=kind or "")
     run.refresh_from_db()
     return run
 
 
 def review_tool(*, tool: Tool, model: str | None = None, force: bool = False,
-                on_review: OnReview | None = None) -> PanelRun:
+                samples: int = 1, on_review: OnReview | None = None) -> PanelRun:
     """Run the panel on `tool` in this process (the CLI path)."""
-    return execute(start_run(tool=tool, model=model, force=force), on_review=on_review)
+    return execute(start_run(tool=tool, model=model, force=force, samples=samples),
+                   on_review=on_review)

@@ -6,7 +6,7 @@ is needed only by the publishers who choose it.
 
 from importlib import import_module
 
-from shiporskip.panel.backends.base import Reviewer, ReviewerError
+from shiporskip.panel.backends.base import ErrorKind, Reviewer, ReviewerError
 
 BACKENDS = {
     "offline": "shiporskip.panel.backends.offline.OfflineReviewer",
@@ -28,7 +28,8 @@ def get_reviewer(name: str) -> Reviewer:
     provider, model = split_name(name)
     if provider not in BACKENDS:
         known = ", ".join(sorted(BACKENDS))
-        raise ReviewerError(f"unknown reviewer backend {name!r}; known providers: {known}")
+        raise ReviewerError(f"unknown reviewer backend {name!r}; known providers: {known}",
+                            kind=ErrorKind.NOT_CONFIGURED)
     module_path, _, class_name = BACKENDS[provider].rpartition(".")
     cls = getattr(import_module(module_path), class_name)
     return cls(model)

@@ -1,5 +1,6 @@
 """The reviewer-backend interface: one method, `review(request) -> ReviewResult`."""
 
+import enum
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,6 +57,7 @@ class ReviewRequest:
     prompt_version: str
     schema: dict = field(default_factory=ReviewReply.model_json_schema)
     unknown: tuple[str, ...] = ()  # criteria whose evidence is unknown: left out of the score
+    sample: int = 0  # which of a persona's N samples this call is (0 for the first)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class ReviewResult:
     retries: int = 0  # transport retries (429, 5xx, timeouts) before a reply came
     score_range: tuple[int, int] | None = None  # how far the score could move (doubt)
     unknown: tuple[str, ...] = ()  # criteria left out of the score: their facts are unknown
+    samples: int = 1  # model calls the score is the mean of
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,32 @@ class Completion:
     finish_reason: str = ""
 
 
-class ReviewerError(Exception):
-    """A review that could not be made; `retryable` says whether trying again can help."""
+class ErrorKind(enum.StrEnum):
+    """Why a review could not be made: set where the error is raised, from a status or type."""
 
-    def __init__(self, message: str, *, retryable: bool = False,
+    AUTH = "auth"
+    UNREACHABLE = "unreachable"
+    BAD_MODEL = "bad_model"
+    RATE_LIMIT = "rate_limit"
+    TIMEOUT = "timeout"
+    SERVER_ERROR = "server_error"
+    INVALID_REPLY = "invalid_reply"
+    NOT_CONFIGURED = "not_configured"
+    SELF_REVIEW = "self_review"
+    TAKEN_OVER = "taken_over"
+
+
+class ReviewerError(Exception):
+    """A review that could not be made; `kind` says why, `retryable` whether trying again helps.
+
+    `kind` is None only for a backend that does not say; its run's public reason is then
+    "an internal error".
+    """
+
+    def __init__(self, message: str, *, kind: ErrorKind | None = None, retryable: bool = False,
                  retry_after: float | None = None, attempts: tuple = ()):
         super().__init__(message)
+        self.kind = ErrorKind(kind) if kind else None
         self.retryable = retryable
         self.retry_after = retry_after
         self.attempts = attempts

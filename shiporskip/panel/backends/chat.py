@@ -12,6 +12,7 @@ from django.conf import settings
 
 from shiporskip.panel.backends.base import (
     Completion,
+    ErrorKind,
     FailedAttempt,
     Reviewer,
     ReviewerError,
@@ -49,11 +50,12 @@ class ChatReviewer(Reviewer):
     def __init__(self, model: str = ""):
         super().__init__(model)
         if not model:
-            raise ReviewerError(f"name a model: {self.provider}/<model>")
+            raise ReviewerError(f"name a model: {self.provider}/<model>",
+                                kind=ErrorKind.NOT_CONFIGURED)
         self.policy = Policy.from_settings()
         self.max_concurrency = settings.SHIPORSKIP_CONCURRENCY
 
-    def complete(self, messages: list[dict], schema: dict) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, sample: int = 0) -> Completion:
         raise NotImplementedError
 
     def review(self, request: ReviewRequest) -> ReviewResult:
@@ -64,15 +66,15 @@ class ChatReviewer(Reviewer):
         for _ in range(self.policy.repair_attempts + 1):
             started = time.monotonic()
             try:
-                completion, used = self._with_backoff(messages, schema)
+                completion, used = self._with_backoff(messages, schema, request.sample)
             except ReviewerError as exc:  # keep the replies already sent back
-                raise ReviewerError(str(exc), retryable=exc.retryable,
+                raise ReviewerError(str(exc), kind=exc.kind, retryable=exc.retryable,
                                     retry_after=exc.retry_after,
                                     attempts=tuple(failed)) from None
             retries += used
             latency = int((time.monotonic() - started) * 1000)
             try:
-                parsed = parse_reply(completion.text, request.persona)
+                parsed = parse_reply(completion.text, request.persona, frozenset(request.unknown))
             except ReplyError as exc:
                 error = str(exc) + (" (the reply hit the token limit)"
                                     if completion.finish_reason == "length" else "")
@@ -84,7 +86,8 @@ class ChatReviewer(Reviewer):
             return self._result(parsed, completion, latency, failed, retries)
         raise ReviewerError(
             f"{request.persona['name']}: no valid review after {len(failed)} replies; "
-            f"last problem: {failed[-1].error}", attempts=tuple(failed))
+            f"last problem: {failed[-1].error}", kind=ErrorKind.INVALID_REPLY,
+            attempts=tuple(failed))
 
     def _result(self, parsed, completion, latency, failed, retries) -> ReviewResult:
         tokens_in = completion.tokens_in + sum(a.tokens_in for a in failed)
@@ -96,10 +99,10 @@ class ChatReviewer(Reviewer):
             cost_usd=cost_of(self.name, tokens_in, tokens_out), repairs=notes,
             attempts=tuple(failed), retries=retries)
 
-    def _with_backoff(self, messages, schema) -> tuple[Completion, int]:
+    def _with_backoff(self, messages, schema, sample) -> tuple[Completion, int]:
         for attempt in range(self.policy.max_retries + 1):
             try:
-                return self.complete(messages, schema), attempt
+                return self.complete(messages, schema, sample), attempt
             except ReviewerError as exc:
                 if not exc.retryable or attempt == self.policy.max_retries:
                     raise
@@ -117,13 +120,14 @@ def temperature_for(policy: Policy, messages: list[dict]) -> float:
     return min(1.0, policy.temperature + 0.3 * repairs) if repairs else policy.temperature
 
 
-def sampling_for(policy: Policy, messages: list[dict]) -> dict:
-    """Temperature, and a fresh seed on repairs (servers with a fixed seed repeat themselves)."""
+def sampling_for(policy: Policy, messages: list[dict], sample: int = 0) -> dict:
+    """Temperature, and a fresh seed per repair and per sample (a fixed seed repeats itself)."""
     repairs = repairs_so_far(messages)
-    extra = {"seed": 1000 + repairs} if repairs else {}
+    extra = {"seed": 1000 + 100 * sample + repairs} if repairs or sample else {}
     return {"temperature": temperature_for(policy, messages), **extra}
 
 
 def feedback(error: str) -> str:
     return (f"Your reply was not a valid review: {error}. Reply again with one JSON object "
-            "only, following the schema, with every section written.")
+            "only, following the schema, with every section answering its own question about "
+            "this tool in sentences of your own.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from shiporskip.panel.backends.base import Completion, ReviewerError
+from shiporskip.panel.backends.base import Completion, ErrorKind, ReviewerError
 from shiporskip.panel.backends.chat import ChatReviewer, sampling_for
 from shiporskip.panel.replies import grammar_schema
 
@@ -18,8 +18,8 @@ def load(path: str, n_ctx: int, chat_format: str | None):
     try:
         from llama_cpp import Llama
     except ImportError:
-        raise ReviewerError("llamacpp/ needs llama-cpp-python: pip install 'shiporskip[local]'"
-                            ) from None
+        raise ReviewerError("llamacpp/ needs llama-cpp-python: pip install 'shiporskip[local]'",
+                            kind=ErrorKind.NOT_CONFIGURED) from None
     return Llama(model_path=path, n_ctx=n_ctx, chat_format=chat_format, verbose=False)
 
 
@@ -30,21 +30,22 @@ class LlamaCppReviewer(ChatReviewer):
         super().__init__(model)
         if not Path(model).expanduser().is_file():
             raise ReviewerError(f"llamacpp/{model}: no GGUF file there; give its path, "
-                                "e.g. llamacpp/models/qwen2.5-7b-q4_k_m.gguf")
+                                "e.g. llamacpp/models/qwen2.5-7b-q4_k_m.gguf",
+                                kind=ErrorKind.NOT_CONFIGURED)
         self.max_concurrency = 1
 
-    def complete(self, messages: list[dict], schema: dict) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, sample: int = 0) -> Completion:
         try:
             llm = load(str(Path(self.model).expanduser()), settings.SHIPORSKIP_LLAMACPP_CTX,
                        settings.SHIPORSKIP_LLAMACPP_CHAT_FORMAT or None)
             with _lock:
                 response = llm.create_chat_completion(
                     messages=messages, max_tokens=self.policy.max_tokens,
-                    **sampling_for(self.policy, messages),
+                    **sampling_for(self.policy, messages, sample),
                     response_format={"type": "json_object", "schema": grammar_schema(schema)})
         except ValueError as exc:  # a bad GGUF, or a prompt past the context window
-            raise ReviewerError(f"{self.name}: {exc} (SHIPORSKIP_LLAMACPP_CTX sets the context)"
-                                ) from None
+            raise ReviewerError(f"{self.name}: {exc} (SHIPORSKIP_LLAMACPP_CTX sets the context)",
+                                kind=ErrorKind.BAD_MODEL) from None
         choice = response["choices"][0]
         usage = response.get("usage") or {}
         return Completion(text=choice["message"]["content"] or "",

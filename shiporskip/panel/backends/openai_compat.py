@@ -16,7 +16,7 @@ import time
 
 from django.conf import settings
 
-from shiporskip.panel.backends.base import Completion, ReviewerError
+from shiporskip.panel.backends.base import Completion, ErrorKind, ReviewerError
 from shiporskip.panel.backends.chat import ChatReviewer, sampling_for
 from shiporskip.panel.replies import grammar_schema
 
@@ -37,7 +37,8 @@ class OpenAICompatible(ChatReviewer):
         self.base_url = os.environ.get(self.base_url_env, "").strip() or self.default_base_url
         self.api_key = os.environ.get(self.key_env, "").strip() if self.key_env else ""
         if self.key_required and not self.api_key and not self.base_url:
-            raise ReviewerError(f"{self.provider}/ needs an API key: set {self.key_env}")
+            raise ReviewerError(f"{self.provider}/ needs an API key: set {self.key_env}",
+                                kind=ErrorKind.NOT_CONFIGURED)
         self.mode = settings.SHIPORSKIP_STRUCTURED_OUTPUT or self.default_mode
         self._lock = threading.Lock()
 
@@ -45,7 +46,7 @@ class OpenAICompatible(ChatReviewer):
     def client(self):
         return client_for(self.base_url, self.api_key or "not-needed", self.policy.timeout)
 
-    def complete(self, messages: list[dict], schema: dict) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, sample: int = 0) -> Completion:
         import openai
 
         while True:
@@ -53,20 +54,22 @@ class OpenAICompatible(ChatReviewer):
             try:
                 response = self.client.chat.completions.create(
                     model=self.model, messages=messages, max_tokens=self.policy.max_tokens,
-                    **sampling_for(self.policy, messages), **response_format(mode, schema))
+                    **sampling_for(self.policy, messages, sample), **response_format(mode, schema))
             except openai.APIStatusError as exc:
                 if self._downgrade(mode, exc):
                     continue
                 raise status_error(exc, self) from None
             except openai.APITimeoutError:
                 raise ReviewerError(f"{self.name}: no answer within {self.policy.timeout:g} s",
-                                    retryable=True) from None
+                                    kind=ErrorKind.TIMEOUT, retryable=True) from None
             except openai.APIConnectionError as exc:
                 raise ReviewerError(f"{self.name}: cannot reach {self.base_url or 'the API'}: "
-                                    f"{exc.__cause__ or exc}", retryable=True) from None
+                                    f"{exc.__cause__ or exc}", kind=ErrorKind.UNREACHABLE,
+                                    retryable=True) from None
             except openai.APIResponseValidationError as exc:
                 raise ReviewerError(f"{self.name}: the server's answer is not a chat "
-                                    f"completion: {exc}", retryable=True) from None
+                                    f"completion: {exc}", kind=ErrorKind.SERVER_ERROR,
+                                    retryable=True) from None
             return completion_of(response, self)
 
     def _downgrade(self, mode: str, exc) -> bool:
@@ -104,7 +107,7 @@ def completion_of(response, reviewer) -> Completion:
     choices = getattr(response, "choices", None)
     if not choices:
         raise ReviewerError(f"{reviewer.name}: the server's answer has no choices",
-                            retryable=True)
+                            kind=ErrorKind.SERVER_ERROR, retryable=True)
     usage = getattr(response, "usage", None)
     return Completion(text=choices[0].message.content or "",
                       tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
@@ -119,7 +122,19 @@ def status_error(exc, reviewer) -> ReviewerError:
     hint = {401: f" (check {reviewer.key_env})", 403: f" (check {reviewer.key_env})",
             404: f" (is `{reviewer.model}` served at {reviewer.base_url or 'the API'}?)"}
     return ReviewerError(f"{reviewer.name}: HTTP {status}: {exc.message}{hint.get(status, '')}",
-                         retryable=retryable, retry_after=retry_after(exc.response))
+                         kind=kind_of_status(status), retryable=retryable,
+                         retry_after=retry_after(exc.response))
+
+
+STATUS_KINDS = {401: ErrorKind.AUTH, 403: ErrorKind.AUTH, 404: ErrorKind.BAD_MODEL,
+                408: ErrorKind.TIMEOUT, 429: ErrorKind.RATE_LIMIT}
+
+
+def kind_of_status(status: int) -> ErrorKind:
+    """The kind of an HTTP failure; another 4xx is a request this model will not take."""
+    if status in STATUS_KINDS:
+        return STATUS_KINDS[status]
+    return ErrorKind.SERVER_ERROR if status >= 500 else ErrorKind.BAD_MODEL
 
 
 def retry_after(response) -> float | None:
