@@ -110,6 +110,10 @@ def test_verdict_history_shows_what_the_re_review_changed(client, reviewed_tool,
     assert len(data["runs"]) == 2
     change = data["latest_change"]
     assert {c["field"] for c in change["facts"]} == {"open_weights", "license_kind"}
-    assert change["scores"] and all(s["before"] != s["after"] for s in change["scores"])
+    runs = list(PanelRun.objects.filter(tool=reviewed_tool).order_by("pk"))
+    old, new = ({r.persona.key: r.score for r in run.reviews.select_related("persona")} for run in runs)
+    moved = {k: (old[k], new[k]) for k in new if old[k] != new[k]}
+    assert moved  # closing the weights and the licence moves someone
+    assert {s["persona"]: (s["before"], s["after"]) for s in change["scores"]} == moved
     page = client.get("/tools/histo").content.decode()
     assert "How the verdict moved" in page and "license_kind" in page

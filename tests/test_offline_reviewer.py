@@ -79,6 +79,20 @@ def test_unknown_is_left_out_not_scored_low(catalog):
 
 
 @pytest.mark.django_db
+def test_an_unknown_criterion_is_left_out_and_the_rest_renormalised(catalog):
+    """Forgetting the licence takes 'licence terms' out of the Founder's score: the other
+    criteria keep their sub-scores and the score is their weighted mean, not a low guess."""
+    persona = Persona.objects.get(key="founder")
+    before = offline_reviews(Tool.objects.select_related("category").get(slug="llama-31"))["founder"]
+    after = offline_reviews(edit("llama-31", lambda f: f.update(license_kind=None)))["founder"]
+    assert "licence_terms" in before.reply.criteria and "licence_terms" not in after.reply.criteria
+    assert "licence_terms" in after.unknown
+    rest = {k: v for k, v in before.reply.criteria.items() if k != "licence_terms"}
+    assert after.reply.criteria == rest
+    assert after.reply.score == weighted_score(persona.criteria, rest)
+
+
+@pytest.mark.django_db
 def test_re_dating_unchanged_facts_changes_no_score(catalog):
     """Every date a figure was checked on moves; no score does. (An Elo's date is not a check
     date but the leaderboard snapshot it belongs to, so it stays.)"""
