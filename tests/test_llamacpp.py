@@ -23,7 +23,7 @@ from tests.llama_server import gemma_path, start_llama_server
 
 pytestmark = pytest.mark.llm
 MODEL = "llamacpp-server/gemma"
-RUNS = int(os.environ.get("SHIPORSKIP_TEST_LLM_RUNS", "10"))
+RUNS = int(os.environ.get("SHIPORSKIP_TEST_LLM_RUNS", "3"))  # each run costs minutes on 2 cores
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +73,8 @@ def assert_valid(review: Review) -> None:
 
 
 def test_full_panels_on_a_real_llama_cpp_server(catalog, real_llm, capsys):
-    # Ten different tools: the server's sampling is seeded, so one tool ten times would
-    # mostly measure one reply ten times.
+    # Different tools: the server's sampling is seeded, so one tool several times would
+    # mostly measure one reply over and over.
     tools = list(Tool.objects.select_related("category").filter(
         category__slug__in=["developer-tools", "local-inference"]).order_by("slug")[:RUNS])
     previous = {t.pk: review_tool(tool=t, model="offline").pk for t in tools}
@@ -93,7 +93,7 @@ def test_full_panels_on_a_real_llama_cpp_server(catalog, real_llm, capsys):
               f"needed a repair and {retried} a retry with feedback; "
               f"{ReviewAttempt.objects.filter(run__in=runs).count()} replies sent back; "
               f"failures: {[r.error[:120] for r in runs if r.status == 'failed']}")
-    assert len(runs) >= 10 or RUNS < 10
+    assert len(runs) == RUNS
     assert all(r.reviews.count() == 4 for r in done)
     checked = ReviewAttempt.objects.filter(run__in=runs, error__startswith="sections not written")
     assert done or checked.exists(), "no reply got as far as the section check"
