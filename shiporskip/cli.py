@@ -100,10 +100,31 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     add_digest_parser(sub)
+    add_backup_parsers(sub)
 
     manage = sub.add_parser("manage", help="run a Django management command (e.g. createsuperuser)")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def add_backup_parsers(sub) -> None:
+    backup = sub.add_parser(
+        "backup", help="copy the database (and queue) into one file, while the site runs",
+        description="Write the site's data into FILE (a .tar.gz with a manifest), atomically and "
+        "readable by you only. SQLite: consistent snapshots of the database and the queue, taken "
+        "while the site runs. PostgreSQL: pg_dump --format=custom.")
+    backup.add_argument("file", metavar="FILE", help="where to write it, e.g. shiporskip-2026-05-01.tar.gz")
+    backup.add_argument("--with-secret-key", action="store_true",
+                        help="include the secret key (it signs sessions and reset links: whoever "
+                        "reads the backup could forge them); without it, readers sign in again "
+                        "after a restore elsewhere")
+    restore = sub.add_parser(
+        "restore", help="replace the site's data with a backup, then migrate",
+        description="Check FILE (manifest, checksums, schema) and replace the site's database "
+        "with it in one step, then apply migrations. Refuses while the site runs on the data dir.")
+    restore.add_argument("file", metavar="FILE", help="a file made by `shiporskip backup`")
+    restore.add_argument("--force", action="store_true",
+                         help="restore even if the site seems to be running (only if you are sure it is not)")
 
 
 def add_digest_parser(sub) -> None:
@@ -159,9 +180,22 @@ def port_number(text: str) -> int:
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiporskip.settings")
+    os.umask(0o077)  # before the settings make the data dir and key: private from the start
     import django
 
     django.setup()
+    keep_data_private()
+
+
+def keep_data_private() -> None:
+    from django.conf import settings
+
+    from shiporskip.conf import keep_private
+
+    if fixed := keep_private(settings.DATA_DIR):
+        print(f"shiporskip: warning: {len(fixed)} path(s) in {settings.DATA_DIR} could be read by "
+              "other users of this machine (sessions, reset links, the secret key); they are now "
+              "owner-only (0700 folders, 0600 files).", file=sys.stderr)
 
 
 def ensure_migrated() -> None:
@@ -195,15 +229,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_up(args) -> int:
+    from shiporskip.backup import site_in_use
     from shiporskip.serve import up
 
-    return up(host=args.host, port=args.port, model=args.model)
+    with site_in_use():  # `restore` refuses while this is held, and `up` while a restore runs
+        return up(host=args.host, port=args.port, model=args.model)
 
 
 def cmd_worker(args) -> int:
     from django.core.management import call_command
 
-    call_command("run_huey")
+    from shiporskip.backup import site_in_use
+    from shiporskip.panel.heartbeat import exit_leaving_abandoned_calls
+
+    with site_in_use():
+        call_command("run_huey")
+    exit_leaving_abandoned_calls(0)  # stopped mid-run: its runs are queued again already
     return 0
 
 
@@ -282,6 +323,14 @@ def cmd_personas(args) -> int:
 
 
 def tool_from_flags(args) -> dict:
+    from shiporskip.control_chars import MULTILINE, problem
+
+    for flag in ("name", "category", "kind", "source", "facts-as-of", "fact", "vendor", "best-for",
+                 "description", "pricing", "entry-price", "license", "website"):
+        values = getattr(args, flag.replace("-", "_")) or []
+        for value in [values] if isinstance(values, str) else values:  # the rule of catalog files
+            if message := problem(value, MULTILINE if flag == "description" else ""):
+                raise CLIError(f"--{flag} {message}")
     missing = [f"--{n}" for n in ("name", "category", "kind") if not getattr(args, n)]
     if not args.source:
         missing.append("--source")
@@ -386,6 +435,18 @@ def cmd_digest(args) -> int:
     return digest.status()
 
 
+def cmd_backup(args) -> int:
+    from shiporskip.backup import backup
+
+    return backup(args.file, with_secret_key=args.with_secret_key)
+
+
+def cmd_restore(args) -> int:
+    from shiporskip.backup import restore
+
+    return restore(args.file, force=args.force)
+
+
 def cmd_manage(args) -> int:
     from django.core.management import execute_from_command_line
 
@@ -396,7 +457,8 @@ def cmd_manage(args) -> int:
 NEEDS_SCHEMA = {"catalog", "panel", "personas", "add", "review", "compare", "runs", "digest"}
 COMMANDS = {"up": cmd_up, "worker": cmd_worker, "catalog": cmd_catalog,
             "panel": cmd_panel, "personas": cmd_personas, "add": cmd_add, "review": cmd_review,
-            "compare": cmd_compare, "runs": cmd_runs, "digest": cmd_digest, "manage": cmd_manage}
+            "compare": cmd_compare, "runs": cmd_runs, "digest": cmd_digest, "manage": cmd_manage,
+            "backup": cmd_backup, "restore": cmd_restore}
 
 if __name__ == "__main__":
     # As `python -m shiporskip.cli` this file is __main__: run the module other modules import,

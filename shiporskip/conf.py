@@ -5,6 +5,7 @@ rather than surfacing later as a confusing error deep in a request.
 """
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ DOCUMENTED = {
     "SHIPORSKIP_MAX_TOKENS": ("1200", "Token limit of one review reply."),
     "SHIPORSKIP_TEMPERATURE": ("0.2", "Sampling temperature of reviewer calls."),
     "SHIPORSKIP_CONCURRENCY": ("4", "Persona calls in flight at once per panel run."),
+    "SHIPORSKIP_HEARTBEAT_SECONDS": ("5", "Seconds between a panel run's heartbeats (6 missed: redone)."),
     "SHIPORSKIP_STRUCTURED_OUTPUT": ("(per provider)", "json_schema, json_object or instructions."),
     "SHIPORSKIP_PRICES": ("(bundled table)", "YAML file of USD per million tokens per model."),
     "SHIPORSKIP_LLAMACPP_CTX": ("4096", "Context size for in-process GGUF models."),
@@ -52,8 +54,21 @@ DOCUMENTED = {
     "SHIPORSKIP_RATE_SIGNUP_IP": ("20/hour", "Sign-ups per client IP address."),
     "SHIPORSKIP_RATE_SUBSCRIBE": ("5/hour", "Newsletter sign-ups per browser session."),
     "SHIPORSKIP_RATE_SUBSCRIBE_IP": ("30/hour", "Newsletter sign-ups per client IP address."),
+    "SHIPORSKIP_RATE_ADMIN": ("5/minute", "Admin sign-in attempts per browser session."),
+    "SHIPORSKIP_RATE_ADMIN_IP": ("20/hour", "Admin sign-in attempts per client IP address."),
     "SHIPORSKIP_PROXY_COUNT": ("0", "Proxies in front whose X-Forwarded-For gives the client IP."),
     "SHIPORSKIP_SITE_URL": ("http://127.0.0.1:8000", "The site's public address, for links in emails."),
+    "SHIPORSKIP_SECURE_COOKIES": ("(on for an https site)", "Send session and CSRF cookies over https only."),
+    "SHIPORSKIP_SSL_REDIRECT": ("(on for an https site)", "Redirect http requests to https."),
+    "SHIPORSKIP_HSTS_SECONDS": ("(31536000 for an https site)", "HSTS max-age in seconds; 0 is off."),
+    "SHIPORSKIP_HSTS_INCLUDE_SUBDOMAINS": ("true", "HSTS covers the site's subdomains too."),
+    "SHIPORSKIP_HSTS_PRELOAD": ("false", "Ask browsers' HSTS preload lists to include the site."),
+    "SHIPORSKIP_PROXY_SSL_HEADER": ("(X-Forwarded-Proto for an https site)",
+                                    "Header by which the proxy says a request came over https; off."),
+    "SHIPORSKIP_MAX_BODY": ("65536", "Largest request body in bytes; larger ones get 413."),
+    "SHIPORSKIP_MAIL_DIR": ("(unset)", "Write mail to files here instead of sending it (mode 0600)."),
+    "SHIPORSKIP_ADMINS": ("(unset)", "Comma-separated addresses emailed a traceback on each server error."),
+    "SHIPORSKIP_LOG_LEVEL": ("INFO", "Level of the site's log on standard error (DEBUG, INFO, WARNING)."),
     "EMAIL_HOST": ("(unset: mail goes to files)", "SMTP server; unset writes mail under <data dir>/mail."),
     "EMAIL_PORT": ("25", "SMTP port."),
     "EMAIL_HOST_USER": ("(unset)", "SMTP user name."),
@@ -162,8 +177,61 @@ def env_list(name: str, default: str) -> list[str]:
 
 def data_dir() -> Path:
     path = Path(env_str("SHIPORSKIP_DATA_DIR", "./data")).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    # The data dir holds sessions, reset links and the secret key: only its owner may read it.
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+# What the project keeps in its data dir that no other local user may read: sessions and
+# password-reset links live in the databases, sign-in links in mail files. Only these are
+# touched, so a data dir pointed at a shared folder keeps the modes of everything else.
+PRIVATE = ("secret_key", "*.sqlite3", "*.sqlite3-wal", "*.sqlite3-shm", "*.sqlite3-journal", "mail",
+           "static")
+
+
+def keep_private(directory: Path) -> list[Path]:
+    """Make `directory` 0700 and what the project keeps in it 0600 (folders 0700); return what changed.
+
+    Called when a process starts, so a data dir made by an older version, copied with the
+    wrong modes or restored from a backup is fixed before it serves anyone.
+    """
+    os.umask(0o077)  # what this process creates from now on is private too
+    # A sticky folder (/tmp) is shared by design: never change its own mode.
+    paths = [] if directory.stat().st_mode & stat.S_ISVTX else [directory]
+    for pattern in PRIVATE:
+        for path in directory.glob(pattern):
+            paths += [path, *path.rglob("*")] if path.is_dir() else [path]
+    changed = []
+    for path in paths:
+        if path.is_symlink():
+            continue
+        mode = 0o700 if path.is_dir() else 0o600
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+            changed.append(path)
+    return changed
+
+
+def env_url(name: str, default: str) -> str:
+    """Read an http(s) origin like https://verdicts.example.com (no path): links are built on it."""
+    from urllib.parse import urlsplit
+
+    raw = env_str(name, default).rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a site address: write it like https://verdicts.example.com.")
+    return raw
+
+
+def env_header(name: str, default: str) -> tuple[str, str] | None:
+    """Read a request header name such as X-Forwarded-Proto as Django's (META key, "https")."""
+    raw = env_str(name, default)
+    if raw.lower() in {"off", "none", "0"}:
+        return None
+    if not all(part.isalnum() for part in raw.split("-")):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a header name, e.g. X-Forwarded-Proto, or off.")
+    return "HTTP_" + raw.upper().replace("-", "_"), "https"
 
 
 def secret_key(directory: Path) -> str:
@@ -174,6 +242,16 @@ def secret_key(directory: Path) -> str:
     if not path.exists():
         from django.utils.crypto import get_random_string
 
-        path.write_text(get_random_string(64))
-        path.chmod(0o600)
+        # Written 0600 from the start (a key readable for a moment is a key others may have)
+        # and linked into place whole: two processes starting at once agree on one key.
+        draft = directory / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(get_random_string(64))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()

@@ -1,10 +1,13 @@
 """`shiporskip review`: run the panel on tools in this process, with a progress bar."""
 
+import sys
+
 from tqdm import tqdm
 
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.backends import get_reviewer
 from shiporskip.panel.backends.base import ReviewerError
+from shiporskip.panel.heartbeat import Stopped, stop_on_signals
 from shiporskip.panel.models import Persona
 from shiporskip.panel.personas import ensure_personas
 from shiporskip.panel.running import review_tool
@@ -28,6 +31,21 @@ def review(*, slugs: list[str], everything: bool, model: str | None, force: bool
         raise CLIError(f"no tool with slug {', '.join(map(repr, unknown))}")
     ensure_personas()
     panel = Persona.objects.active().count()
+    try:
+        with stop_on_signals():
+            failed = review_each(tools, panel, model=model, force=force, samples=samples)
+    except Stopped as exc:  # SIGTERM (timeout, systemd, a container stop) or Ctrl-C
+        # execute() has marked the run in progress failed with the reason: the tool is free.
+        print(f"review: {exc}; a run in progress was marked failed", file=sys.stderr)
+        exc.exit()
+    done = len(tools) - failed
+    each = f" ({samples} samples per persona)" if samples > 1 else ""
+    print(f"review: {done} tool(s) reviewed by {model}{each}, {failed} failed")
+    return 1 if failed else 0
+
+
+def review_each(tools, panel: int, *, model: str, force: bool, samples: int) -> int:
+    """Review the tools one by one behind a progress bar; return how many failed."""
     failed = 0
     with tqdm(total=len(tools) * panel, unit="review", desc="panel") as bar:
         for tool in tools:
@@ -42,7 +60,4 @@ def review(*, slugs: list[str], everything: bool, model: str | None, force: bool
             if run.status == "failed":
                 failed += 1
                 bar.write(f"{tool.slug}: failed: {run.error}")
-    done = len(tools) - failed
-    each = f" ({samples} samples per persona)" if samples > 1 else ""
-    print(f"review: {done} tool(s) reviewed by {model}{each}, {failed} failed")
-    return 1 if failed else 0
+    return failed

@@ -56,10 +56,27 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float =
     return False
 
 
+def reachable_host(family: int = socket.AF_INET) -> str:
+    """This machine's address on its main network: the one other machines reach it by.
+
+    Connecting a UDP socket sends nothing; it only makes the kernel pick the interface and
+    source address a packet to the outside would use.
+    """
+    probe = ("192.0.2.1", 9) if family == socket.AF_INET else ("2001:db8::1", 9)  # documentation nets
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect(probe)
+            return sock.getsockname()[0]
+    except OSError:  # no route out: the loopback is all there is
+        return "127.0.0.1" if family == socket.AF_INET else "::1"
+
+
 def site_address(host: str, port: int) -> str:
-    """The address readers use: loopback when listening everywhere, brackets for IPv6."""
-    if host in {"0.0.0.0", "::", ""}:
-        host = "127.0.0.1"
+    """The address readers use: this machine's network address when listening everywhere."""
+    if host in {"0.0.0.0", ""}:
+        host = reachable_host()
+    elif host == "::":
+        host = reachable_host(socket.AF_INET6)
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
@@ -91,19 +108,22 @@ def up(*, host: str, port: int, model: str | None) -> int:
     if queued:
         print(f"Queued {queued} panel run(s); the worker reviews them in the background.")
     env = child_env(host, port, model)
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "shiporskip.wsgi:application",
-                            "--bind", bind, "--workers", str(settings.WEB_WORKERS),
-                            "--access-logfile", "-", "--graceful-timeout", "5"], env=env)
-    worker = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "worker"], env=env)
+    # The children get their own session: Ctrl-C in the terminal reaches `up` alone, which
+    # stops them with one SIGTERM each. Sent to the whole group, it would start huey's patient
+    # stop in the worker, which then ignores our SIGTERM until it is killed mid-run.
+    web = subprocess.Popen(web_command(host, port), env=env, start_new_session=True)
+    worker = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "worker"], env=env,
+                              start_new_session=True)
     children = [web, worker]
     # A service manager (or `kill`) sends SIGTERM: stop the children as Ctrl-C does. SIGINT is
     # set too: a shell starting us in the background (`... &`) leaves it ignored otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
+    # A closed terminal hangs up on `up` alone now: stop the children rather than orphan them.
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         if wait_for_port(host, port, web):
-            print(f"Ship or Skip is running at {site_address(host, port)}/  (Ctrl-C to stop)",
+            print(f"Ship or Skip is running at {env['SHIPORSKIP_SITE_URL']}/  (Ctrl-C to stop)",
                   flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -114,6 +134,16 @@ def up(*, host: str, port: int, model: str | None) -> int:
         return 0
     finally:
         stop(children)
+
+
+def web_command(host: str, port: int) -> list[str]:
+    """granian serving the WSGI app: its I/O is asynchronous (Rust), so a client that sends its
+    headers or body slowly holds a socket, not one of the Python threads, and cannot stall the
+    site the way it stalls gunicorn's sync workers (tests/test_hardening.py, docs/deploy.md)."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "shiporskip.wsgi:application",
+            "--host", host, "--port", str(port), "--workers", str(settings.WEB_WORKERS),
+            "--no-ws", "--http", "1", "--http1-header-read-timeout", "10000",
+            "--workers-kill-timeout", "5", "--log-level", "warning", "--access-log"]
 
 
 def _interrupt(signum, frame):

@@ -1,6 +1,7 @@
 """Django settings: one file, every value from an environment variable (see conf.DOCUMENTED)."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -10,10 +11,12 @@ from shiporskip.conf import (
     env_bool,
     env_choice,
     env_float,
+    env_header,
     env_int,
     env_list,
     env_rate,
     env_str,
+    env_url,
     env_zone,
     secret_key,
 )
@@ -46,9 +49,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shiporskip.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "shiporskip.middleware.ControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -127,6 +133,8 @@ SHIPORSKIP_LLM = {
     "temperature": env_float("SHIPORSKIP_TEMPERATURE", 0.2),
 }
 SHIPORSKIP_CONCURRENCY = env_int("SHIPORSKIP_CONCURRENCY", 4, minimum=1)
+# A running panel run writes its heartbeat this often; silent for six beats, it was cut off.
+SHIPORSKIP_HEARTBEAT_SECONDS = env_float("SHIPORSKIP_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
 SHIPORSKIP_STRUCTURED_OUTPUT = env_choice(
     "SHIPORSKIP_STRUCTURED_OUTPUT", ["json_schema", "json_object", "instructions"])
 SHIPORSKIP_LLAMACPP_CTX = env_int("SHIPORSKIP_LLAMACPP_CTX", 4096, minimum=512)
@@ -160,6 +168,8 @@ SHIPORSKIP_RATE_LIMITS = {
                "ip": env_rate("SHIPORSKIP_RATE_SIGNUP_IP", "20/hour")},
     "subscribe": {"session": env_rate("SHIPORSKIP_RATE_SUBSCRIBE", "5/hour"),
                   "ip": env_rate("SHIPORSKIP_RATE_SUBSCRIBE_IP", "30/hour")},
+    "admin": {"session": env_rate("SHIPORSKIP_RATE_ADMIN", "5/minute"),
+              "ip": env_rate("SHIPORSKIP_RATE_ADMIN_IP", "20/hour")},
 }
 SHIPORSKIP_PROXY_COUNT = env_int("SHIPORSKIP_PROXY_COUNT", 0)
 
@@ -168,6 +178,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Blanks, the site's own name, and patterns (qwerty, Summer2024!): community/passwords.py.
+    {"NAME": "shiporskip.community.passwords.NotBlankValidator"},
+    {"NAME": "shiporskip.community.passwords.SiteNameValidator"},
+    {"NAME": "shiporskip.community.passwords.PatternValidator"},
 ]
 LOGIN_URL = "community:signin"
 LOGIN_REDIRECT_URL = "community:bookmarks"
@@ -175,16 +189,22 @@ LOGOUT_REDIRECT_URL = "catalog:home"
 CSRF_FAILURE_VIEW = "shiporskip.community.views.csrf_failure"
 
 # Links in emails need the public address; requests are not there to tell it.
-SITE_URL = env_str("SHIPORSKIP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_url("SHIPORSKIP_SITE_URL", "http://127.0.0.1:8000")
+LOCAL_SITE = urlsplit(SITE_URL).hostname in {"localhost", "127.0.0.1", "::1"}
 
-# Email with Django's own setting names. With no SMTP host, mail is written to files so that
-# a laptop install works and the publisher can read what would have been sent.
+# Email with Django's own setting names. Mail goes to files only when asked (SHIPORSKIP_MAIL_DIR)
+# or, with no SMTP host, for a site on this machine's loopback (the laptop install), so the
+# publisher can read what would have been sent; files are 0600 (they hold sign-in links).
+# A public site with no SMTP host sends nothing, and says so in the log (mail.NowhereBackend).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
-if EMAIL_HOST:
+MAIL_DIR = env_str("SHIPORSKIP_MAIL_DIR", "")
+if MAIL_DIR or (not EMAIL_HOST and LOCAL_SITE):
+    EMAIL_BACKEND = "shiporskip.mail.PrivateFileBackend"
+    EMAIL_FILE_PATH = Path(MAIL_DIR).expanduser().resolve() if MAIL_DIR else DATA_DIR / "mail"
+elif EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = DATA_DIR / "mail"
+    EMAIL_BACKEND = "shiporskip.mail.NowhereBackend"
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -210,3 +230,74 @@ SHIPORSKIP_FACTS_STALE_DAYS = env_int("SHIPORSKIP_FACTS_STALE_DAYS", 365, minimu
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# HTTPS. A public site (an https SITE_URL with debug off) gets secure cookies, HSTS and a
+# redirect to https by default; each can still be set. The app never terminates TLS itself,
+# so an https site sits behind a proxy, which says the scheme in X-Forwarded-Proto (the proxy
+# must overwrite that header: a client-sent one would otherwise be believed).
+HTTPS_SITE = SITE_URL.startswith("https://") and not DEBUG
+SESSION_COOKIE_SECURE = env_bool("SHIPORSKIP_SECURE_COOKIES", HTTPS_SITE)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # site.js gets the token from /me, never from the cookie
+SECURE_SSL_REDIRECT = env_bool("SHIPORSKIP_SSL_REDIRECT", HTTPS_SITE)
+SECURE_HSTS_SECONDS = env_int("SHIPORSKIP_HSTS_SECONDS", 31_536_000 if HTTPS_SITE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SHIPORSKIP_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SHIPORSKIP_HSTS_PRELOAD", False)
+SECURE_PROXY_SSL_HEADER = env_header("SHIPORSKIP_PROXY_SSL_HEADER",
+                                     "X-Forwarded-Proto" if HTTPS_SITE else "off")
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is an opt-in that is hard to undo (browsers ship the list for months), so
+    # not asking for it is a choice, not an oversight: check --deploy need not warn (W021).
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+if not SITE_URL.startswith("https://") and (
+        SESSION_COOKIE_SECURE or SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS):
+    raise ImproperlyConfigured(
+        f"SHIPORSKIP_SITE_URL={SITE_URL} is http, but secure cookies, the https redirect or HSTS "
+        "are on: readers could not sign in or reach the site. Set an https SHIPORSKIP_SITE_URL "
+        "or turn those off.")
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site
+# only; no inline script, no eval (htmx is configured for it in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+                      "microphone=(), payment=(), usb=(), interest-cohort=()")
+
+# Request bodies: every form and API body here is small; refuse big ones before reading them.
+MAX_BODY = env_int("SHIPORSKIP_MAX_BODY", 65_536, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY
+FILE_UPLOAD_HANDLERS = []  # no endpoint takes files: a multipart file part is read and dropped
+
+# Errors are logged with their traceback on standard error (the web server's and worker's
+# log); with SHIPORSKIP_ADMINS set, each server error is also emailed to them.
+ADMINS = [("", address) for address in env_list("SHIPORSKIP_ADMINS", "")]
+LOG_LEVEL = env_choice("SHIPORSKIP_LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"]) or "INFO"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR"},
+    },
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["stderr", *(["admins"] if ADMINS else [])],
+                           "level": "WARNING" if LOG_LEVEL != "DEBUG" else "DEBUG", "propagate": False},
+        "shiporskip": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        "huey": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}

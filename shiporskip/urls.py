@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from shiporskip.api.views import api
+from shiporskip.community.admin import admin_login
 
 urlpatterns = [
     path("", include("shiporskip.catalog.urls")),
@@ -10,5 +11,7 @@ urlpatterns = [
     path("", include("shiporskip.community.urls")),
     path("newsletter/", include("shiporskip.newsletter.urls")),
     path("api/", api.urls),
+    # Before admin.site.urls, so the admin's sign-in goes through the rate limit.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -94,3 +94,14 @@ def browser():
         # while that loop still runs, or PostgreSQL refuses to drop the test database.
         connections.close_all()
         browser.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The security probes' counts (tried / refused safely / problems), for the security note."""
+    from tests.security_corpora import TALLY
+
+    lines = TALLY.lines()
+    if lines:
+        terminalreporter.section("security probes")
+        for line in lines:
+            terminalreporter.write_line(line)

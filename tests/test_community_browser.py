@@ -1,6 +1,10 @@
 """Votes, bookmarks and sign-up in real chromium, with JavaScript on and off."""
 
+import re
+
 import pytest
+from django.core import mail
+from playwright.sync_api import expect
 
 from shiporskip.community.models import Bookmark, Vote
 from tests.community import CODE_LLAMA, COMPARE, MISTRAL, counts
@@ -24,9 +28,10 @@ def test_vote_and_bookmark_by_click_without_a_reload(seed_pair, live_server, bro
     page.wait_for_selector(f'.vote[data-tool="{CODE_LLAMA}"] .vote-ship[aria-pressed="true"]')
     assert page.locator(TALLY).inner_text() == "Ship 100% · 1 vote"
     page.get_by_role("button", name="Vote skip for Code Llama 4").click()
-    page.wait_for_function(f"document.querySelector('{TALLY}').innerText === 'Skip 100% · 1 vote'")
+    # expect() polls without eval, which the site's Content-Security-Policy refuses.
+    expect(page.locator(TALLY)).to_have_text("Skip 100% · 1 vote")
     page.get_by_role("button", name="Take back").click()
-    page.wait_for_function(f"document.querySelector('{TALLY}').innerText === 'No community votes yet'")
+    expect(page.locator(TALLY)).to_have_text("No community votes yet")
     assert counts(CODE_LLAMA) == {"ship": 0, "skip": 0}
 
     page.get_by_role("button", name="Bookmark Mistral 3 Small (22B)").click()
@@ -68,6 +73,10 @@ def test_anonymous_votes_survive_sign_up(seed_pair, live_server, browser):
     page.get_by_label("Password:", exact=True).fill("a long passphrase")
     page.get_by_label("Password confirmation").fill("a long passphrase")
     page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/accounts/signup/sent")  # no account until the emailed link is followed
+    link = re.search(r"http://127.0.0.1:8000(/accounts/signup/finish/\S+)", mail.outbox[-1].body).group(1)
+    page.goto(live_server.url + link)
+    page.get_by_role("button", name="Create my account").click()
     page.wait_for_url("**/bookmarks")
     assert "Mistral 3 Small (22B)" in page.locator("main").inner_text()
     page.goto(live_server.url + COMPARE)
@@ -85,7 +94,7 @@ def test_if_the_readers_state_cannot_load_forms_still_work(seed_pair, live_serve
     page = browser.new_context().new_page()
     page.route("**/me?*", lambda route: route.abort())
     page.goto(live_server.url + COMPARE)
-    page.wait_for_function("!document.querySelector('form[hx-post].vote-form')")  # made plain
+    expect(page.locator("form[hx-post].vote-form")).to_have_count(0)  # made plain
     page.get_by_role("button", name="Vote ship for Code Llama 4").click()
     page.wait_for_url(f"**/tools/{CODE_LLAMA}/vote?**")  # the confirm page, as without JavaScript
     page.get_by_role("button", name="Vote ship for Code Llama 4").click()  # its form carries a token

@@ -212,3 +212,98 @@ def test_an_edition_shows_what_readers_voted(seed_pair, smtp):
     assert f"Code Llama 4 (Developer Tools): {label}; readers: Skip 67% · 3 votes" in draft.text
     assert "Readers: Skip 67% · 3 votes" in draft.html
     assert "readers:" not in draft.text.split("Mistral 3 Small (22B) (")[1].split("\n")[0]
+
+
+def test_a_line_break_written_into_a_tool_name_cannot_break_the_digest(seed_pair, smtp, capsys):
+    """A CR/LF in a name (written past the loader) used to make `digest send` a traceback, and
+    the unfinished edition then blocked every later one. The subject is one line whatever the
+    names hold, and no header can be smuggled in through one."""
+    from shiporskip.catalog.models import Tool
+
+    Tool.objects.filter(pk=seed_pair[0].pk).update(name="Code Llama 4\r\nBcc: victim@example.com")
+    subscribers(3)
+    assert main(["digest", "send"]) == 0
+    assert smtp.per_recipient() == {f"reader{i}@example.com": 1 for i in range(3)}
+    message = smtp.messages[0]
+    assert message["Bcc"] is None  # the words stay in the subject, on its one line
+    assert message["Subject"].startswith("Weekly AI Tool Verdicts #1: ")
+    assert "Code Llama 4 Bcc: victim@example.com" in message["Subject"]
+    edition = Edition.objects.get()
+    assert "\r" not in edition.subject and "\n" not in edition.subject and edition.finished_at
+
+
+def test_an_edition_that_cannot_be_built_fails_with_its_reason_and_blocks_nothing(seed_pair, smtp, capsys):
+    """An edition stored with a line break in its subject (as the loader once let through) is
+    marked failed with the reason; the next edition composes and goes out."""
+    subscribers(3)
+    stuck = editions.publish()
+    Edition.objects.filter(pk=stuck.pk).update(subject="Weekly #1: Evil\r\nBcc: victim@example.com")
+    assert main(["digest", "send"]) == 1
+    err = capsys.readouterr().err
+    assert ("shiporskip: digest: edition #1 “Weekly #1: Evil\\x0d\\x0aBcc: victim@example.com” cannot "
+            "be sent to anyone: the message cannot be built: Header values can't contain newlines") in err
+    assert "next edition does not wait for it" in err
+    stuck.refresh_from_db()
+    assert "Header values can't contain newlines" in stuck.error and stuck.finished_at is not None
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+    assert all(d.error.startswith("edition not sent: ") for d in Delivery.objects.all())
+    assert not smtp.messages and editions.unfinished() is None
+    assert "Evil" not in Client().get("/newsletter/").content.decode()  # the archive: what was sent
+    assert Client().get("/newsletter/1").status_code == 404
+    assert main(["digest", "status"]) == 0
+    assert "edition #1" in (out := capsys.readouterr().out) and "FAILED, sent to nobody" in out
+    assert "can't contain newlines" in out
+    PanelRun.objects.filter(tool=seed_pair[0], status="done").update(finished_at=timezone.now())
+    assert main(["digest", "send"]) == 0  # the next edition is not held back
+    assert Edition.objects.get(number=2).finished_at and len(smtp.messages) == 3
+
+
+def test_the_worker_marks_an_unbuildable_edition_failed_and_goes_on(seed_pair, smtp):
+    from shiporskip.newsletter.tasks import resume_digest, weekly_digest
+
+    subscribers(2)
+    stuck = editions.publish()
+    Edition.objects.filter(pk=stuck.pk).update(subject="Bad\nSubject")
+    resume_digest.call_local()  # used to raise BadHeaderError, every 15 minutes, forever
+    assert Edition.objects.get(pk=stuck.pk).error
+    PanelRun.objects.filter(tool=seed_pair[0], status="done").update(finished_at=timezone.now())
+    weekly_digest.call_local()
+    assert Edition.objects.get(number=2).finished_at and len(smtp.messages) == 2
+
+
+def test_one_reader_whose_message_cannot_be_built_fails_alone(seed_pair, smtp, capsys):
+    """An address written past validation with a CR/LF: that delivery fails with the reason,
+    the others go out on the same connection."""
+    subscribers(4)
+    Subscriber.objects.filter(email="reader1@example.com").update(
+        email="reader1@example.com\r\nBcc: victim@example.com")
+    assert main(["digest", "send"]) == 0
+    out = capsys.readouterr().out
+    assert "3 sent in all" in out and "1 failed" in out
+    assert sorted(smtp.per_recipient()) == ["reader0@example.com", "reader2@example.com",
+                                            "reader3@example.com"]
+    failed = Delivery.objects.get(status="failed")
+    assert failed.error.startswith("the message cannot be built: ")
+    assert Edition.objects.get().finished_at is not None and not Edition.objects.get().error
+    assert main(["digest", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "1 failed" in out and "failed: reader1@example.com\\x0d\\x0aBcc: victim@example.com: " \
+        "the message cannot be built" in out
+
+
+def test_a_recipient_the_server_refuses_fails_alone_with_the_reason(seed_pair, smtp, capsys):
+    async def refuse_reader2(server, session, envelope, address, rcpt_options):
+        if address == "reader2@example.com":
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp.handle_RCPT = refuse_reader2
+    subscribers(4)
+    assert main(["digest", "send"]) == 0
+    assert sorted(smtp.per_recipient()) == ["reader0@example.com", "reader1@example.com",
+                                            "reader3@example.com"]
+    assert Delivery.objects.get(status="failed").error == "550 5.1.1 No such user here"
+    capsys.readouterr()
+    assert main(["digest", "status"]) == 0
+    assert "failed: reader2@example.com: 550 5.1.1 No such user here" in capsys.readouterr().out

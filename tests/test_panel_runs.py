@@ -177,22 +177,25 @@ def test_a_run_is_stored_once_even_if_executed_twice(seed_pair):
     assert again.status == "done" and run.reviews.count() == 4
 
 
-def test_only_silent_running_runs_are_requeued(seed_pair):
+def test_only_silent_running_runs_are_failed_and_run_again(seed_pair):
     import datetime
 
     from django.utils import timezone
 
     from shiporskip.panel.running import requeue_stale
 
-    old = timezone.now() - datetime.timedelta(days=1)
+    old = timezone.now() - datetime.timedelta(seconds=31)  # six 5 s beats missed, and one more
     stale = PanelRun.objects.create(tool=seed_pair[0], model="offline", status="running",
                                     heartbeat_at=old)
     live = PanelRun.objects.create(tool=seed_pair[1], model="offline", status="running",
-                                   heartbeat_at=timezone.now())
+                                   heartbeat_at=timezone.now() - datetime.timedelta(seconds=20))
     assert requeue_stale() == 1
     stale.refresh_from_db()
     live.refresh_from_db()
-    assert (stale.status, live.status) == ("queued", "running")
+    again = PanelRun.objects.filter(tool=seed_pair[0]).latest("id")
+    assert (stale.status, stale.error_kind, live.status) == ("failed", "cut_off", "running")
+    assert stale.error == f"its process went silent (no heartbeat for 30 s); queued again as run #{again.pk}"
+    assert (again.status, again.model) == ("queued", "offline")
 
 
 def test_unreadable_retry_after_falls_back_on_backoff():

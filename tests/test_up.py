@@ -102,10 +102,17 @@ def test_up_refuses_a_port_in_use(tmp_path):
 
 
 def test_up_points_email_links_at_its_own_address_unless_told(monkeypatch):
-    from shiporskip.serve import child_env
+    from shiporskip.serve import child_env, reachable_host
 
     monkeypatch.delenv("SHIPORSKIP_SITE_URL", raising=False)
-    assert child_env("0.0.0.0", 9000, None)["SHIPORSKIP_SITE_URL"] == "http://127.0.0.1:9000"
+    # Listening everywhere, links must carry an address other machines reach (not loopback,
+    # which would send a reader's browser to their own computer), and one this machine owns.
+    host = reachable_host()
+    assert child_env("0.0.0.0", 9000, None)["SHIPORSKIP_SITE_URL"] == f"http://{host}:9000"
+    with socket.socket() as sock:
+        sock.bind((host, 0))  # fails for an address that is not this machine's
+    if Path("/proc/net/route").exists() and "\t00000000\t" in Path("/proc/net/route").read_text():
+        assert not host.startswith("127."), "a machine with a default route has a network address"
     assert child_env("::1", 9000, None)["SHIPORSKIP_SITE_URL"] == "http://[::1]:9000"
     monkeypatch.setenv("SHIPORSKIP_SITE_URL", "https://verdicts.example.com")
     assert child_env("0.0.0.0", 9000, None)["SHIPORSKIP_SITE_URL"] == "https://verdicts.example.com"

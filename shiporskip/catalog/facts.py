@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
+from shiporskip import control_chars
 from shiporskip.catalog.evidence import Adoption, Capability, Deployment, Limits, Price, Terms
 
 Kind = Literal["model", "app", "api", "library", "platform"]
@@ -83,6 +84,9 @@ class FactsError(ValueError):
 
 def validate_facts(data: object) -> ToolFacts:
     """Return the facts parsed from `data`, or raise FactsError naming the bad fields."""
+    # Refused by name before the model: its URL fields would silently drop a line break.
+    if message := control_chars.find(data, path=("facts",)):
+        raise FactsError(message)
     try:
         return ToolFacts.model_validate(data)
     except ValidationError as exc:

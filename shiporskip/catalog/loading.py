@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
+from shiporskip import control_chars
 from shiporskip.catalog.facts import ToolFacts, describe_errors
 from shiporskip.catalog.history import only_dates, record_change
 from shiporskip.catalog.models import Category, Tool
@@ -100,9 +101,24 @@ def parse_tools(data: object) -> tuple[list[CategoryEntry], list[ToolEntry]]:
     return categories, tools
 
 
+# Long free text that may keep a tab and line breaks (a YAML block scalar); every other
+# field, key and list item is one line and keeps no control character at all.
+MULTILINE_FIELDS = {("description",)}
+
+
+def allowed(path: tuple) -> str:
+    return control_chars.MULTILINE if path in MULTILINE_FIELDS else ""
+
+
 def _parse(model, raw, where):
     if not isinstance(raw, dict):
         raise CatalogError(f"{where}: expected a mapping of fields")
+    # Before the model sees it: a URL parser would silently drop a tab or a line break, and
+    # a NUL must never reach the database (PostgreSQL fails the whole load on one).
+    if message := control_chars.find(raw, allow=allowed):
+        name = raw.get("name") or raw.get("slug")
+        named = f" ({name})" if isinstance(name, str) and not control_chars.first_control(name) else ""
+        raise CatalogError(f"{where}{named}: {message}")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

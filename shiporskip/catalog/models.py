@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import slugify
 
+from shiporskip import control_chars
 from shiporskip.catalog.facts import FactsError, ToolFacts, validate_facts
 
 
@@ -24,6 +25,12 @@ class Category(models.Model):
 
     def get_absolute_url(self):
         return reverse("catalog:category", args=[self.slug])
+
+    def clean(self):
+        # The admin's way in; files go through catalog/loading.py, with the same rule.
+        if errors := control_chars.model_errors(self, {
+                "name": "", "slug": "", "description": control_chars.MULTILINE + "\r"}):
+            raise ValidationError(errors)
 
 
 class ToolQuerySet(models.QuerySet):
@@ -93,6 +100,13 @@ class Tool(models.Model):
         return reverse("catalog:tool", args=[self.slug])
 
     def clean(self):
+        # The admin's way in; files go through catalog/loading.py, with the same rule: one
+        # line everywhere but the description (a text area: the browser sends CRLF).
+        if errors := control_chars.model_errors(self, {
+                **dict.fromkeys(["name", "slug", "vendor", "best_for", "pricing", "entry_price",
+                                 "license", "website"], ""),
+                "description": control_chars.MULTILINE + "\r"}):
+            raise ValidationError(errors)
         if not slugify(self.name):
             raise ValidationError({"name": "A name needs at least one letter or digit."})
         try:

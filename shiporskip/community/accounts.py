@@ -1,24 +1,36 @@
-"""Sign up, sign in, sign out and password reset: Django's auth, with rate limits on top."""
+"""Sign up, sign in, sign out and password reset: Django's auth, with rate limits on top.
+
+Sign-up and reset answer the same, in words and in time, whether or not an address has an
+account: the request does the same work for every address and queues one task, and the
+worker (community/tasks.py) decides what to email. So no account is made until its
+owner follows the emailed link (PendingSignUp holds the sign-up until then).
+"""
+
+import secrets
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from shiporskip.community import ratelimit
 from shiporskip.community.answers import next_url
-from shiporskip.community.models import Vote
+from shiporskip.community.models import PendingSignUp, Vote
+from shiporskip.community.tasks import send_password_reset, send_signup_mail
 from shiporskip.community.voters import voter_for
 
-TAKEN = "An account with this email already exists: sign in, or reset its password."
+TAKEN = "This address already has an account: sign in, or reset its password."
+GONE = "This link no longer works: it was used already or has expired."
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -31,17 +43,14 @@ class SignUpForm(BaseUserCreationForm):
         fields = ("email",)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
-            raise forms.ValidationError(TAKEN)
-        return email
+        # No check for an existing account here: saying so would tell anyone who has one.
+        return self.cleaned_data["email"].strip().lower()
 
-    def save(self, commit=True):
-        user = super().save(commit=False)
-        user.username = user.email = self.cleaned_data["email"]
-        if commit:
-            user.save()
-        return user
+    def save_pending(self, next_page: str) -> PendingSignUp:
+        """Keep the sign-up (the password hashed, as an account's) until its link is followed."""
+        return PendingSignUp.objects.create(
+            email=self.cleaned_data["email"], password=make_password(self.cleaned_data["password1"]),
+            token=secrets.token_urlsafe(32), next=next_page)
 
 
 class SignInForm(AuthenticationForm):
@@ -68,15 +77,41 @@ def signup(request):
         if message := ratelimit.check(request, "signup"):
             return too_many(request, "registration/signup.html", form, message, "signup")
         if form.is_valid():
-            try:
-                with transaction.atomic():
-                    user = form.save()
-            except IntegrityError:  # a double click: the first request made the account
-                form.add_error("email", TAKEN)
-            else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                return redirect(next_url(request, reverse_lazy("community:bookmarks")))
+            # The same for a new address and a known one: one row, one hash, one queued task.
+            pending = form.save_pending(next_url(request, ""))
+            send_signup_mail(pending.pk)
+            return redirect("community:signup_sent")
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def create_account(pending: PendingSignUp):
+    """Make the account a sign-up asked for; None if the address has one by now."""
+    email = pending.email
+    users = get_user_model().objects
+    try:
+        with transaction.atomic():
+            PendingSignUp.objects.filter(email=email).delete()  # this link and any other for it
+            if users.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+                return None
+            return users.create(username=email, email=email, password=pending.password)
+    except IntegrityError:  # a double click: the first request made the account
+        return None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def finish_signup(request, token):
+    """GET shows a button (mail scanners fetch links); POST makes the account and signs in."""
+    pending = PendingSignUp.objects.live().filter(token=token).first()
+    if pending is None:
+        return render(request, "registration/signup_finish.html", {"error": GONE}, status=410)
+    if request.method == "GET":
+        return render(request, "registration/signup_finish.html", {"email": pending.email})
+    user = create_account(pending)
+    if user is None:
+        return render(request, "registration/signup_finish.html", {"error": TAKEN}, status=410)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(pending.next or reverse_lazy("community:bookmarks"))
 
 
 class SignInView(auth.LoginView):
@@ -97,10 +132,10 @@ class PasswordResetView(auth.PasswordResetView):
     success_url = reverse_lazy("community:reset_sent")
 
     def form_valid(self, form):
-        # The link points at the public address, as every other email's do, not at whatever
-        # host and scheme this request came in on (a TLS-terminating proxy would make it http).
-        self.extra_email_context = {"site_url": settings.SITE_URL}
-        return super().form_valid(form)
+        # The worker looks the address up and sends the email (community/tasks.py): here, the
+        # same work for every address, so the answer's timing tells nothing.
+        send_password_reset(form.cleaned_data["email"])
+        return HttpResponseRedirect(self.get_success_url())
 
     def post(self, request, *args, **kwargs):
         # A reset sends an email: it counts as a sign-in attempt, so it cannot be used to spam.

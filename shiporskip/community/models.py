@@ -1,5 +1,8 @@
-"""Readers' ship/skip votes and bookmarks, one row per voter and tool."""
+"""Readers' ship/skip votes and bookmarks, one row per voter and tool; sign-ups and lockouts."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -77,3 +80,57 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.key} @ {self.slot}: {self.hits}"
+
+
+class SignUpQuerySet(models.QuerySet):
+    def live(self):
+        """Sign-ups whose link still works: as long as a password-reset link does."""
+        since = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+        return self.filter(created_at__gte=since)
+
+
+class PendingSignUp(models.Model):
+    """A sign-up waiting for its email link: no account exists until the link is followed.
+
+    Sign-up answers the same whether or not the address has an account (else it tells anyone
+    who has one); the worker then emails either this row's link or a note to the owner.
+    """
+
+    email = models.EmailField(max_length=150)
+    password = models.CharField(max_length=128)  # a hash, as User.password
+    token = models.CharField(max_length=64, unique=True)
+    next = models.CharField(max_length=500, blank=True)  # where the reader was going
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = SignUpQuerySet.as_manager()
+
+    def __str__(self):
+        return f"sign-up of {self.email} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Lockout(models.Model):
+    """Sign-in attempts refused by a rate limit, one row per locked key and time window.
+
+    Shown read-only in the admin, so a site owner sees who is guessing passwords (which
+    accounts, from where) and when the lock lifts.
+    """
+
+    action = models.CharField(max_length=20)  # "admin" or "signin" (a ratelimit action)
+    scope = models.CharField(max_length=10)  # "session" or "ip": which limit was exceeded
+    who = models.CharField(max_length=64)  # the locked IP address, or the browser's voter id
+    ip = models.CharField(max_length=64, blank=True)  # the latest refused attempt's address
+    usernames = models.JSONField(default=list)  # the names tried while locked, the latest first
+    slot = models.BigIntegerField()  # the window's start, as on RateCounter
+    refused = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_at"]
+        verbose_name = "sign-in lockout"
+        constraints = [models.UniqueConstraint(fields=["action", "scope", "who", "slot"],
+                                               name="one_lockout_per_window")]
+
+    def __str__(self):
+        return f"{self.action} sign-in locked for {self.scope} {self.who}"

@@ -6,16 +6,22 @@ limit. One upsert per key keeps the count exact across processes and machines.
 """
 
 import time
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from shiporskip.community.models import RateCounter
+from shiporskip.community.models import Lockout, RateCounter
 from shiporskip.community.voters import voter_for
 from shiporskip.conf import Limit
 
 ACTION_WORDS = {"vote": "votes", "bookmark": "bookmark changes", "signin": "sign-in attempts",
-                "signup": "sign-ups", "subscribe": "newsletter sign-ups"}
+                "signup": "sign-ups", "subscribe": "newsletter sign-ups",
+                "admin": "admin sign-in attempts"}
+# Refusals of these are kept as Lockout rows, for the admin to see who is guessing passwords.
+LOCKOUTS = {"signin", "admin"}
 
 
 def client_ip(request) -> str:
@@ -51,9 +57,30 @@ def check(request, action: str) -> str | None:
     if not over:
         return None
     limit = limits[over[0]]
+    if action in LOCKOUTS:
+        note_lockout(request, action, over[0], limit)
     who = "this browser" if over[0] == "session" else "your network"
     return (f"Too many {ACTION_WORDS[action]} from {who}: the limit is {limit.describe()}. "
             f"Wait a moment and try again.")
+
+
+def note_lockout(request, action: str, scope: str, limit: Limit) -> None:
+    """Count a refused sign-in on its lockout row (one per locked key and window)."""
+    now = int(time.time())
+    slot = now - now % limit.seconds
+    ip = client_ip(request)
+    who = ip if scope == "ip" else voter_for(request)
+    tried = (request.POST.get("username") or request.POST.get("email") or "").strip()[:150]
+    key = {"action": action, "scope": scope, "who": who[:64], "slot": slot}
+    try:
+        with transaction.atomic():
+            row, _ = Lockout.objects.get_or_create(**key, defaults={
+                "until": datetime.fromtimestamp(slot + limit.seconds, tz=UTC)})
+    except IntegrityError:  # two refusals at once: the other made the row
+        row = Lockout.objects.get(**key)
+    names = ([tried] if tried else []) + [n for n in row.usernames if n != tried]
+    Lockout.objects.filter(pk=row.pk).update(refused=F("refused") + 1, last_at=timezone.now(),
+                                             ip=ip[:64], usernames=names[:20])
 
 
 def retry_after(action: str) -> int:

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth
 from django.urls import path, reverse_lazy
+from django.views.generic import TemplateView
 
 from shiporskip.community import accounts, views
 
@@ -12,6 +13,9 @@ urlpatterns = [
     path("bookmarks/panel", views.bookmarks_panel, name="bookmarks_panel"),
     path("accounts/", accounts.account, name="account"),
     path("accounts/signup", accounts.signup, name="signup"),
+    path("accounts/signup/sent", TemplateView.as_view(
+        template_name="registration/signup_sent.html"), name="signup_sent"),
+    path("accounts/signup/finish/<str:token>", accounts.finish_signup, name="signup_finish"),
     path("accounts/signin", accounts.SignInView.as_view(), name="signin"),
     path("accounts/signout", auth.LogoutView.as_view(), name="signout"),
     path("accounts/reset", accounts.PasswordResetView.as_view(), name="reset"),

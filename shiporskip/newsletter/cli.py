@@ -10,9 +10,10 @@ from django.db.models import Count
 from tqdm import tqdm
 
 from shiporskip.cli import CLIError
+from shiporskip.control_chars import shown
 from shiporskip.newsletter import editions, emails
-from shiporskip.newsletter.delivery import DeliveryStopped, send_edition, tally
-from shiporskip.newsletter.models import Edition, Subscriber, Suppression, normalise
+from shiporskip.newsletter.delivery import DeliveryStopped, EditionFailed, send_edition, tally
+from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression, normalise
 
 
 def nothing_new() -> str:
@@ -68,6 +69,12 @@ def send(*, dry_run: bool) -> int:
     with tqdm(total=tally(edition).left, unit="email", desc=f"edition #{edition.number}") as bar:
         try:
             result = send_edition(edition, on_message=lambda delivery: bar.update())
+        except EditionFailed as exc:
+            bar.close()
+            print(f"shiporskip: digest: edition #{edition.number} “{shown(edition.subject)}” cannot "
+                  f"be sent to anyone: {shown(str(exc))}; it is marked failed, and the next "
+                  "edition does not wait for it", file=sys.stderr)
+            return 1
         except DeliveryStopped as exc:
             bar.close()
             left = tally(edition).left
@@ -80,8 +87,10 @@ def send(*, dry_run: bool) -> int:
 
 
 def report(edition, result) -> None:
-    print(f"digest: edition #{edition.number} “{edition.subject}”: {result.sent} sent in all, "
-          f"{result.skipped} skipped (unsubscribed or suppressed), {result.failed} refused by the server")
+    print(f"digest: edition #{edition.number} “{shown(edition.subject)}”: {result.sent} sent in all, "
+          f"{result.skipped} skipped (unsubscribed or suppressed), {result.failed} failed")
+    for line in failures(edition):
+        print(f"digest: {line}")
     if result.sending:
         print(f"digest: {result.sending} being sent by another process; it finishes them")
     if result.unconfirmed:
@@ -92,7 +101,7 @@ def report(edition, result) -> None:
 
 def dry(edition) -> int:
     if edition is not None:
-        print(f"digest: edition #{edition.number} “{edition.subject}” is unfinished: "
+        print(f"digest: edition #{edition.number} “{shown(edition.subject)}” is unfinished: "
               f"{tally(edition).left} left to send")
         return 0
     draft = editions.compose()
@@ -126,6 +135,22 @@ def status() -> int:
     for edition in Edition.objects.all()[:5]:
         t = tally(edition)
         state = "finished" if edition.finished_at else f"{t.left} left to send"
+        if edition.error:
+            state = f"FAILED, sent to nobody: {shown(edition.error)}"
         print(f"edition #{edition.number} {edition.created_at:%Y-%m-%d}: {t.sent} sent, {t.skipped} skipped, "
-              f"{t.failed} refused, {t.unconfirmed} unconfirmed; {state}")
+              f"{t.failed} failed, {t.unconfirmed} unconfirmed; {state}")
+        if not edition.error:  # else every delivery failed for the edition's one reason
+            for line in failures(edition):
+                print(f"  {line}")
     return 0
+
+
+def failures(edition, limit: int = 10) -> list[str]:
+    """The edition's failed deliveries, one line each with the reason (the first `limit`)."""
+    failed = edition.deliveries.filter(status=Delivery.Status.FAILED).select_related("subscriber")
+    count = failed.count()
+    lines = [f"failed: {shown(d.subscriber.email)}: {shown(d.error) or 'no reason recorded'}"
+             for d in failed.order_by("pk")[:limit]]
+    if count > limit:
+        lines.append(f"... and {count - limit} more failed")
+    return lines

@@ -3,6 +3,7 @@
 How a crash at any point is handled is in docs/ARCHITECTURE.md ("Delivery exactly once").
 """
 
+import logging
 import os
 import signal
 import socket
@@ -13,22 +14,34 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from shiporskip.newsletter import emails
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber
-from shiporskip.newsletter.transports import PermanentError, TransientError, transport_for
+from shiporskip.newsletter.transports import (
+    MessageError,
+    PermanentError,
+    TransientError,
+    prepare,
+    transport_for,
+)
 
 BATCH = 50
 # A claim older than this is taken over even if its sender may be alive: its commit then
 # fails (the claim is no longer its), so it never ends the message it was sending.
 LEASE = timedelta(minutes=10)
 HOST = socket.gethostname()
+log = logging.getLogger(__name__)
 
 
 class DeliveryStopped(Exception):
     """The run stopped on a transient failure; what is left stays queued for the next run."""
+
+
+class EditionFailed(Exception):
+    """The edition cannot be built into a message for anyone; it is marked failed, and finished."""
 
 
 @dataclass
@@ -128,14 +141,27 @@ def renew(batch: list[Delivery], me: str) -> None:
                             claimed_by=me).update(claimed_at=timezone.now())
 
 
+def build(edition: Edition, subscriber: Subscriber):
+    """One reader's message; MessageError if it cannot be built (sent to no one)."""
+    try:
+        return emails.edition(edition, subscriber)
+    except Exception as exc:  # noqa: BLE001 - one reader's message must never stop the others
+        log.exception("edition %s: the message to subscriber %s cannot be built",
+                      edition.number, subscriber.pk)
+        raise MessageError(f"the message cannot be built: {exc}") from None
+
+
 def deliver(transport, edition: Edition, delivery: Delivery, me: str) -> None:
-    """Send one delivery and record the outcome; raise DeliveryStopped on a transient failure."""
+    """Send one delivery and record the outcome; raise DeliveryStopped on a transient failure.
+
+    A message that cannot be built or that the server refuses for good (MessageError,
+    PermanentError) fails this delivery with the reason, and the run goes on to the next.
+    """
     # Only while we hold the claim: a sender whose lease ran out must not touch a row another
     # sender has since taken over (and perhaps sent).
     row = Delivery.objects.filter(pk=delivery.pk, claimed_by=me)
     try:
-        accepted = transport.send(emails.edition(edition, delivery.subscriber),
-                                  lambda: commit(delivery, me))
+        accepted = transport.send(build(edition, delivery.subscriber), lambda: commit(delivery, me))
     except PermanentError as exc:
         row.update(status=Delivery.Status.FAILED, error=str(exc))
         return
@@ -154,6 +180,9 @@ def send_edition(edition: Edition, *, on_message=lambda delivery: None, connecti
     """Send every queued delivery of the edition, at most DIGEST_RATE a second; return the tally."""
     me = f"{HOST}@{os.getpid()}:{uuid.uuid4().hex[:8]}"
     release_stale(edition)
+    if reason := unbuildable(edition):
+        fail(edition, reason)
+        raise EditionFailed(reason)
     hook = CrashHook()
     transport = transport_for(connection or get_connection(), hook)
     pace = 1 / settings.DIGEST_RATE if settings.DIGEST_RATE else 0
@@ -181,3 +210,29 @@ def send_edition(edition: Edition, *, on_message=lambda delivery: None, connecti
 def finish(edition: Edition) -> None:
     if not edition.deliveries.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]).exists():
         Edition.objects.filter(pk=edition.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+
+
+def unbuildable(edition: Edition) -> str | None:
+    """Why this edition cannot make a message for any reader (its subject, its body), or None.
+
+    Tried on a stand-in reader before any delivery is claimed: an edition stored with a line
+    break in its subject would otherwise fail every reader, or (before this check) stop every
+    run with a traceback while the worker resumed it forever, ahead of every later edition.
+    """
+    reader = Subscriber(pk=0, email="reader@example.com", token="CHECK")  # noqa: S106 - not a secret
+    try:
+        prepare(build(edition, reader))
+    except MessageError as exc:
+        return str(exc)
+    return None
+
+
+def fail(edition: Edition, reason: str) -> None:
+    """Mark the edition failed: its queued deliveries fail with the reason, and it is finished."""
+    with transaction.atomic():
+        Edition.objects.filter(pk=edition.pk, error="").update(error=reason)
+        edition.deliveries.filter(status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.FAILED, error=f"edition not sent: {reason}")
+    finish(edition)
+    edition.refresh_from_db()
+    log.error("edition %s failed, sent to nobody: %s", edition.number, reason)

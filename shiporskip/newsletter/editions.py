@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shiporskip.catalog.models import Tool
 from shiporskip.compare.comparison import canonical_pair, compare_url
+from shiporskip.control_chars import CONTROL
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber
 
 NAME = "Weekly AI Tool Verdicts"
@@ -70,7 +71,9 @@ def comparisons(new: list[Tool]) -> list[dict]:
 def subject_for(number: int, verdicts: list[dict]) -> str:
     """Name the week's strongest verdicts first."""
     best = sorted(verdicts, key=lambda v: (-(v["ship_share"] or 0), v["name"]))
-    names = [v["name"] for v in best]
+    # A subject is one header line: a control character in a name (one written to the
+    # database past the catalog's checks) becomes a space rather than breaking the edition.
+    names = [" ".join(CONTROL.sub(" ", v["name"]).split()) for v in best]
     shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
     return f"{NAME} #{number}: {shown}"[:200]
 

@@ -155,6 +155,9 @@ class Edition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when no delivery is left queued or in flight.
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the edition went to nobody (its subject or body cannot make a message); empty if it
+    # was sent. A failed edition is finished, so it never holds back the editions after it.
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-number"]
@@ -178,7 +181,7 @@ class Delivery(models.Model):
         SENDING = "sending"  # claimed; the end-of-data mark not sent yet, so not delivered
         SENT = "sent"  # committed just before the end-of-data mark
         SKIPPED = "skipped"  # unsubscribed or suppressed after it was queued
-        FAILED = "failed"  # refused by the server for good
+        FAILED = "failed"  # refused for good, or its message could not be built: `error` says why
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")

@@ -9,8 +9,8 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from shiporskip.newsletter import editions, emails
-from shiporskip.newsletter.delivery import DeliveryStopped, send_edition
-from shiporskip.newsletter.models import Subscriber
+from shiporskip.newsletter.delivery import DeliveryStopped, EditionFailed, release_stale, send_edition
+from shiporskip.newsletter.models import Edition, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,18 @@ def send_confirmation(subscriber_id: int) -> None:
     sub = Subscriber.objects.filter(pk=subscriber_id).exclude(status=Subscriber.Status.CONFIRMED).first()
     if sub and sub.confirm_nonce:
         emails.confirmation(sub).send()
+
+
+@db_task(retries=3, retry_delay=60)
+def subscribe_address(email: str) -> None:
+    """Record a request to subscribe, and queue its confirmation email if one is due.
+
+    Done here, not in the request: a new, a pending, a confirmed and a suppressed address
+    take different queries, and timing the answer would tell which one an address is.
+    """
+    subscriber = Subscriber.objects.subscribe(email)
+    if subscriber is not None:
+        send_confirmation(subscriber.pk)  # its own task: a failed send is retried alone
 
 
 def is_digest_time(timestamp: datetime) -> bool:
@@ -42,6 +54,8 @@ def send_next(*, compose: bool) -> None:
     except DeliveryStopped as exc:
         log.warning("edition %s stopped: %s; the next run resumes it", edition.number, exc)
         return
+    except EditionFailed:  # logged and marked failed: the next edition does not wait for it
+        return
     log.info("edition %s: %s sent, %s left", edition.number, result.sent, result.left)
 
 
@@ -54,3 +68,16 @@ def weekly_digest() -> None:
 def resume_digest() -> None:
     """Pick up an edition cut off by a crash or a server outage."""
     send_next(compose=False)
+
+
+@db_periodic_task(crontab(minute="*"))
+def release_cut_off_deliveries() -> None:
+    """Put back deliveries claimed by a sender that died (SIGKILL, a crash), and send them now.
+
+    resume_digest would release them too, but only at the next quarter hour; a live sender's
+    claims are left alone (delivery.release_stale).
+    """
+    released = sum(release_stale(edition) for edition in Edition.objects.filter(finished_at__isnull=True))
+    if released:
+        log.warning("%s delivery(ies) claimed by a sender that stopped were queued again", released)
+        resume_digest()  # queued now, not at the next quarter hour

@@ -7,6 +7,7 @@ the commit leaves nothing delivered; only the microseconds between the commit an
 five-byte mark can lose a message, and that row stays marked as unconfirmed (see ARCHITECTURE.md).
 """
 
+import email.errors
 import re
 import smtplib
 import socket
@@ -32,6 +33,27 @@ class PermanentError(Exception):
     """The server refused this message for good (a 5xx answer)."""
 
 
+class MessageError(PermanentError):
+    """This message cannot be built (a header with a line break, an address that cannot be
+    encoded): it fails alone, before a word of it goes to the server."""
+
+
+def prepare(message) -> tuple[str, list[str], bytes]:
+    """The envelope sender, the recipients and the bytes of the message, or MessageError.
+
+    Built whole before the SMTP conversation (or the commit) starts, so a message that cannot
+    be built fails that one delivery and leaves the connection clean for the next reader.
+    """
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    try:
+        return (sanitize_address(message.from_email, encoding),
+                [sanitize_address(address, encoding) for address in message.recipients()],
+                message.message().as_bytes(linesep="\r\n"))
+    except (ValueError, UnicodeError, LookupError, email.errors.MessageError) as exc:
+        # BadHeaderError (a line break in a header) and a malformed address are ValueErrors.
+        raise MessageError(f"the message cannot be built: {exc}") from None
+
+
 def refusal(code: int, reply: bytes) -> Exception:
     text = f"{code} {reply.decode(errors='replace')}"
     return PermanentError(text) if 500 <= code < 600 else TransientError(text, answered=True)
@@ -51,15 +73,15 @@ class SMTPTransport:
 
     def send(self, message, commit) -> str:
         """Send one message; return the server's acceptance, or "" if `commit()` declined."""
+        sender, recipients, data = prepare(message)
         conn = self.connection()
         self.io(conn.ehlo_or_helo_if_needed)
-        encoding = message.encoding or settings.DEFAULT_CHARSET
-        self.command(conn.mail, sanitize_address(message.from_email, encoding))
-        for address in message.recipients():
-            self.command(conn.rcpt, sanitize_address(address, encoding), ok=(250, 251))
+        self.command(conn.mail, sender)
+        for address in recipients:
+            self.command(conn.rcpt, address, ok=(250, 251))
         self.command(conn.docmd, "data", ok=(354,))
         self.in_data = True
-        self.io(conn.send, dot_stuffed(message.message().as_bytes(linesep="\r\n")))
+        self.io(conn.send, dot_stuffed(data))
         self.hook("data")
         if not commit():
             self.drop()  # any other way out of DATA would deliver the message
@@ -117,6 +139,7 @@ class BackendTransport:
         self.backend, self.hook = backend, hook
 
     def send(self, message, commit) -> str:
+        prepare(message)  # a message that cannot be built must not be committed as sent
         if not commit():
             return ""
         self.hook("marked")

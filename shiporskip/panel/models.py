@@ -3,10 +3,12 @@
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from shiporskip import control_chars
 from shiporskip.panel.backends.base import ErrorKind
 
 
@@ -52,6 +54,16 @@ class Persona(models.Model):
     def get_absolute_url(self):
         return reverse("panel:persona", args=[self.key])
 
+    def clean(self):
+        # The admin's way in; files go through panel/personas.py, with the same rule: one line
+        # everywhere but the style brief (a text area: the browser sends CRLF). Every string
+        # in the JSON fields goes into prompts and pages, so none keeps a control character.
+        if errors := control_chars.model_errors(self, {
+                **dict.fromkeys(["key", "name", "lens", "motto", "summary_section", "excites",
+                                 "tires", "sections", "criteria"], ""),
+                "style_brief": control_chars.MULTILINE + "\r"}):
+            raise ValidationError(errors)
+
     def spec(self) -> dict:
         """The persona's data as one plain dict: what prompts and versions are built from."""
         fields = ["key", "name", "lens", "motto", "style_brief", "excites", "tires",
@@ -82,6 +94,7 @@ PUBLIC_REASONS = {
     ErrorKind.NOT_CONFIGURED: "the reviewer backend is not configured",
     ErrorKind.SELF_REVIEW: "the model's maker also makes this tool, and self-review is off",
     ErrorKind.TAKEN_OVER: "another run took over",
+    ErrorKind.CUT_OFF: "the run was cut off before it finished",
 }
 UNKNOWN_REASON = "an internal error"
 

@@ -7,6 +7,7 @@ import yaml
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shiporskip import control_chars
 from shiporskip.catalog.facts import describe_errors
 from shiporskip.panel.models import Persona
 
@@ -19,7 +20,7 @@ class PersonaError(ValueError):
 
 
 class SectionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     key: str = Field(pattern=KEY)
     title: str = Field(min_length=1)
     question: str = Field(min_length=1)
@@ -28,7 +29,7 @@ class SectionSpec(BaseModel):
 class Anchors(BaseModel):
     """What a sub-score of 20, 50 and 80 means: the scale an LLM reviewer is held to."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
     low: str = Field(min_length=1, alias="20")
     mid: str = Field(min_length=1, alias="50")
     high: str = Field(min_length=1, alias="80")
@@ -41,7 +42,7 @@ class Anchors(BaseModel):
 
 
 class CriterionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     key: str = Field(pattern=KEY)
     label: str = Field(min_length=1)
     weight: int = Field(ge=1, le=10)
@@ -80,6 +81,10 @@ def load_personas(path: str | Path | None = None) -> int:
     data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     specs = []
     for i, raw in enumerate(data.get("personas") or []):
+        # Every field is one line but the style brief; checked before the model, by name.
+        if message := control_chars.find(raw, allow=lambda path: control_chars.MULTILINE
+                                         if path == ("style_brief",) else ""):
+            raise PersonaError(f"personas[{i}]: {message}")
         try:
             specs.append(PersonaSpec.model_validate(raw))
         except ValidationError as exc:

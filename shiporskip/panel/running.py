@@ -4,17 +4,16 @@ import hashlib
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from shiporskip.catalog.facts import ToolFacts
 from shiporskip.catalog.history import DATE_KEYS
 from shiporskip.catalog.models import Tool
-from shiporskip.panel import families, sampling
+from shiporskip.panel import families, heartbeat, sampling
 from shiporskip.panel import verdict as rule
 from shiporskip.panel.backends import get_reviewer
 from shiporskip.panel.backends.base import (
@@ -119,15 +118,39 @@ def start_run(*, tool: Tool, model: str | None = None, force: bool = False,
 
 
 def requeue_stale() -> int:
-    """Queue again runs left "running" by a crash: those silent for longer than a run can take."""
-    llm = settings.SHIPORSKIP_LLM
-    budget = llm["timeout"] * (llm["max_retries"] + 1) * (llm["repair_attempts"] + 1) + 60
-    now = timezone.now()
-    silent = Q(heartbeat_at__isnull=True)
-    for n in range(1, sampling.MAX_SAMPLES + 1):  # a persona's N samples are asked in turn
-        silent |= Q(samples=n, heartbeat_at__lt=now - timedelta(seconds=budget * n))
-    return PanelRun.objects.filter(silent, status=PanelRun.Status.RUNNING).update(
-        status=PanelRun.Status.QUEUED)
+    """Fail and queue again the runs cut off by SIGKILL or a crash: those whose heartbeat went silent.
+
+    A live run beats every few seconds however long its model calls take (heartbeat.py), so
+    silence means its process is gone. Run by `up` at start and by the worker every minute.
+    """
+    since = timezone.now() - heartbeat.silent_for()
+    silent = PanelRun.objects.filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=since),
+                                     status=PanelRun.Status.RUNNING)
+    reason = f"its process went silent (no heartbeat for {heartbeat.silent_for().total_seconds():g} s)"
+    return sum(requeue_cut_off(pk, reason) for pk in silent.values_list("pk", flat=True))
+
+
+def requeue_cut_off(run_id: int, reason: str) -> bool:
+    """Fail a run cut off before it finished, with the reason, and queue the same work again.
+
+    A new run rather than the same one put back: a process that was only frozen and wakes up
+    finds its run failed and stores nothing (see `_store`). False if the run ended meanwhile.
+    """
+    run = PanelRun.objects.select_related("tool__category").filter(pk=run_id).first()
+    if run is None:
+        return False
+    with transaction.atomic():
+        if not _end_failed(run.pk, reason, ErrorKind.CUT_OFF):
+            return False
+        try:
+            again = queue_panel_run(tool=run.tool, model=run.model, force=run.force,
+                                    samples=run.samples)
+        except ReviewerError as exc:  # e.g. the model's key was removed since it started
+            reason = f"{reason}; not queued again: {exc}"
+        else:
+            reason = f"{reason}; queued again as run #{again.pk}"
+        PanelRun.objects.filter(pk=run.pk).update(error=reason)
+    return True
 
 
 def claim(run: PanelRun) -> bool:
@@ -177,6 +200,15 @@ def reusable(keys: dict[str, str]) -> dict[str, Review]:
 
 def execute(run: PanelRun, *, on_review: OnReview | None = None) -> PanelRun:
     """Ask every active persona through the run's backend, then store all reviews at once."""
+    with heartbeat.Heartbeat(run.pk):
+        try:
+            return _execute(run, on_review)
+        except (heartbeat.Stopped, KeyboardInterrupt) as exc:  # SIGTERM, Ctrl-C: say so, then stop
+            _fail_on_stop(run, heartbeat.reason(exc))
+            raise
+
+
+def _execute(run: PanelRun, on_review: OnReview | None) -> PanelRun:
     personas = list(Persona.objects.active())
     try:
         reviewer = get_reviewer(run.model)
@@ -242,6 +274,7 @@ def _ask_all(reviewer, personas, requests, progress, samples=1):
     pool = ThreadPoolExecutor(max_workers=workers)
     futures = {pool.submit(sampling.ask, reviewer, requests[p.key], samples): p
                for p in personas}
+    wait = True
     try:
         for future in as_completed(futures):
             persona = futures[future]
@@ -254,8 +287,11 @@ def _ask_all(reviewer, personas, requests, progress, samples=1):
                     break  # a bad key or an unknown model fails every call: stop now
                 continue
             progress.finished(persona, "done", results[persona.key])
+    except (heartbeat.Stopped, KeyboardInterrupt):
+        wait = False  # told to stop: the calls in flight are abandoned, not waited for
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=wait, cancel_futures=True)
     return results, errors
 
 
@@ -335,11 +371,24 @@ def copy_review(original: Review, run: PanelRun, self_review: bool = False) -> R
 
 
 def _fail(run: PanelRun, reason: str, kind: ErrorKind | None = None) -> PanelRun:
-    PanelRun.objects.filter(pk=run.pk, status__in=["queued", "running"]).update(
-        status=PanelRun.Status.FAILED, finished_at=timezone.now(), error=reason,
-        error_kind=kind or "")
+    _end_failed(run.pk, reason, kind)
     run.refresh_from_db()
     return run
+
+
+def _end_failed(run_id: int, reason: str, kind: ErrorKind | None = None) -> bool:
+    """Mark an open run failed; False if it had ended already (done, or failed elsewhere)."""
+    return bool(PanelRun.objects.filter(pk=run_id, status__in=["queued", "running"]).update(
+        status=PanelRun.Status.FAILED, finished_at=timezone.now(), error=reason,
+        error_kind=kind or ""))
+
+
+def _fail_on_stop(run: PanelRun, reason: str) -> None:
+    try:
+        _fail(run, reason, ErrorKind.CUT_OFF)
+    except DatabaseError:  # the signal may have cut a query off mid-way: use a fresh connection
+        connection.close()
+        _fail(run, reason, ErrorKind.CUT_OFF)
 
 
 def review_tool(*, tool: Tool, model: str | None = None, force: bool = False,

@@ -111,6 +111,7 @@ class ErrorKind(enum.StrEnum):
     NOT_CONFIGURED = "not_configured"
     SELF_REVIEW = "self_review"
     TAKEN_OVER = "taken_over"
+    CUT_OFF = "cut_off"  # its process was stopped or went silent before the run finished
 
 
 class ReviewerError(Exception):
