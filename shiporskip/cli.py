@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
     up.add_argument("--model", help="reviewer backend as provider/model "
                     "(default: $SHIPORSKIP_MODEL or offline)")
+    up.add_argument("--log-to-stderr", action="store_true", help="show the web server's and the "
+                    "worker's logs here (default: files under the data dir's logs/)")
 
     sub.add_parser("worker", help="run the background worker alone (panel runs, weekly digest)")
 
@@ -233,7 +235,7 @@ def cmd_up(args) -> int:
     from shiporskip.serve import up
 
     with site_in_use():  # `restore` refuses while this is held, and `up` while a restore runs
-        return up(host=args.host, port=args.port, model=args.model)
+        return up(host=args.host, port=args.port, model=args.model, log_to_stderr=args.log_to_stderr)
 
 
 def cmd_worker(args) -> int:

@@ -5,7 +5,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -94,7 +96,32 @@ def child_env(host: str, port: int, model: str | None) -> dict:
     return env
 
 
-def up(*, host: str, port: int, model: str | None) -> int:
+# What huey's consumer logs once it has started its workers and can take tasks.
+WORKER_READY = b"consumer started"
+
+
+def log_dir() -> Path:
+    """Where `up` writes its children's output: the data dir's `logs`, private like the rest."""
+    path = Path(settings.DATA_DIR) / "logs"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def open_log(path: Path):
+    # Owner-only from the first byte: a log may hold addresses and paths (see cli's check).
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab", buffering=0)
+
+
+def relay(stream, sink, ready: threading.Event) -> None:
+    """Copy the worker's output to its log (or stderr), and tell when the worker is ready."""
+    for line in stream:
+        sink.write(line)
+        sink.flush()
+        if WORKER_READY in line.lower():
+            ready.set()
+
+
+def up(*, host: str, port: int, model: str | None, log_to_stderr: bool = False) -> int:
     from shiporskip.cli import CLIError
     from shiporskip.panel.backends import ReviewerError, get_reviewer
 
@@ -108,13 +135,24 @@ def up(*, host: str, port: int, model: str | None) -> int:
     if queued:
         print(f"Queued {queued} panel run(s); the worker reviews them in the background.")
     env = child_env(host, port, model)
+    # The children's logs go to files, so that the worker's lines do not scroll the address
+    # away; --log-to-stderr keeps them in the terminal (a container or a service manager).
+    logs = None if log_to_stderr else log_dir()
+    web_log = open_log(logs / "web.log") if logs else None
+    worker_log = open_log(logs / "worker.log") if logs else sys.stderr.buffer
     # The children get their own session: Ctrl-C in the terminal reaches `up` alone, which
     # stops them with one SIGTERM each. Sent to the whole group, it would start huey's patient
     # stop in the worker, which then ignores our SIGTERM until it is killed mid-run.
-    web = subprocess.Popen(web_command(host, port), env=env, start_new_session=True)
+    web = subprocess.Popen(web_command(host, port), env=env, start_new_session=True,
+                           stdout=web_log, stderr=subprocess.STDOUT if web_log else None)
     worker = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "worker"], env=env,
-                              start_new_session=True)
+                              start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     children = [web, worker]
+    worker_ready = threading.Event()
+    relaying = threading.Thread(target=relay, args=(worker.stdout, worker_log, worker_ready), daemon=True)
+    relaying.start()
+    address = f"Ship or Skip is running at {env['SHIPORSKIP_SITE_URL']}/  (Ctrl-C to stop)"
+    where = f" (logs: {logs / 'web.log'}, {logs / 'worker.log'})" if logs else ""
     # A service manager (or `kill`) sends SIGTERM: stop the children as Ctrl-C does. SIGINT is
     # set too: a shell starting us in the background (`... &`) leaves it ignored otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -122,18 +160,29 @@ def up(*, host: str, port: int, model: str | None) -> int:
     # A closed terminal hangs up on `up` alone now: stop the children rather than orphan them.
     signal.signal(signal.SIGHUP, _interrupt)
     try:
+        if logs:
+            print(f"Logs: {logs / 'web.log'} and {logs / 'worker.log'} "
+                  "(--log-to-stderr shows them here).", flush=True)
         if wait_for_port(host, port, web):
-            print(f"Ship or Skip is running at {env['SHIPORSKIP_SITE_URL']}/  (Ctrl-C to stop)",
-                  flush=True)
+            print(address, flush=True)
+        announced = False
         while all(child.poll() is None for child in children):
+            if not announced and worker_ready.is_set():
+                # Said again once the worker takes tasks, so the address is the last line.
+                print(f"The worker is ready. {address}", flush=True)
+                announced = True
             time.sleep(0.5)
-        print("A child process stopped; shutting down.", file=sys.stderr)
+        print(f"A child process stopped; shutting down{where}.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopping the web server and the worker…", flush=True)
         return 0
     finally:
         stop(children)
+        relaying.join(timeout=5)  # the worker has exited: its last lines reach the log
+        if logs:
+            web_log.close()
+            worker_log.close()
 
 
 def web_command(host: str, port: int) -> list[str]:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "ninja",
     "huey.contrib.djhuey",
     "shiporskip.catalog",
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "shiporskip.api",
     "shiporskip.community",
     "shiporskip.newsletter",
+    "shiporskip.sharing",
+    "shiporskip.feeds",
 ]
 
 MIDDLEWARE = [

@@ -64,7 +64,7 @@ def test_real_slugs_get_documented_answers(api):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} == {
         "/api/tools", "/api/tools/{slug}", "/api/tools/{slug}/facts-history",
-        "/api/tools/{slug}/history", "/api/compare/{a}/{b}", "/api/personas"}
+        "/api/tools/{slug}/history", "/api/compare/{a}/{b}", "/api/personas", "/api/search"}
     for op in operations:
         names = [p.name for p in op.path_parameters]
         case = op.Case(path_parameters={n: REAL[n] for n in names})

@@ -5,14 +5,17 @@ to the answers with schemathesis): its 200 body, 404 where a slug can be unknown
 answers that come from in front of the view, shared by all of them (`ANSWERED_BEFORE`).
 """
 
-from typing import Any
+from typing import Any, Literal
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Path, Query, Schema
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 
+from shiporskip.catalog import listing
+from shiporskip.catalog import search as catalog_search
 from shiporskip.catalog.coverage import coverage
-from shiporskip.catalog.models import Tool
+from shiporskip.catalog.models import Category, Tool
 from shiporskip.compare import comparison
 from shiporskip.panel import history as verdict_history
 from shiporskip.panel.models import Persona
@@ -23,6 +26,15 @@ api = NinjaAPI(title="Ship or Skip", version="1",
 
 class Error(Schema):
     detail: str
+
+
+@api.exception_handler(ValidationError)
+def bad_parameter(request, exc):
+    """A query value of the wrong kind (a sort we do not have, a limit of 0): 400 saying which
+    and why, as the pages answer, rather than ninja's 422 with a list of pydantic errors."""
+    lines = [f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
+             for e in exc.errors]
+    return api.create_response(request, {"detail": "; ".join(lines)}, status=400)
 
 
 class PanelTally(Schema):
@@ -47,6 +59,8 @@ class ToolSummary(Schema):
     panel: PanelTally
     community: CommunityTally
     url: str
+    panel_score: float | None = None  # the current panel's mean score; None: no score yet
+    price_band: str | None = None  # free, under-20, 20-100, over-100, per-token; None: unknown
 
 
 class Section(Schema):
@@ -216,13 +230,64 @@ BAD_INPUT = {400: Error}  # "The query parameter “category” contains a contr
 UNKNOWN = {404: Error}
 
 
-@api.get("/tools", response={200: list[ToolSummary], **BAD_INPUT}, openapi_extra=ANSWERED_BEFORE,
-         summary="Every tool with its panel verdict and community tally")
-def tools(request, category: str | None = Query(None, pattern=CLEAN)):
-    items = Tool.objects.with_tallies().order_by("name")
-    if category:
-        items = items.filter(category__slug=category)
-    return [summary(tool) for tool in items]
+TOOLS_DOC = (
+    "The same filters and sorts as the /tools page, with the same values. A filter on a fact "
+    "leaves out tools whose fact is not on record (unknown is neither yes nor no). Sorts: "
+    + "; ".join(f"`{key}`: {rule}" for key, rule in listing.SORT_RULES.items())
+    + ". Every tool in one answer unless `limit` is given; `X-Total-Count` says how many match, "
+    "and a `Link` header gives the `next` and `prev` pages. A bad value answers 400 saying which; "
+    "a category that does not exist, 404."
+)
+
+
+@api.get("/tools", response={200: list[ToolSummary], **BAD_INPUT, **UNKNOWN},
+         openapi_extra=ANSWERED_BEFORE,
+         summary="Every tool with its panel verdict and community tally", description=TOOLS_DOC)
+def tools(request, response: HttpResponse,
+          category: str | None = Query(None, pattern=CLEAN, description="A category's slug."),
+          verdict: Literal[tuple(listing.VERDICTS)] | None = Query(
+              None, description="The current panel's majority; `none`: no verdict yet."),
+          price: Literal[tuple(listing.PRICE_BANDS)] | None = Query(
+              None, description="Cheapest paid seat a month in USD (free, under $20, $20 to $100, "
+                                "over $100), or per-token for APIs; a tool with no price is in none."),
+          open_weights: Literal[tuple(listing.YES_NO)] | None = Query(
+              None, description="Model weights can be downloaded."),
+          self_hostable: Literal[tuple(listing.YES_NO)] | None = Query(
+              None, description="Runs on your own hardware."),
+          free_tier: Literal[tuple(listing.YES_NO)] | None = Query(
+              None, description="A free plan or free use exists."),
+          sort: Literal[tuple(listing.SORTS)] = Query("name", description="The order; see above."),
+          limit: int | None = Query(None, ge=1, le=500, description="At most this many tools."),
+          offset: int = Query(0, ge=0, le=10_000_000, description="Skip this many tools first.")):
+    known = sorted(Category.objects.values_list("slug", flat=True)) if category else []
+    if category and category not in known:
+        # Any clean string is a valid slug; one that names no category is not found, as an
+        # unknown tool's slug is. (Before filters, this answered an empty list.)
+        raise HttpError(404, f"Unknown category “{category}”: use one of {', '.join(known)}.")
+    given = {"category": category, "verdict": verdict, "price": price, "open_weights": open_weights,
+             "self_hostable": self_hostable, "free_tier": free_tier, "sort": sort}
+    choice = listing.parse({k: v for k, v in given.items() if v}, categories={category},
+                           default_sort="name")  # the values are checked by their types above
+    items = listing.tools(choice)
+    found = list(items[offset:offset + limit] if limit is not None else items[offset:])
+    # The whole list counts itself; a window of it takes one more query to count the rest.
+    total = len(found) if offset == 0 and limit is None else items.count()
+    response["X-Total-Count"] = str(total)
+    if limit is not None and (links := page_links(request, offset, limit, total)):
+        response["Link"] = links
+    return [summary(tool) for tool in found]
+
+
+def page_links(request, offset: int, limit: int, total: int) -> str:
+    """RFC 8288 links to the next and previous pages of the same query."""
+    links = []
+    for rel, start in (("prev", max(offset - limit, 0) if offset else None),
+                       ("next", offset + limit if offset + limit < total else None)):
+        if start is not None:
+            query = request.GET.copy()
+            query["offset"] = str(start)
+            links.append(f'<{request.path}?{query.urlencode()}>; rel="{rel}"')
+    return ", ".join(links)
 
 
 @api.get("/tools/{slug}", response={200: ToolDetail, **BAD_INPUT, **UNKNOWN},
@@ -268,8 +333,34 @@ def personas(request):
     return [{**p.spec(), "version": p.version} for p in Persona.objects.active()]
 
 
+class SearchHit(ToolSummary):
+    vendor: str
+
+
+@api.get("/search", response={200: list[SearchHit], **BAD_INPUT}, openapi_extra=ANSWERED_BEFORE,
+         summary="Tools matching a query, best match first",
+         description="Matches name, vendor, category, best-for and description, each word as a "
+                     "prefix, with near spellings of names and vendors (`olama`: Ollama). Name "
+                     "matches come first, then vendor or category, then the other text. An empty "
+                     "query answers an empty list; a query over 200 characters answers 400.")
+def search_tools(request,
+                 q: str = Query("", pattern=CLEAN, max_length=catalog_search.MAX_QUERY,
+                                description="What to look for."),
+                 limit: int = Query(10, ge=1, le=50, description="At most this many tools.")):
+    try:
+        query = catalog_search.check(q)
+    except catalog_search.QueryTooLong as exc:
+        raise HttpError(400, str(exc)) from None
+    return [{**summary(tool), "vendor": tool.vendor} for tool in catalog_search.search(query, limit)]
+
+
+def rounded(score: float | None) -> float | None:
+    return None if score is None else round(score, 1)
+
+
 def summary(tool: Tool) -> dict:
     return {"slug": tool.slug, "name": tool.name, "category": tool.category.name,
             "best_for": tool.best_for, "entry_price": tool.entry_price,
             "panel": tool.panel.as_dict(), "community": tool.community.as_dict(),
-            "url": tool.get_absolute_url()}
+            "url": tool.get_absolute_url(), "panel_score": rounded(getattr(tool, "panel_score", None)),
+            "price_band": getattr(tool, "price_band", None)}

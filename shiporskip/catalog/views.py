@@ -9,24 +9,21 @@ from shiporskip.compare.comparison import compare_url
 from shiporskip.pages import public
 from shiporskip.panel.history import verdict_history
 from shiporskip.panel.models import PanelRun
+from shiporskip.panel.provenance import how_made
 from shiporskip.panel.tally import panel_doubt
 
 
 @public
 def home(request):
+    categories = list(Category.objects.annotate(tool_count=Count("tools")))
     return render(request, "catalog/home.html", {
         "latest": Tool.objects.with_tallies().latest_verdicts()[:12],
-        "categories": Category.objects.annotate(tool_count=Count("tools")),
+        "categories": categories,
+        # Every tool has a category: their counts add up to the catalog, with no extra query.
+        "tool_total": sum(c.tool_count for c in categories),
         "choices": Tool.objects.order_by("name").values_list("slug", "name"),
         "awaiting": PanelRun.objects.filter(status__in=["queued", "running"]).count(),
     })
-
-
-@public
-def category(request, slug):
-    cat = get_object_or_404(Category, slug=slug)
-    tools = Tool.objects.with_tallies().filter(category=cat)
-    return render(request, "catalog/category.html", {"category": cat, "tools": tools})
 
 
 @public
@@ -43,7 +40,7 @@ def tool(request, slug):
     response = render(request, "catalog/tool.html", {
         "tool": item, "reviews": reviews, "latest_run": latest_run,
         "evidence": evidence_groups(facts), "coverage": coverage(facts),
-        "doubt": panel_doubt(reviews), "history": verdict_history(item),
+        "doubt": panel_doubt(reviews), "history": verdict_history(item), "how_made": how_made(reviews),
         "alternatives": [(alt, compare_url(item.slug, alt.slug)) for alt in alternatives],
     })
     if latest_run and latest_run.is_open:

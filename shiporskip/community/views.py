@@ -1,11 +1,13 @@
 """Votes, bookmarks and the per-reader state that cached pages fetch after loading."""
 
 import re
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -41,6 +43,17 @@ def vote_context(tool, voter, back, **extra) -> dict:
     return {"tool": tool, "live": True, "next": back, "mine": mine, "tally": tally_of(tool), **extra}
 
 
+def confirm_page(tool, voter, back, view: str, **extra) -> dict:
+    """The no-JavaScript page for a vote or a bookmark: the reader's own vote and bookmark.
+
+    Cached pages cannot show them, so this page does, and its forms come back to it (`after`)
+    rather than to the cached page: the reader sees what they chose, with "Take back".
+    """
+    after = f"{reverse(view, args=[tool.slug])}?{urlencode({'next': back})}"
+    saved = bool(voter) and Bookmark.objects.filter(tool=tool, owner=voter).exists()
+    return vote_context(tool, voter, back, saved=saved, after=after, **extra)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def vote(request, slug):
@@ -48,7 +61,7 @@ def vote(request, slug):
     back = next_url(request, tool.get_absolute_url())
     if request.method == "GET":  # the no-JavaScript way in from a cached page: confirm, then POST
         proposed = request.GET.get("verdict")
-        context = vote_context(tool, voter_for(request, create=False), back,
+        context = confirm_page(tool, voter_for(request, create=False), back, "community:vote",
                                proposed=proposed if proposed in VERDICTS else None)
         return render(request, "community/vote.html", context)
     kwargs = {"fragment": "community/vote_widget.html", "back": back}
@@ -80,7 +93,8 @@ def bookmark(request, slug):
     saved = Bookmark.objects.filter(tool=tool, owner=owner).exists()
     context = {"tool": tool, "live": True, "next": back, "saved": saved}
     if request.method == "GET":
-        return render(request, "community/bookmark.html", context)
+        return render(request, "community/bookmark.html",
+                      confirm_page(tool, owner, back, "community:bookmark"))
     kwargs = {"fragment": "community/bookmark_button.html", "back": back}
     if not valid:
         return refuse(request, 400, BAD_BOOKMARK, context=context, **kwargs)

@@ -1,5 +1,6 @@
 """Two tools side by side, composed from stored rows only: a comparison costs no LLM call."""
 
+import re
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -8,6 +9,8 @@ from shiporskip.catalog.evidence_view import CompareRow, compare_rows
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.models import Persona, Review
 from shiporskip.panel.tally import PanelDoubt, panel_doubt
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 def canonical_pair(a: str, b: str) -> tuple[str, str]:
@@ -27,6 +30,17 @@ def split_pair(pair: str, known: set[str]) -> tuple[str, str] | None:
         if a in known and b in known:
             return a, b
     return candidates[0] if candidates else None
+
+
+def parse_pair(pair: str) -> tuple[str, str] | None:
+    """The two known slugs an `a-vs-b` address names, or None (one query, junk refused first)."""
+    pieces = pair.split("-vs-")
+    if not 1 < len(pieces) <= 5 or not SLUG.fullmatch(pair):
+        return None
+    halves = {"-vs-".join(part) for i in range(1, len(pieces)) for part in (pieces[:i], pieces[i:])}
+    known = set(Tool.objects.filter(slug__in=halves).values_list("slug", flat=True))
+    slugs = split_pair(pair, known)
+    return slugs if slugs and slugs[0] != slugs[1] and set(slugs) <= known else None
 
 
 @dataclass
@@ -58,6 +72,10 @@ class Comparison:
     @property
     def title(self) -> str:
         return f"{self.left.name} vs {self.right.name}"
+
+    @property
+    def url(self) -> str:
+        return compare_url(self.left.slug, self.right.slug)
 
     def as_dict(self) -> dict:
         return {

@@ -40,9 +40,8 @@ def answer(request, template, context, status=200):
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     """GET (the box without JavaScript): a real form to post. POST: the same answer for every address."""
-    if request.method == "GET":
-        form = SubscribeForm(initial={"email": request.GET.get("email", "")})
-        return render(request, "newsletter/subscribe.html", {"form": form})
+    if request.method == "GET":  # never prefilled from the query: an address in a URL is logged
+        return render(request, "newsletter/subscribe.html", {"form": SubscribeForm()})
     form = SubscribeForm(request.POST)
     if not form.is_valid():
         return answer(request, "subscribe", {"form": form}, status=400)
@@ -54,6 +53,19 @@ def subscribe(request):
     # By the worker, the lookup too: the answer does the same work for every address.
     subscribe_address(form.cleaned_data["email"])
     return answer(request, "subscribed", {"message": DONE, "form": form})
+
+
+# The box on a cached page holds no CSRF token, so without JavaScript it posts here: a POST, so
+# that the address travels in the body, never in a URL (and so never in an access log). This
+# view changes nothing and sends nothing: it answers the real form, prefilled and with a
+# token, one more click (what a forged post can do is show a reader a prefilled form).
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def subscribe_form(request):
+    """The box without JavaScript: the real subscribe form, prefilled from the posted address."""
+    typed = request.POST.get("email", "")[:254] if request.method == "POST" else ""
+    return render(request, "newsletter/subscribe.html", {"form": SubscribeForm(initial={"email": typed})})
 
 
 @never_cache

@@ -1,0 +1,168 @@
+"""sitemap.xml: a sitemap index with one paginated section per kind of page.
+
+Every address is built on SITE_URL (not the request's Host), and `lastmod` is the latest
+verdict: the finished time of a tool's current panel run, for a pair the later of the two.
+Every section is a queryset the paginator cuts with LIMIT/OFFSET, and each section's latest
+`lastmod` is one aggregate query, so no request reads the whole catalog: at 10,000 tools the
+same-category pairs run to millions, in pages of `PAIRS_PER_PAGE`.
+"""
+
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import SitemapIndexItem, x_robots_tag
+from django.db.models import Count, F, Max
+from django.db.models.functions import Greatest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from shiporskip.catalog.models import Category, Tool
+from shiporskip.compare.comparison import canonical_pair
+from shiporskip.pages import public
+from shiporskip.panel.models import PanelRun, Persona
+
+# The protocol allows 50,000 addresses per sitemap; pairs come in smaller pages so that one
+# page is quick to build (and to cache) however large the catalog grows.
+PAIRS_PER_PAGE = 10_000
+
+
+class SiteSitemap(Sitemap):
+    """Addresses on SITE_URL, whatever Host the sitemap was asked for by."""
+
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc
+
+
+def latest_verdict():
+    return PanelRun.objects.filter(status=PanelRun.Status.DONE).aggregate(at=Max("finished_at"))["at"]
+
+
+class SiteWideSitemap(SiteSitemap):
+    """Pages that show the whole panel: they change with any verdict (one query, kept)."""
+
+    def lastmod(self, item):
+        return self.latest
+
+    def get_latest_lastmod(self):
+        return self.latest
+
+    @cached_property
+    def latest(self):
+        return latest_verdict()
+
+
+class PagesSitemap(SiteWideSitemap):
+    """The home page, the list of all tools and the panel: they change with every verdict."""
+
+    changefreq = "daily"
+
+    def items(self):
+        return [reverse(name) for name in ("catalog:home", "catalog:tools", "panel:personas")]
+
+    def location(self, item):
+        return item
+
+
+class ToolSitemap(SiteSitemap):
+    def items(self):
+        return (Tool.objects.order_by("pk").annotate(verdict_at=F("current_run__finished_at"))
+                .only("slug"))
+
+    def lastmod(self, tool):
+        return tool.verdict_at
+
+    def get_latest_lastmod(self):
+        return Tool.objects.aggregate(at=Max("current_run__finished_at"))["at"]
+
+
+class CategorySitemap(SiteSitemap):
+    def items(self):
+        return Category.objects.order_by("pk").annotate(
+            verdict_at=Max("tools__current_run__finished_at")).only("slug")
+
+    def lastmod(self, category):
+        return category.verdict_at
+
+    def get_latest_lastmod(self):
+        return Tool.objects.aggregate(at=Max("current_run__finished_at"))["at"]
+
+
+class PersonaSitemap(SiteWideSitemap):
+    def items(self):
+        return Persona.objects.active()
+
+
+def indexable_pairs():
+    """The comparisons worth indexing: two reviewed tools of one category, in canonical order.
+
+    One self-join through the category (tool -> category -> its tools), ordered so that the
+    paginator's pages are stable; each row is just the two slugs and the later verdict.
+    """
+    other = "category__tools"
+    return (Tool.objects.reviewed()
+            .filter(**{f"{other}__slug__gt": F("slug"), f"{other}__current_run__isnull": False})
+            .annotate(verdict_at=Greatest("current_run__finished_at",
+                                          f"{other}__current_run__finished_at"))
+            .order_by("slug", f"{other}__slug")
+            .values_list("slug", f"{other}__slug", "verdict_at"))
+
+
+class ComparisonSitemap(SiteSitemap):
+    limit = PAIRS_PER_PAGE
+
+    def items(self):
+        return indexable_pairs()
+
+    def location(self, pair):
+        # One reverse for the whole page, not one per pair.
+        if not hasattr(self, "_prefix"):
+            self._prefix = reverse("compare:pair", args=["x"])[:-1]
+        # The database's collation may order slugs otherwise than Python: the address is
+        # always the canonical one (compare/comparison.py), never a redirect.
+        first, second = canonical_pair(pair[0], pair[1])
+        return f"{self._prefix}{first}-vs-{second}"
+
+    def lastmod(self, pair):
+        return pair[2]
+
+    def get_latest_lastmod(self):
+        # A pair's verdict is its later tool's: the latest among reviewed tools that have a
+        # reviewed rival, i.e. in a category with two or more reviewed tools.
+        shared = (Tool.objects.reviewed().order_by().values("category")
+                  .annotate(n=Count("pk")).filter(n__gte=2).values("category"))
+        return (Tool.objects.reviewed().filter(category__in=shared)
+                .aggregate(at=Max("current_run__finished_at"))["at"])
+
+
+SECTIONS = {
+    "pages": PagesSitemap,
+    "tools": ToolSitemap,
+    "categories": CategorySitemap,
+    "panel": PersonaSitemap,
+    "compare": ComparisonSitemap,
+}
+
+
+@public
+@x_robots_tag
+def index(request):
+    """The sitemap index: each section's pages, by absolute address on SITE_URL.
+
+    Django's own index view builds these addresses from the request's Host; this one is the
+    same loop on SITE_URL.
+    """
+    items = []
+    for section, cls in SECTIONS.items():
+        sitemap = cls()
+        url = settings.SITE_URL + reverse("sharing:sitemap_section", kwargs={"section": section})
+        lastmod = sitemap.get_latest_lastmod()
+        pages = sitemap.paginator.num_pages  # one COUNT query
+        items.append(SitemapIndexItem(url, lastmod))
+        items += [SitemapIndexItem(f"{url}?p={page}", lastmod) for page in range(2, pages + 1)]
+    return TemplateResponse(request, "sitemap_index.xml", {"sitemaps": items},
+                            content_type="application/xml")
