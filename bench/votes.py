@@ -3,9 +3,10 @@
 Run: .venv/bin/python bench/votes.py [--db sqlite postgres] [--clients 8] [--seconds 10]
          [--workers 2] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
 
-For each database: a fresh database with the bundled catalog, gunicorn as `shiporskip up`
-starts it (rate limits counted, set too high to trip), and CLIENTS client processes on
-loopback, each its own reader (session cookie and CSRF token). In the same run it measures
+For each database: a fresh database with the bundled catalog, gunicorn with sync workers
+(as `shiporskip up` ran it before it moved to granian; bench/servers.py compares the two),
+rate limits counted but set too high to trip, and CLIENTS client processes on loopback,
+each its own reader (session cookie and CSRF token). In the same run it measures
   - the baseline: GET /me per second (the per-reader read every page makes, no write),
   - votes per second: POST /tools/<slug>/vote with ship, skip or none at random over 10 tools,
 and prints votes/s, the ratio to the baseline, and whether the final counts in the database
