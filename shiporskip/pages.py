@@ -35,7 +35,7 @@ def page_not_found(request, exception=None):
     from shiporskip.catalog.models import Tool
 
     try:
-        choices = list(Tool.objects.order_by("name").values_list("slug", "name"))
+        choices = list(Tool.objects.picker_choices())
     except DatabaseError:  # a page that is not there must not become a server error
         choices = []
     return render(request, "404.html", {"choices": choices}, status=404)

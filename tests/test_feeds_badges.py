@@ -242,7 +242,8 @@ def test_the_badge_is_cacheable_forbids_scripts_and_embeds_anywhere(client, pers
     assert b"<script" not in response.content and b"href" not in response.content
     head = client.head("/tools/alpha/badge.svg")
     assert head.status_code == 200 and head["Content-Type"] == "image/svg+xml"
-    assert client.post("/tools/alpha/badge.svg").status_code in {403, 405}
+    refused = client.post("/tools/alpha/badge.svg")
+    assert refused.status_code == 405 and {"GET", "HEAD"} <= set(refused["Allow"].split(", "))
 
 
 def test_light_and_dark_differ_and_the_score_style_shows_the_mean(client, personas):

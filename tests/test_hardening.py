@@ -1,5 +1,6 @@
 """Safe on the open internet: production settings, CSP, body caps, private files, slow clients."""
 
+import contextlib
 import http.client
 import json
 import os
@@ -130,7 +131,7 @@ def test_a_large_body_is_refused_before_it_is_read(client, url):
 @pytest.mark.django_db
 def test_a_body_within_the_cap_still_works(client):
     response = client.post(reverse("newsletter:subscribe"), {"email": "reader@example.com"})
-    assert response.status_code in {200, 303}
+    assert response.status_code == 200 and "Check your inbox" in response.content.decode()
 
 
 def modes(root: Path) -> dict[str, int]:
@@ -319,14 +320,13 @@ def test_slow_clients_do_not_stall_readers(site):
 
 
 def test_the_server_refuses_a_large_body_over_http(site):
-    body = b"x" * (10 * 1024 * 1024)
-    request = urllib.request.Request(f"http://127.0.0.1:{site}/accounts/signin", data=body, method="POST",
-                                     headers={"Content-Type": "multipart/form-data; boundary=x"})
-    try:
-        urllib.request.urlopen(request, timeout=30)  # noqa: S310 - loopback only
-        status = 200
-    except urllib.error.HTTPError as error:
-        status = error.code
-    except (ConnectionError, urllib.error.URLError):
-        status = 413  # closed before the whole body was sent: refused unread
-    assert status == 413
+    """Announce 10 MB, send the first 64 KB: the answer is the server's 413, read off the wire."""
+    connection = http.client.HTTPConnection("127.0.0.1", site, timeout=30)
+    connection.putrequest("POST", "/accounts/signin")
+    connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+    connection.putheader("Content-Length", str(10 * 1024 * 1024))
+    connection.endheaders()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # it may stop reading
+        connection.send(b"x" * 65_536)
+    response = connection.getresponse()
+    assert response.status == 413 and b"at most 65536" in response.read()

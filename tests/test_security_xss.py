@@ -211,7 +211,10 @@ class Checker:
 
     def inspect(self, where: str, html: str):
         self.loads += 1
-        self.page.wait_for_timeout(20)  # events queued by the parse (ontoggle, onerror) run
+        # Events queued by the parse (ontoggle, onerror of a failed image) run before we look:
+        # failed images hold back "load", and a frame plus a task lets what they queued run.
+        self.page.wait_for_load_state("load")
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
         self.problems += [f"{where}: dialog {m!r}" for m in self.dialogs]
         self.dialogs.clear()
         self.problems += [f"{where}: unescaped {p!r}" for p in unescaped(html, XSS + XSS_URLS)]

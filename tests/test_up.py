@@ -81,11 +81,17 @@ def test_sigterm_stops_the_server_and_the_worker(tmp_path):
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     wait_for(lambda: any("is running at" in line for line in lines), 60, "the address")
+    # The children run in their own sessions (serve.py), so look them up by parent, not group.
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) == 2, children  # the web server and the worker
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
-    time.sleep(0.5)
-    group = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
-    assert group.stdout == "", "children outlived `up`: " + group.stdout
+
+    def alive():
+        return [pid for pid in children if Path(f"/proc/{pid}").exists()
+                and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+
+    wait_for(lambda: not alive(), 10, "the children to exit")
 
 
 def test_up_refuses_a_port_in_use(tmp_path):

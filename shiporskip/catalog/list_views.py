@@ -4,22 +4,19 @@ Each filter, sort and page is a link (no JavaScript needed); a bad value answers
 which and why, a page past the end 404, and nothing is changed either way.
 """
 
-import inspect
-
 from django.core.paginator import EmptyPage, Paginator
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from shiporskip.catalog import listing
-from shiporskip.catalog.models import Category, Tool
+from shiporskip.catalog.models import PANEL_RIVALS, Category, Tool
 from shiporskip.compare.comparison import compare_url
 from shiporskip.pages import public
 
 RANKING_PER_PAGE = 50
 # How many alternatives the page lists; the panel itself weighs a tool against the first
-# `PANEL_RIVALS` of them (Tool.rivals' default, what panel/running.py asks for).
+# `PANEL_RIVALS` of them.
 ALTERNATIVES = 12
-PANEL_RIVALS = inspect.signature(Tool.rivals).parameters["n"].default
 
 
 def bad_input(request, message: str, status: int = 400):

@@ -20,7 +20,7 @@ What the filters mean, from the facts (catalog/facts.py, evidence.py):
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Avg, Case, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
 
 from shiporskip.catalog.models import Tool
 
@@ -168,9 +168,7 @@ def annotated(queryset=None):
         ("over-100", Q(seat_price__gt=100)),
         ("per-token", Q(seat_price__isnull=True, token_price__isnull=False)),
     ]
-    return qs.annotate(
-        # The same join as with_panel()'s counts: an abstention has no score and is not averaged.
-        panel_score=Avg("current_run__reviews__score"),
+    return qs.with_score().annotate(
         community_votes=F("vote_ship") + F("vote_skip"),
         seat_price=seat_price(),
         token_price=token_price(),

@@ -2,13 +2,17 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import slugify
 
 from shiporskip import control_chars
 from shiporskip.catalog.facts import FactsError, ToolFacts, validate_facts
+
+# The rivals a panel run weighs a tool against (panel/running.py asks for this many; the
+# alternatives page marks them).
+PANEL_RIVALS = 3
 
 
 class Category(models.Model):
@@ -34,6 +38,15 @@ class Category(models.Model):
 
 
 class ToolQuerySet(models.QuerySet):
+    def with_score(self):
+        """Annotate `panel_score`: the mean of the current panel's scores (abstentions have none
+        and are not averaged); None for a tool never reviewed."""
+        return self.annotate(panel_score=Avg("current_run__reviews__score"))
+
+    def picker_choices(self):
+        """(slug, name) of every tool by name: the compare picker's options."""
+        return self.order_by("name").values_list("slug", "name")
+
     def with_panel(self):
         """Annotate each tool with its current panel's ship and skip counts (one query)."""
         reviews = "current_run__reviews"
@@ -118,7 +131,7 @@ class Tool(models.Model):
     def parsed_facts(self) -> ToolFacts:
         return ToolFacts.model_validate(self.facts)
 
-    def rivals(self, n: int = 3) -> list["Tool"]:
+    def rivals(self, n: int = PANEL_RIVALS) -> list["Tool"]:
         """Its n nearest same-category tools by facts (catalog/rivals.py), closest first."""
         from shiporskip.catalog.rivals import Candidate, nearest
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Avg, F, Func, Q, TextField, Value
+from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Greatest
 
 from shiporskip.catalog.models import Tool
@@ -92,7 +92,7 @@ def search(query: str, limit: int = 10) -> list[Tool]:
         candidates = _sqlite_candidates(found)
     if not candidates:
         return []
-    tools = (Tool.objects.with_tallies().annotate(panel_score=Avg("current_run__reviews__score"))
+    tools = (Tool.objects.with_tallies().with_score()
              .in_bulk([c.pk for c in candidates]))
     ordered = sorted((c for c in candidates if c.pk in tools),
                      key=lambda c: _order_key(c, found, tools[c.pk]))

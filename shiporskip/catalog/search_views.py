@@ -10,21 +10,21 @@ RESULTS = 50  # the results page shows this many at most
 SUGGESTIONS = 8
 
 
-@public
-def results(request):
+def answer(request, template: str, limit: int):
+    """The reader's query searched and shown in `template`; a query too long is a 400 there."""
     try:
         query = search.check(request.GET.get("q", ""))
     except search.QueryTooLong as exc:
-        return render(request, "catalog/search.html", {"error": str(exc)}, status=400)
-    return render(request, "catalog/search.html", {
-        "query": query, "results": search.search(query, RESULTS) if query else []})
+        return render(request, template, {"error": str(exc)}, status=400)
+    found = search.search(query, limit) if query else []
+    return render(request, template, {"query": query, "results": found})
+
+
+@public
+def results(request):
+    return answer(request, "catalog/search.html", RESULTS)
 
 
 @public
 def suggestions(request):
-    try:
-        query = search.check(request.GET.get("q", ""))
-    except search.QueryTooLong as exc:
-        return render(request, "catalog/search_suggestions.html", {"error": str(exc)}, status=400)
-    return render(request, "catalog/search_suggestions.html", {
-        "query": query, "results": search.search(query, SUGGESTIONS) if query else []})
+    return answer(request, "catalog/search_suggestions.html", SUGGESTIONS)

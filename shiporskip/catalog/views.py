@@ -21,7 +21,7 @@ def home(request):
         "categories": categories,
         # Every tool has a category: their counts add up to the catalog, with no extra query.
         "tool_total": sum(c.tool_count for c in categories),
-        "choices": Tool.objects.order_by("name").values_list("slug", "name"),
+        "choices": Tool.objects.picker_choices(),
         "awaiting": PanelRun.objects.filter(status__in=["queued", "running"]).count(),
     })
 

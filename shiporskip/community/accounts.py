@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from shiporskip.community import ratelimit
 from shiporskip.community.answers import next_url
 from shiporskip.community.models import PendingSignUp, Vote
-from shiporskip.community.tasks import send_password_reset, send_signup_mail
+from shiporskip.community.tasks import has_account, send_password_reset, send_signup_mail
 from shiporskip.community.voters import voter_for
 
 TAKEN = "This address already has an account: sign in, or reset its password."
@@ -91,7 +90,7 @@ def create_account(pending: PendingSignUp):
     try:
         with transaction.atomic():
             PendingSignUp.objects.filter(email=email).delete()  # this link and any other for it
-            if users.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+            if has_account(email):
                 return None
             return users.create(username=email, email=email, password=pending.password)
     except IntegrityError:  # a double click: the first request made the account
@@ -126,9 +125,7 @@ class SignInView(auth.LoginView):
 
 @method_decorator(never_cache, name="dispatch")
 class PasswordResetView(auth.PasswordResetView):
-    template_name = "registration/reset_form.html"
-    email_template_name = "registration/reset_email.txt"
-    subject_template_name = "registration/reset_subject.txt"
+    template_name = "registration/reset_form.html"  # the email itself: community/tasks.py
     success_url = reverse_lazy("community:reset_sent")
 
     def form_valid(self, form):

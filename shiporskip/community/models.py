@@ -83,10 +83,16 @@ class RateCounter(models.Model):
 
 
 class SignUpQuerySet(models.QuerySet):
+    @staticmethod
+    def cutoff():
+        """A sign-up's link works as long as a password-reset link does."""
+        return timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
     def live(self):
-        """Sign-ups whose link still works: as long as a password-reset link does."""
-        since = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
-        return self.filter(created_at__gte=since)
+        return self.filter(created_at__gte=self.cutoff())
+
+    def expired(self):
+        return self.filter(created_at__lt=self.cutoff())
 
 
 class PendingSignUp(models.Model):

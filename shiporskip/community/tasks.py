@@ -60,4 +60,4 @@ def tidy_up():
     sign-ups whose link has expired."""
     call_command("clearsessions")
     forget_old()
-    PendingSignUp.objects.exclude(pk__in=PendingSignUp.objects.live().values("pk")).delete()
+    PendingSignUp.objects.expired().delete()

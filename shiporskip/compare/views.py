@@ -11,7 +11,7 @@ SAME_TOOL = "Pick two different tools: a tool compared with itself is always a t
 
 
 def not_found(request, message):
-    choices = Tool.objects.order_by("name").values_list("slug", "name")
+    choices = Tool.objects.picker_choices()
     return render(request, "compare/not_found.html",
                   {"message": message, "choices": choices}, status=404)
 

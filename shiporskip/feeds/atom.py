@@ -18,11 +18,7 @@ from shiporskip.catalog.models import Category
 from shiporskip.pages import public
 from shiporskip.panel.history import verdict_events
 from shiporskip.panel.tally import PanelTally
-
-
-def absolute(path: str) -> str:
-    """Links in a feed are read away from the site: always the site's public address."""
-    return settings.SITE_URL.rstrip("/") + path
+from shiporskip.sharing.links import absolute  # feeds are read away from the site: SITE_URL
 
 
 def tally_phrase(ship: int, skip: int) -> str:

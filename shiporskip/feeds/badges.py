@@ -5,8 +5,6 @@ strict Content-Security-Policy (an SVG opened directly is a document that could 
 and an ETag over its bytes so it updates as soon as the verdict does and is 304 until then.
 """
 
-from django.conf import settings
-from django.db.models import Avg
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -15,6 +13,7 @@ from django.views.decorators.http import conditional_page, require_safe
 
 from shiporskip.catalog.models import Tool
 from shiporskip.pages import public
+from shiporskip.sharing.links import absolute
 
 LABEL = "Ship or Skip"
 # Shields-like: a grey label, the value coloured by the verdict; every pair meets WCAG AA.
@@ -55,8 +54,8 @@ def badge_value(tool, style: str) -> tuple[str, str | None, str]:
     if not panel.total:
         return "No verdict", None, "no verdict (every reviewer abstained)"
     counts = f"{panel.ship} ship / {panel.skip} skip"
-    if style == "score" and tool.mean_score is not None:
-        score = round(tool.mean_score)
+    if style == "score" and tool.panel_score is not None:
+        score = round(tool.panel_score)
         words = f"{panel.verdict}, panel score {score}/100 ({counts})"
         return f"{panel.verdict} · {score}/100", panel.verdict, words
     return f"{panel.verdict} · {panel.ship}/{panel.total}", panel.verdict, f"{panel.verdict} · {counts}"
@@ -89,8 +88,7 @@ def badge(request, slug):
         return refuse(f"theme must be one of {', '.join(THEMES)}, not {theme[:40]!r}.")
     if style not in STYLES:
         return refuse(f"style must be one of {', '.join(STYLES)}, not {style[:40]!r}.")
-    tool = get_object_or_404(Tool.objects.with_panel().annotate(
-        mean_score=Avg("current_run__reviews__score")), slug=slug)
+    tool = get_object_or_404(Tool.objects.with_panel().with_score(), slug=slug)
     response = HttpResponse(render_badge(tool, theme, style), content_type="image/svg+xml")
     response["Content-Security-Policy"] = BADGE_CSP  # set here, so the site's policy is not
     response["Cross-Origin-Resource-Policy"] = "cross-origin"  # made to be shown on other sites
@@ -99,6 +97,6 @@ def badge(request, slug):
 
 def embed_urls(tool) -> dict:
     """The absolute addresses an embed snippet points at: the badge and the tool's page."""
-    site = settings.SITE_URL.rstrip("/")
-    badge = site + reverse("feeds:badge", args=[tool.slug])
-    return {"badge": badge, "dark": badge + "?theme=dark", "page": site + tool.get_absolute_url()}
+    badge = reverse("feeds:badge", args=[tool.slug])
+    return {"badge": absolute(badge), "dark": absolute(badge, theme="dark"),
+            "page": absolute(tool.get_absolute_url())}

@@ -260,8 +260,7 @@ class Progress:
     def _save(self) -> None:
         done = sum(state in {"done", "reused"} for state in self.states.values())
         PanelRun.objects.filter(pk=self.run.pk).update(
-            personas_total=len(self.states), personas_done=done, progress=self.states,
-            heartbeat_at=timezone.now())
+            personas_total=len(self.states), personas_done=done, progress=self.states)
 
 
 def _ask_all(reviewer, personas, requests, progress, samples=1):
