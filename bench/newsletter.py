@@ -1,6 +1,7 @@
 """The weekly edition at scale: compose and queue it for N subscribers, then deliver over SMTP.
 
 Run: .venv/bin/python bench/newsletter.py [--subscribers 100000] [--messages 2000] [--repeat 3]
+         [--connections 1 4] [--smtp-only]
      (SQLite in a temporary data dir; DATABASE_URL=postgres://.../scratch for PostgreSQL: the
      bench creates that database if missing, migrates it and empties its newsletter tables)
 
@@ -9,14 +10,18 @@ Prints, in the same run (medians of --repeat):
   - queue: one INSERT ... SELECT of a delivery row per subscriber, and a plain bulk_create of
     the same rows as the baseline (ratio < 1 means the queueing is cheaper than the baseline),
   - compose + store + queue, the whole `publish()`, for N subscribers,
-  - messages per second to a loopback aiosmtpd server through the exactly-once path (claim,
-    send, commit, end), against Django's plain send_messages() of the same messages on one
-    connection (the baseline, with no bookkeeping).
+  - messages per second to a loopback aiosmtpd server (bench/smtp_sink.py, a process of its
+    own, which counts what it accepts per recipient: each reader must get exactly one) through
+    the exactly-once path (claim, send, commit, end) with 1 and with N SMTP connections
+    (SHIPORSKIP_SMTP_CONNECTIONS), each against the first and against the 1,000/s target, and
+    Django's plain send_messages() of the same messages on one connection (no bookkeeping).
 """
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +63,6 @@ from shiporskip.newsletter.delivery import send_edition  # noqa: E402
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression  # noqa: E402
 from shiporskip.panel.personas import load_personas  # noqa: E402
 from shiporskip.panel.running import review_tool  # noqa: E402
-from tests.smtp import Inbox, free_port  # noqa: E402
 
 
 def timed(fn, repeat: int, reset=lambda: None) -> float:
@@ -118,34 +122,73 @@ def bench_queue(repeat: int, subscribers: int) -> None:
     print(f"compose + store + queue for {subscribers:,} subscribers: {publish * 1000:8.1f} ms")
 
 
-def bench_smtp(messages: int) -> None:
-    from aiosmtpd.controller import Controller
+class SinkProcess:
+    """bench/smtp_sink.py: aiosmtpd in a process of its own, counting messages per recipient."""
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "smtp_sink.py")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline())
+
+    def ask(self, command: str) -> str:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline()
+
+    def counts(self) -> dict:
+        return json.loads(self.ask("count"))
+
+    def close(self) -> None:
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def send_once(sink: SinkProcess, keep: list[int], number: int, connections: int) -> float:
+    """Publish an edition to the kept readers, send it over `connections`; return messages/s."""
+    reset()
+    sink.ask("reset")
+    with override_settings(SMTP_CONNECTIONS=connections):
+        edition = editions.publish()
+        started = time.perf_counter()
+        send_edition(edition)
+        elapsed = time.perf_counter() - started
+    counts = sink.counts()
+    readers = dict(Subscriber.objects.filter(pk__in=keep).values_list("email", "pk"))
+    if counts != dict.fromkeys(readers, 1):
+        twice = sum(n > 1 for n in counts.values())
+        raise SystemExit(f"{connections} connections: {len(counts)} of {len(readers)} readers got the "
+                         f"edition, {twice} more than once")
+    return len(keep) / elapsed
+
+
+def bench_smtp(messages: int, connections: list[int], repeat: int) -> None:
+    sink = SinkProcess()
     keep = list(Subscriber.objects.order_by("pk").values_list("pk", flat=True)[:messages])
     Subscriber.objects.exclude(pk__in=keep).update(status="unsubscribed")
     smtp = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": controller.port}
+            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": sink.port}
     try:
         with override_settings(**smtp):
-            edition = editions.publish()
-            started = time.perf_counter()
-            send_edition(edition)
-            ours = messages / (time.perf_counter() - started)
-            assert len(inbox.messages) == messages
+            rates = {n: statistics.median(send_once(sink, keep, n, n) for _ in range(repeat))
+                     for n in connections}
             readers = list(Subscriber.objects.filter(pk__in=keep))
+            reset()
+            edition = editions.publish()
             built = [emails.edition(edition, reader) for reader in readers]
             with get_connection() as conn:
                 started = time.perf_counter()
                 conn.send_messages(built)
                 plain = messages / (time.perf_counter() - started)
     finally:
-        controller.stop()
-    print(f"delivered over loopback SMTP, exactly once: {ours:8.0f} messages/s ({messages:,} messages)")
-    print(f"baseline: Django send_messages, one connection: {plain:8.0f} messages/s "
-          f"(ours / baseline = {ours / plain:.2f})")
+        sink.close()
+    one = rates[connections[0]]
+    print(f"delivered over loopback SMTP (aiosmtpd in its own process), exactly once, "
+          f"{messages:,} messages, median of {repeat}:")
+    for n, rate in rates.items():
+        print(f"  {n:2d} connection(s): {rate:8.0f} messages/s   x{rate / one:.2f} of {connections[0]} "
+              f"| {rate / 1000:.2f} of the 1,000/s target")
+    print(f"baseline: Django send_messages, one connection, no bookkeeping: {plain:8.0f} messages/s")
 
 
 def main() -> None:
@@ -153,11 +196,15 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 4],
+                        help="SHIPORSKIP_SMTP_CONNECTIONS values to compare (the first is the baseline)")
+    parser.add_argument("--smtp-only", action="store_true", help="skip the compose and queue figures")
     args = parser.parse_args()
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
     prepare(args.subscribers)
-    bench_queue(args.repeat, args.subscribers)
-    bench_smtp(args.messages)
+    if not args.smtp_only:
+        bench_queue(args.repeat, args.subscribers)
+    bench_smtp(args.messages, args.connections, args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,10 @@
 """gunicorn (sync workers, what `up` ran before) against granian (what `up` runs now), one run.
 
+Each is also run in the variants that decide `up`'s settings: with its access log on (a line
+written per request), granian with 256 blocking threads per worker (its WSGI default: half its
+backpressure of backlog/workers) and with 1, and with the page cache off
+(SHIPORSKIP_PAGE_CACHE_SECONDS=0, so every request renders).
+
 Run: .venv/bin/python bench/servers.py [--seconds 10] [--connections 32] [--workers 2]
 
 Both serve the same data dir (bundled catalog, reviewed offline) with the same number of
@@ -41,16 +46,34 @@ def prepared_env() -> dict:
     shiporskip = str(Path(sys.executable).parent / "shiporskip")
     subprocess.run([shiporskip, "catalog", "load"], env=env, check=True, capture_output=True)
     subprocess.run([shiporskip, "review", "--all"], env=env, check=True, capture_output=True)
+    subprocess.run([shiporskip, "manage", "collectstatic", "--noinput"], env=env, check=True,
+                   capture_output=True)
     return env
 
 
-def commands(port: int, workers: int) -> dict[str, list[str]]:
-    from shiporskip.serve import web_command  # noqa: PLC0415 - needs Django settings
+def commands(port: int, workers: int) -> dict[str, tuple[list[str], dict]]:
+    """name: (command, environment changes). `granian` is exactly what `up` runs."""
+    from shiporskip.cli.serve import web_command  # noqa: PLC0415 - needs Django settings
+
+    gunicorn = [sys.executable, "-m", "gunicorn", "shiporskip.wsgi:application", "--bind",
+                f"127.0.0.1:{port}", "--workers", str(workers)]
+    granian = web_command("127.0.0.1", port)
+    threads = granian.index("--blocking-threads") + 1 if "--blocking-threads" in granian else None
+
+    def with_threads(n: int) -> list[str]:
+        if threads is None:
+            return [*granian, "--blocking-threads", str(n)]
+        return [*granian[:threads], str(n), *granian[threads + 1:]]
 
     return {
-        "gunicorn": [sys.executable, "-m", "gunicorn", "shiporskip.wsgi:application", "--bind",
-                     f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "-"],
-        "granian": web_command("127.0.0.1", port),
+        "gunicorn": (gunicorn, {}),
+        "gunicorn+log": ([*gunicorn, "--access-logfile", "-"], {}),
+        "granian": (granian, {}),
+        "granian+log": ([*granian, "--access-log"], {}),
+        "granian bt=256": (with_threads(256), {}),
+        "granian bt=1": (with_threads(1), {}),
+        "granian nocache": (granian, {"SHIPORSKIP_PAGE_CACHE_SECONDS": "0"}),
+        "gunicorn nocache": (gunicorn, {"SHIPORSKIP_PAGE_CACHE_SECONDS": "0"}),
     }
 
 
@@ -111,10 +134,11 @@ def main() -> None:
 
     django.setup()
     results = {}
-    for name, command in commands(free_port(), args.workers).items():
+    for name, (command, changes) in commands(free_port(), args.workers).items():
         port = int(command[command.index("--port") + 1]) if "--port" in command else int(
             command[command.index("--bind") + 1].rsplit(":", 1)[1])
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(command, env=env | changes, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         try:
             wait_up(port, proc)
             rps = throughput(port, args.seconds, args.connections)
@@ -123,11 +147,12 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
         results[name] = (rps, statistics.median(slow), max(slow))
-        print(f"{name:9} {rps:9.0f} req/s   under slow clients: median {results[name][1] * 1000:7.1f} ms, "
+        print(f"{name:16} {rps:9.0f} req/s   under slow clients: median {results[name][1] * 1000:7.1f} ms, "
               f"worst {results[name][2] * 1000:7.1f} ms", flush=True)
-    (g_rps, g_med, g_max), (n_rps, n_med, n_max) = results["gunicorn"], results["granian"]
-    print(f"granian / gunicorn: throughput {n_rps / g_rps:.2f}x; latency under slow clients: "
-          f"median {n_med / g_med:.3f}x, worst {n_max / g_max:.3f}x")
+    g_rps, g_med, g_max = results["gunicorn"]
+    for name, (n_rps, n_med, n_max) in results.items():
+        print(f"{name:16} / gunicorn: throughput {n_rps / g_rps:5.2f}x; latency under slow clients: "
+              f"median {n_med / g_med:.3f}x, worst {n_max / g_max:.3f}x")
 
 
 if __name__ == "__main__":

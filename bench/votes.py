@@ -1,38 +1,44 @@
-"""Votes per second sustained by the real web server, on SQLite and on PostgreSQL.
+"""Votes and bookmarks per second against GET /me, on the real server, on SQLite and PostgreSQL.
 
-Run: .venv/bin/python bench/votes.py [--db sqlite postgres] [--clients 8] [--seconds 10]
-         [--workers 2] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
+Run: .venv/bin/python bench/votes.py [--database sqlite postgres] [--clients 32] [--seconds 15]
+         [--workers 2] [--rounds 3] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
+         [--redis-url redis://127.0.0.1:6379/N]
+     (DATABASE_URL, if set, is the PostgreSQL server to use; the bench makes its own database.)
 
-For each database: a fresh database with the bundled catalog, gunicorn with sync workers
-(as `shiporskip up` ran it before it moved to granian; bench/servers.py compares the two),
-rate limits counted but set too high to trip, and CLIENTS client processes on loopback,
-each its own reader (session cookie and CSRF token). In the same run it measures
-  - the baseline: GET /me per second (the per-reader read every page makes, no write),
-  - votes per second: POST /tools/<slug>/vote with ship, skip or none at random over 10 tools,
-and prints votes/s, the ratio to the baseline, and whether the final counts in the database
-equal what the clients last said (the check fails loudly if they do not).
+For each database: a fresh database with the bundled catalog, and the web server exactly as
+`shiporskip up` starts it (granian, `cli.serve.web_command`, SHIPORSKIP_WEB_WORKERS workers),
+with rate limits on (every write pays for its counters) but set too high to trip. CLIENTS
+readers on loopback, each with its own connection, session cookie, CSRF token and client
+address (X-Forwarded-For, as behind nginx), run three phases of SECONDS each (split in
+ROUNDS turns taken in order, so the machine's changing load weighs on each alike):
+  - the baseline: GET /me?tools=... (the per-reader read every page makes, no write),
+  - votes: POST /tools/<slug>/vote, ship, skip or none at random over 10 tools,
+  - bookmarks: POST /tools/<slug>/bookmark, bookmarked 1 or 0 at random over the same tools,
+and it prints each rate, its ratio to the baseline of the same run (the target is >= 0.8),
+and whether the votes and bookmarks stored equal what each reader last said (else it exits 1).
+The client is one asyncio process speaking HTTP/1.1 with keep-alive: light enough that the
+server, not the client, is what is measured (its own CPU share is printed).
 """
 
 import argparse
+import asyncio
+import json
 import os
 import random
+import re
 import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from multiprocessing import Pool
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.http_reader import HttpReader  # noqa: E402
-
-BUNDLED = ROOT / "shiporskip" / "catalog" / "data" / "catalog.yaml"
 SLUGS = ["code-llama-4", "mistral-3-small-22b", "github-copilot", "cursor", "aider", "ollama", "vllm",
          "llamacpp", "langchain", "groq"]
+COOKIE = re.compile(rb"(?im)^set-cookie:\s*([^=;\s]+)=([^;\r\n]*)")
 
 
 def free_port() -> int:
@@ -45,18 +51,21 @@ def fresh_postgres(url: str) -> str:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS shiporskip_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE shiporskip_bench")
-    return url.rsplit("/", 1)[0] + "/shiporskip_bench"
+        conn.execute("DROP DATABASE IF EXISTS shiporskip_bench_votes WITH (FORCE)")
+        conn.execute("CREATE DATABASE shiporskip_bench_votes")
+    return url.rsplit("/", 1)[0] + "/shiporskip_bench_votes"
 
 
-def environment(db: str, pg_url: str) -> dict:
+def environment(db: str, args) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["SHIPORSKIP_DATA_DIR"] = tempfile.mkdtemp(prefix="sos-votes-")
+    env["SHIPORSKIP_WEB_WORKERS"] = str(args.workers)
     if db == "postgres":
-        env["DATABASE_URL"] = fresh_postgres(pg_url)
-    # Limits stay on, so every vote pays for its two counters, but set too high to trip.
-    for name in ["VOTE", "VOTE_IP"]:
+        env["DATABASE_URL"] = fresh_postgres(args.postgres_url)
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+    # Limits stay on, so every write pays for its two counters, but set too high to trip.
+    for name in ["VOTE", "VOTE_IP", "BOOKMARK", "BOOKMARK_IP"]:
         env[f"SHIPORSKIP_RATE_{name}"] = "1000000/minute"
     env["SHIPORSKIP_PROXY_COUNT"] = "1"
     return env
@@ -67,110 +76,193 @@ def cli(env: dict, *args: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def start_server(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+def up_command(env: dict, port: int) -> list[str]:
+    """The web server's command line, from the same function `shiporskip up` uses."""
+    code = ("import django, json; django.setup(); from shiporskip.cli.serve import web_command; "
+            f"print(json.dumps(web_command('127.0.0.1', {port})))")
+    env = env | {"DJANGO_SETTINGS_MODULE": "shiporskip.settings"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def start_server(env: dict) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "shiporskip.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL)
+    log = open(Path(env["SHIPORSKIP_DATA_DIR"]) / "web.log", "ab")  # noqa: SIM115 - the server's
+    server = subprocess.Popen(up_command(env, port), env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return server, f"http://127.0.0.1:{port}"
+            return server, port
         except OSError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit("gunicorn did not start within 30 s")
+    raise SystemExit("the web server did not start within 30 s")
 
 
-def client(job: tuple) -> dict:
-    """One reader: GET /me or vote for `seconds`; return its request count and last votes."""
-    base, mode, seconds, seed = job
-    # Each client comes from its own address, as readers behind nginx or a CDN do; from one
-    # address every vote would queue on that address's rate counter.
-    rng, reader = random.Random(seed), HttpReader(base, {"X-Forwarded-For": f"10.0.{seed}.1"})
-    done, errors, last = 0, {}, {}
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if mode == "read":
-            reader.get_json("/me?tools=" + ",".join(SLUGS[:2]))
-        else:
-            slug, verdict = rng.choice(SLUGS), rng.choice(["ship", "ship", "skip", "none"])
-            status, _ = reader.post(f"/tools/{slug}/vote", {"verdict": verdict})
+class Reader:
+    """One reader on one keep-alive connection, with its cookies and CSRF token."""
+
+    def __init__(self, port: int, number: int):
+        self.port, self.number = port, number
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.votes: dict[str, str] = {}
+        self.marks: dict[str, bool] = {}
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.csrf = json.loads((await self.request("GET", "/me"))[1])["csrf"]
+
+    async def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes]:
+        body = urlencode(form).encode() if form is not None else b""
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"X-Forwarded-For: 10.1.{self.number}.1",
+                "Accept: application/json"]
+        if self.cookies:
+            head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if method == "POST":
+            head += [f"X-CSRFToken: {self.csrf}", "Referer: http://127.0.0.1/",
+                     "Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        headers = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(headers[9:12])
+        length = int(re.search(rb"(?i)content-length:\s*(\d+)", headers).group(1))
+        content = await self.reader.readexactly(length)
+        for name, value in COOKIE.findall(headers):
+            self.cookies[name.decode()] = value.decode()
+        return status, content
+
+    async def run(self, mode: str, until: float, rng: random.Random) -> tuple[int, dict]:
+        done, errors = 0, {}
+        while time.monotonic() < until:
+            if mode == "me":
+                status, _ = await self.request("GET", "/me?tools=" + ",".join(SLUGS[:4]))
+            elif mode == "vote":
+                slug, verdict = rng.choice(SLUGS), rng.choice(["ship", "ship", "skip", "none"])
+                status, _ = await self.request("POST", f"/tools/{slug}/vote", {"verdict": verdict})
+                if status == 200:
+                    self.votes[slug] = verdict
+            else:
+                slug, on = rng.choice(SLUGS), rng.random() < 0.6
+                status, _ = await self.request("POST", f"/tools/{slug}/bookmark", {"bookmarked": int(on)})
+                if status == 200:
+                    self.marks[slug] = on
             if status != 200:
                 errors[status] = errors.get(status, 0) + 1
-                continue
-            last[slug] = verdict
-        done += 1
-    return {"done": done, "errors": errors, "last": last}
+            else:
+                done += 1
+        return done, errors
 
 
-def run_phase(base: str, mode: str, clients: int, seconds: float) -> tuple[float, list]:
-    with Pool(clients) as pool:
-        started = time.monotonic()
-        results = pool.map(client, [(base, mode, seconds, seed) for seed in range(clients)])
-        elapsed = time.monotonic() - started
-    return sum(r["done"] for r in results) / elapsed, results
+async def phases(port: int, clients: int, seconds: float, rounds: int) -> tuple[dict, list[Reader], float]:
+    """Each phase `seconds` long in all, run in `rounds` turns (me, vote, bookmark, me, ...), so
+    that a change in the machine's load during the run weighs on every phase alike."""
+    readers = [Reader(port, n) for n in range(clients)]
+    await asyncio.gather(*(r.open() for r in readers))
+    done = dict.fromkeys(("me", "vote", "bookmark"), 0)
+    elapsed = dict.fromkeys(done, 0.0)
+    errors = {mode: {} for mode in done}
+    cpu = 0.0
+    for turn in range(rounds):
+        for mode in done:
+            rngs = [random.Random(f"{mode}{turn}:{n}") for n in range(clients)]
+            started, cpu_started = time.monotonic(), time.process_time()
+            until = started + seconds / rounds
+            runs = [r.run(mode, until, rng) for r, rng in zip(readers, rngs, strict=True)]
+            results = await asyncio.gather(*runs)
+            took = time.monotonic() - started
+            elapsed[mode] += took
+            cpu = max(cpu, (time.process_time() - cpu_started) / took)
+            for count, errs in results:
+                done[mode] += count
+                for status, n in errs.items():
+                    errors[mode][status] = errors[mode].get(status, 0) + n
+    for r in readers:
+        r.writer.close()
+    return {mode: (done[mode] / elapsed[mode], errors[mode]) for mode in done}, readers, cpu
 
 
-def stored_counts(env: dict) -> dict:
-    sql = ("SELECT t.slug, v.verdict, COUNT(*) FROM community_vote v "
-           "JOIN catalog_tool t ON t.id = v.tool_id GROUP BY t.slug, v.verdict")
+def stored(env: dict) -> tuple[dict, set]:
+    """Each voter's vote per tool, and each owner's bookmarks, as the database holds them."""
+    votes = "SELECT v.voter, t.slug, v.verdict FROM community_vote v JOIN catalog_tool t ON t.id = v.tool_id"
+    marks = "SELECT b.owner, t.slug FROM community_bookmark b JOIN catalog_tool t ON t.id = b.tool_id"
     if "DATABASE_URL" in env:
         import psycopg
 
         with psycopg.connect(env["DATABASE_URL"]) as conn:
-            rows = conn.execute(sql).fetchall()
+            v, b = conn.execute(votes).fetchall(), conn.execute(marks).fetchall()
     else:
         with sqlite3.connect(Path(env["SHIPORSKIP_DATA_DIR"]) / "shiporskip.sqlite3") as conn:
-            rows = conn.execute(sql).fetchall()
-    return {(slug, verdict): n for slug, verdict, n in rows}
+            v, b = conn.execute(votes).fetchall(), conn.execute(marks).fetchall()
+    return {(voter, slug): verdict for voter, slug, verdict in v}, {(owner, slug) for owner, slug in b}
 
 
-def expected_counts(results: list) -> dict:
-    expected = {}
-    for result in results:
-        for slug, verdict in result["last"].items():
+def expected(readers: list[Reader]) -> tuple[dict, dict]:
+    """What the readers last said, counted per tool: voters are anonymous, so compare counts."""
+    votes, marks = {}, {}
+    for r in readers:
+        for slug, verdict in r.votes.items():
             if verdict != "none":
-                expected[(slug, verdict)] = expected.get((slug, verdict), 0) + 1
-    return expected
+                votes[(slug, verdict)] = votes.get((slug, verdict), 0) + 1
+        for slug, on in r.marks.items():
+            marks[slug] = marks.get(slug, 0) + on
+    return votes, {k: v for k, v in marks.items() if v}
 
 
-def bench(db: str, args) -> None:
-    env = environment(db, args.postgres_url)
+def bench(db: str, args) -> bool:
+    env = environment(db, args)
     cli(env, "manage", "migrate")
-    cli(env, "catalog", "load", str(BUNDLED))
-    server, base = start_server(env, args.workers)
+    cli(env, "catalog", "load")
+    server, port = start_server(env)
     try:
-        reads, _ = run_phase(base, "read", args.clients, args.seconds)
-        votes, results = run_phase(base, "vote", args.clients, args.seconds)
+        rates, readers, client_cpu = asyncio.run(phases(port, args.clients, args.seconds, args.rounds))
     finally:
         server.terminate()
-        server.wait()
-    errors = {}
-    for r in results:
-        for status, n in r["errors"].items():
-            errors[status] = errors.get(status, 0) + n
-    stored, expected = stored_counts(env), expected_counts(results)
-    check = "exact" if stored == expected and not errors else f"MISMATCH (errors by status: {errors})"
-    print(f"{db:<9} {args.clients} clients, {args.workers} web workers, {args.seconds:g} s each: "
-          f"baseline GET /me {reads:7.1f}/s | votes {votes:7.1f}/s | ratio {votes / reads:.2f} | "
-          f"{sum(r['done'] for r in results)} votes, final counts {check} "
-          f"({sum(stored.values())} votes stand)")
-    if check != "exact":
-        raise SystemExit(f"{db}: stored {stored} != expected {expected}")
+        server.wait(timeout=30)
+    votes, marks = stored(env)
+    vote_counts, mark_counts = {}, {}
+    for (_, slug), verdict in votes.items():
+        vote_counts[(slug, verdict)] = vote_counts.get((slug, verdict), 0) + 1
+    for _, slug in marks:
+        mark_counts[slug] = mark_counts.get(slug, 0) + 1
+    want_votes, want_marks = expected(readers)
+    exact = vote_counts == want_votes and mark_counts == want_marks
+    errors = {mode: errs for mode, (_, errs) in rates.items() if errs}
+    log = Path(env["SHIPORSKIP_DATA_DIR"]) / "web.log"
+    me = rates["me"][0]
+    print(f"{db:<9} {args.clients} readers, {args.workers} granian workers, {args.seconds:g} s per phase "
+          f"in {args.rounds} rounds, "
+          f"client CPU {client_cpu:.0%} of a core{', REDIS_URL set' if args.redis_url else ''}")
+    print(f"  baseline GET /me     {me:8.1f}/s")
+    for mode in ("vote", "bookmark"):
+        rate = rates[mode][0]
+        print(f"  POST {mode:<15} {rate:8.1f}/s   ratio {rate / me:.2f} (target 0.80)")
+    print(f"  stored: {sum(vote_counts.values())} votes, {len(marks)} bookmarks; "
+          f"{'exactly what the readers last said' if exact else 'MISMATCH'}"
+          f"{f'; errors by status: {errors} (see {log})' if errors else ''}", flush=True)
+    if not exact:
+        print(f"  votes stored {vote_counts} != expected {want_votes}\n"
+              f"  bookmarks stored {mark_counts} != expected {want_marks}")
+    return exact and not errors
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--database", "--db", nargs="+", choices=["sqlite", "postgres"],
+                        default=["sqlite", "postgres"])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each phase is split into")
+    parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL") or
+                        "postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="", help="count rate limits in Redis (REDIS_URL)")
     args = parser.parse_args()
-    for db in args.db:
-        bench(db, args)
+    ok = [bench(db, args) for db in args.database]
+    if not all(ok):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

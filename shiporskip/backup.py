@@ -1,4 +1,5 @@
-"""`shiporskip backup FILE` and `shiporskip restore FILE`: the site's data in one file.
+"""The site's data in one file: what `shiporskip backup FILE` and `shiporskip restore FILE`
+(`cli/backup.py`) run.
 
 A backup is a gzipped tar: `manifest.json` first (format version, when, which versions made
 it, the schema's applied migrations, each file's size and SHA-256), then the files. On SQLite
@@ -35,6 +36,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from shiporskip.conf import setting
+
 FORMAT = "shiporskip-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -45,10 +48,12 @@ LOCK_FILE = "shiporskip.lock"
 STEP_PAGES = 1024  # pages copied per backup step (4 MiB at SQLite's default page size)
 
 
-def fail(message: str):
-    from shiporskip.cli import CLIError
+class BackupError(Exception):
+    """A backup or restore refused, with what to do: the command shows it as its error."""
 
-    raise CLIError(message)
+
+def fail(message: str):
+    raise BackupError(message)
 
 
 # -- the site's lock ------------------------------------------------------------------------
@@ -232,7 +237,7 @@ def _table_rows(conn: sqlite3.Connection) -> dict[str, int]:
 
 def _secret_key_member() -> list[Member]:
     settings = _settings()
-    if os.environ.get("SHIPORSKIP_SECRET_KEY", "").strip():
+    if setting("SHIPORSKIP_SECRET_KEY"):
         print("backup: the secret key comes from SHIPORSKIP_SECRET_KEY, not the data dir: keep "
               "it with the rest of your environment; it is not in the backup", file=sys.stderr)
         return []
@@ -596,7 +601,7 @@ def _put_secret_key(extracted: Path) -> None:
     settings = _settings()
     os.replace(extracted, settings.DATA_DIR / "secret_key")  # extracted 0600, same file system
     _fsync_dir(settings.DATA_DIR)
-    if os.environ.get("SHIPORSKIP_SECRET_KEY", "").strip():
+    if setting("SHIPORSKIP_SECRET_KEY"):
         print("restore: the backup's secret key is in the data dir, but SHIPORSKIP_SECRET_KEY is "
               "set and wins over it", file=sys.stderr)
 

@@ -1,91 +1,21 @@
-"""Typed readers for environment settings: every setting has a laptop-friendly default.
+"""Every environment setting in one table (SETTINGS, at the end), with typed readers.
 
-A malformed value stops start-up with a message naming the variable and what it expects,
-rather than surfacing later as a confusing error deep in a request.
+Each variable is written once: its reader (type and limits), its default and its meaning.
+`settings.py`, the providers (panel/backends) and the README check (tests/test_docs.py) all
+read this table; a malformed value stops start-up with a message naming the variable and what
+it expects, rather than surfacing later as a confusing error deep in a request. Reading a
+setting has no side effect: making the data dir and its secret key is `prepare_data_dir`,
+called once at start-up (the CLI, wsgi.py, the tests).
 """
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-
-# Every setting the project reads, with its default and meaning: the README's table and
-# tests/test_settings.py are both checked against this dict.
-DOCUMENTED = {
-    "SHIPORSKIP_DATA_DIR": ("./data", "Where the SQLite database, queue and secret key live."),
-    "DATABASE_URL": ("(SQLite in the data dir)", "e.g. postgres://user@127.0.0.1:5432/db."),
-    "REDIS_URL": ("(unset)", "Use Redis for the cache and the task queue, e.g. redis://127.0.0.1:6379/0."),
-    "SHIPORSKIP_MODEL": ("offline", "Reviewer backend as provider/model; `offline` needs no model."),
-    "SHIPORSKIP_SECRET_KEY": ("(generated into the data dir)", "Django's SECRET_KEY."),
-    "SHIPORSKIP_DEBUG": ("false", "Django debug pages; never on a public site."),
-    "SHIPORSKIP_ALLOWED_HOSTS": ("localhost,127.0.0.1,[::1]", "Comma-separated host names served."),
-    "SHIPORSKIP_CACHE_SECONDS": ("60", "How long public pages may be cached by the app and proxies."),
-    "SHIPORSKIP_QUEUE_IMMEDIATE": ("false", "Run queued tasks inline (tests, debugging)."),
-    "SHIPORSKIP_WEB_WORKERS": ("2", "Web server processes started by `shiporskip up`."),
-    "SHIPORSKIP_TIMEOUT": ("120", "Seconds one LLM call may take before it is retried."),
-    "SHIPORSKIP_MAX_RETRIES": ("4", "Retries of an LLM call on 429, 5xx, timeouts and lost connections."),
-    "SHIPORSKIP_RETRY_BASE_SECONDS": ("1", "First backoff delay; it doubles per retry, with jitter."),
-    "SHIPORSKIP_REPAIR_ATTEMPTS": ("2", "Times an invalid reply is sent back with its error."),
-    "SHIPORSKIP_MAX_TOKENS": ("1200", "Token limit of one review reply."),
-    "SHIPORSKIP_TEMPERATURE": ("0.2", "Sampling temperature of reviewer calls."),
-    "SHIPORSKIP_CONCURRENCY": ("4", "Persona calls in flight at once per panel run."),
-    "SHIPORSKIP_HEARTBEAT_SECONDS": ("5", "Seconds between a panel run's heartbeats (6 missed: redone)."),
-    "SHIPORSKIP_STRUCTURED_OUTPUT": ("(per provider)", "json_schema, json_object or instructions."),
-    "SHIPORSKIP_PRICES": ("(bundled table)", "YAML file of USD per million tokens per model."),
-    "SHIPORSKIP_LLAMACPP_CTX": ("4096", "Context size for in-process GGUF models."),
-    "SHIPORSKIP_LLAMACPP_CHAT_FORMAT": ("(from the GGUF)", "llama-cpp-python chat format, e.g. gemma."),
-    "SHIPORSKIP_ALLOW_SELF_REVIEW": ("false", "Let a model review its maker's tools (reviews marked)."),
-    "OPENAI_API_KEY": ("(unset)", "Key for openai/ models."),
-    "OPENAI_BASE_URL": ("(OpenAI's API)", "Any OpenAI-compatible server for openai/ models."),
-    "OLLAMA_BASE_URL": ("http://127.0.0.1:11434/v1", "Ollama's OpenAI-compatible endpoint."),
-    "VLLM_BASE_URL": ("http://127.0.0.1:8000/v1", "vLLM's OpenAI-compatible endpoint."),
-    "VLLM_API_KEY": ("(unset)", "Key, if your vLLM server was started with one."),
-    "LLAMACPP_SERVER_URL": ("http://127.0.0.1:8080/v1", "llama.cpp server's OpenAI-compatible endpoint."),
-    "LLAMACPP_SERVER_API_KEY": ("(unset)", "Key, if your llama.cpp server was started with one."),
-    "SHIPORSKIP_RATE_VOTE": ("60/minute", "Votes per browser session; `off` for no limit."),
-    "SHIPORSKIP_RATE_VOTE_IP": ("600/minute", "Votes per client IP address."),
-    "SHIPORSKIP_RATE_BOOKMARK": ("60/minute", "Bookmark changes per browser session."),
-    "SHIPORSKIP_RATE_BOOKMARK_IP": ("600/minute", "Bookmark changes per client IP address."),
-    "SHIPORSKIP_RATE_SIGNIN": ("10/minute", "Sign-in attempts and password-reset requests per session."),
-    "SHIPORSKIP_RATE_SIGNIN_IP": ("60/minute", "Sign-in attempts and password-reset requests per IP."),
-    "SHIPORSKIP_RATE_SIGNUP": ("5/hour", "Sign-ups per browser session."),
-    "SHIPORSKIP_RATE_SIGNUP_IP": ("20/hour", "Sign-ups per client IP address."),
-    "SHIPORSKIP_RATE_SUBSCRIBE": ("5/hour", "Newsletter sign-ups per browser session."),
-    "SHIPORSKIP_RATE_SUBSCRIBE_IP": ("30/hour", "Newsletter sign-ups per client IP address."),
-    "SHIPORSKIP_RATE_ADMIN": ("5/minute", "Admin sign-in attempts per browser session."),
-    "SHIPORSKIP_RATE_ADMIN_IP": ("20/hour", "Admin sign-in attempts per client IP address."),
-    "SHIPORSKIP_PROXY_COUNT": ("0", "Proxies in front whose X-Forwarded-For gives the client IP."),
-    "SHIPORSKIP_SITE_URL": ("http://127.0.0.1:8000",
-                            "The site's public address: email links, canonical links, sitemap, cards."),
-    "SHIPORSKIP_SECURE_COOKIES": ("(on for an https site)", "Send session and CSRF cookies over https only."),
-    "SHIPORSKIP_SSL_REDIRECT": ("(on for an https site)", "Redirect http requests to https."),
-    "SHIPORSKIP_HSTS_SECONDS": ("(31536000 for an https site)", "HSTS max-age in seconds; 0 is off."),
-    "SHIPORSKIP_HSTS_INCLUDE_SUBDOMAINS": ("true", "HSTS covers the site's subdomains too."),
-    "SHIPORSKIP_HSTS_PRELOAD": ("false", "Ask browsers' HSTS preload lists to include the site."),
-    "SHIPORSKIP_PROXY_SSL_HEADER": ("(X-Forwarded-Proto for an https site)",
-                                    "Header by which the proxy says a request came over https; off."),
-    "SHIPORSKIP_MAX_BODY": ("65536", "Largest request body in bytes; larger ones get 413."),
-    "SHIPORSKIP_MAIL_DIR": ("(unset)", "Write mail to files here instead of sending it (mode 0600)."),
-    "SHIPORSKIP_ADMINS": ("(unset)", "Comma-separated addresses emailed a traceback on each server error."),
-    "SHIPORSKIP_LOG_LEVEL": ("INFO", "Level of the site's log on standard error (DEBUG, INFO, WARNING)."),
-    "EMAIL_HOST": ("(unset: mail goes to files)", "SMTP server; unset writes mail under <data dir>/mail."),
-    "EMAIL_PORT": ("25", "SMTP port."),
-    "EMAIL_HOST_USER": ("(unset)", "SMTP user name."),
-    "EMAIL_HOST_PASSWORD": ("(unset)", "SMTP password."),
-    "EMAIL_USE_TLS": ("false", "STARTTLS to the SMTP server (port 587 usually)."),
-    "EMAIL_USE_SSL": ("false", "Implicit TLS to the SMTP server (port 465 usually)."),
-    "EMAIL_TIMEOUT": ("30", "Seconds an SMTP connection may take."),
-    "DEFAULT_FROM_EMAIL": ("Ship or Skip <noreply@localhost>", "Sender of every email."),
-    "SHIPORSKIP_DIGEST_WEEKDAY": ("mon", "Day the weekly edition goes out: mon, tue, ... sun."),
-    "SHIPORSKIP_DIGEST_HOUR": ("9", "Hour (0-23) the weekly edition goes out, in the digest's time zone."),
-    "SHIPORSKIP_DIGEST_TIMEZONE": ("UTC", "Time zone of the digest's day and hour, e.g. Europe/Paris."),
-    "SHIPORSKIP_DIGEST_RATE": ("0", "Most edition emails sent per second; 0 means no limit."),
-    "SHIPORSKIP_CONFIRM_DAYS": ("7", "Days a subscription's confirmation link stays valid."),
-    "SHIPORSKIP_FACTS_STALE_DAYS": ("365", "Days after which prices and adoption figures count as stale."),
-    "SHIPORSKIP_DIGEST_CRASH_AFTER": ("(unset)", "Test hook: kill the sender at a point, e.g. data:17."),
-}
 
 
 def env_str(name: str, default: str) -> str:
@@ -172,22 +102,52 @@ def env_zone(name: str, default: str) -> str:
     return raw
 
 
+def env_networks(name: str, default: str) -> list:
+    """Read comma-separated addresses or networks (10.0.0.0/8, ::1) as ipaddress networks."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an address or network, e.g. 10.0.0.0/8 or 127.0.0.1.") from None
+    return networks
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_path(name: str, default: str) -> Path:
+    return Path(env_str(name, default)).expanduser().resolve()
+
+
 def data_dir() -> Path:
-    path = Path(env_str("SHIPORSKIP_DATA_DIR", "./data")).expanduser().resolve()
+    """Where the data dir is; `prepare_data_dir` makes it (start-up, never an import)."""
+    return setting("SHIPORSKIP_DATA_DIR")
+
+
+def prepare_data_dir(directory: Path) -> list[Path]:
+    """The start-up step: the data dir, its static root and secret key, all private.
+
+    Returns what `keep_private` had to fix. Called by the CLI before Django is set up, by
+    wsgi.py and by the tests: importing the settings only reads.
+    """
+    os.umask(0o077)  # before anything is made: private from the start
     # The data dir holds sessions, reset links and the secret key: only its owner may read it.
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (directory / "static").mkdir(exist_ok=True)  # STATIC_ROOT: whitenoise warns on a missing root
+    secret_key(directory)
+    return keep_private(directory)
 
 
 # What the project keeps in its data dir that no other local user may read: sessions and
 # password-reset links live in the databases, sign-in links in mail files. Only these are
 # touched, so a data dir pointed at a shared folder keeps the modes of everything else.
 PRIVATE = ("secret_key", "*.sqlite3", "*.sqlite3-wal", "*.sqlite3-shm", "*.sqlite3-journal", "mail",
-           "static")
+           "static", "metrics")
 
 
 def keep_private(directory: Path) -> list[Path]:
@@ -236,11 +196,12 @@ def env_header(name: str, default: str) -> tuple[str, str] | None:
 
 
 def secret_key(directory: Path) -> str:
-    """Return the configured key, or one generated once and kept in the data dir."""
-    if key := os.environ.get("SHIPORSKIP_SECRET_KEY", "").strip():
+    """Return the configured key, or the one kept in the data dir, made there once if missing."""
+    if key := setting("SHIPORSKIP_SECRET_KEY"):
         return key
     path = directory / "secret_key"
     if not path.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         from django.utils.crypto import get_random_string
 
         # Written 0600 from the start (a key readable for a moment is a key others may have)
@@ -256,3 +217,190 @@ def secret_key(directory: Path) -> str:
         finally:
             draft.unlink()
     return path.read_text().strip()
+
+
+def choice(*options: str) -> Callable[[str, str], str]:
+    """A reader that takes one of `options` (the message lists them)."""
+    return lambda name, default: env_choice(name, list(options)) or default
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: how it is read (type and limits), its default and meaning."""
+
+    name: str
+    read: Callable
+    default: object
+    doc: str
+    shown: str = ""  # the README's default, where it is not the default itself (derived, unset)
+
+    def value(self, default=None):
+        """The variable's value now; `default` stands in for a default derived from another setting."""
+        return self.read(self.name, self.default if default is None else default)
+
+    @property
+    def shown_default(self) -> str:
+        if self.shown:
+            return self.shown
+        if isinstance(self.default, bool):
+            return str(self.default).lower()
+        if isinstance(self.default, float):
+            return f"{self.default:g}"
+        return str(self.default) if self.default != "" else "(unset)"
+
+
+def _table(*rows: Setting) -> dict[str, Setting]:
+    return {row.name: row for row in rows}
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HTTPS_DEFAULT = "(on for an https site)"
+
+# Every setting the project reads, with its default and meaning. The README's table is checked
+# against it (tests/test_docs.py), and `setting()` refuses a name that is not in it.
+SETTINGS = _table(
+    Setting("SHIPORSKIP_DATA_DIR", env_path, "./data",
+            "Where the SQLite database, queue and secret key live."),
+    Setting("DATABASE_URL", env_str, "", "e.g. postgres://user@127.0.0.1:5432/db.",
+            shown="(SQLite in the data dir)"),
+    Setting("REDIS_URL", env_str, "",
+            "Use Redis for the cache and the task queue, e.g. redis://127.0.0.1:6379/0."),
+    Setting("SHIPORSKIP_MODEL", env_str, "offline",
+            "Reviewer backend as provider/model; `offline` needs no model."),
+    Setting("SHIPORSKIP_SECRET_KEY", env_str, "", "Django's SECRET_KEY.",
+            shown="(generated into the data dir)"),
+    Setting("SHIPORSKIP_DEBUG", env_bool, False, "Django debug pages; never on a public site."),
+    Setting("SHIPORSKIP_ALLOWED_HOSTS", env_list, "localhost,127.0.0.1,[::1]",
+            "Comma-separated host names served."),
+    Setting("SHIPORSKIP_CACHE_SECONDS", env_int, 60,
+            "How long public pages may be cached by the app and proxies."),
+    Setting("SHIPORSKIP_QUEUE_IMMEDIATE", env_bool, False, "Run queued tasks inline (tests, debugging)."),
+    Setting("SHIPORSKIP_WEB_WORKERS", partial(env_int, minimum=1), 2,
+            "Web server processes started by `shiporskip up`."),
+    Setting("SHIPORSKIP_PAGE_CACHE_SECONDS", env_int, 3600,
+            "Longest a rendered public page is kept; 0 turns the page cache off."),
+    Setting("SHIPORSKIP_ACCESS_LOG", env_bool, False,
+            "One line per request in the web log (a write per request)."),
+    # The reviewer backends' calls (panel/backends/chat.py and the providers).
+    Setting("SHIPORSKIP_TIMEOUT", partial(env_float, minimum=0.1), 120.0,
+            "Seconds one LLM call may take before it is retried."),
+    Setting("SHIPORSKIP_MAX_RETRIES", env_int, 4,
+            "Retries of an LLM call on 429, 5xx, timeouts and lost connections."),
+    Setting("SHIPORSKIP_RETRY_BASE_SECONDS", env_float, 1.0,
+            "First backoff delay after an answer that is not a chat completion; it doubles per retry, "
+            "with jitter (HTTP failures back off as the `openai` SDK does: 0.5 s doubling to 8 s, or the "
+            "server's `Retry-After`)."),
+    Setting("SHIPORSKIP_REPAIR_ATTEMPTS", env_int, 2, "Times an invalid reply is sent back with its error."),
+    Setting("SHIPORSKIP_MAX_TOKENS", partial(env_int, minimum=16), 1200, "Token limit of one review reply."),
+    Setting("SHIPORSKIP_TEMPERATURE", env_float, 0.2, "Sampling temperature of reviewer calls."),
+    Setting("SHIPORSKIP_CONCURRENCY", partial(env_int, minimum=1), 4,
+            "Persona calls in flight at once per panel run."),
+    Setting("SHIPORSKIP_HEARTBEAT_SECONDS", partial(env_float, minimum=0.1), 5.0,
+            "Seconds between a panel run's heartbeats (6 missed: redone)."),
+    Setting("SHIPORSKIP_STRUCTURED_OUTPUT", choice("json_schema", "json_object", "instructions"), "",
+            "json_schema, json_object or instructions.", shown="(per provider)"),
+    Setting("SHIPORSKIP_PRICES", env_str, "", "YAML file of USD per million tokens per model.",
+            shown="(bundled table)"),
+    Setting("SHIPORSKIP_LLAMACPP_CTX", partial(env_int, minimum=512), 4096,
+            "Context size for in-process GGUF models."),
+    Setting("SHIPORSKIP_LLAMACPP_CHAT_FORMAT", env_str, "", "llama-cpp-python chat format, e.g. gemma.",
+            shown="(from the GGUF)"),
+    Setting("SHIPORSKIP_ALLOW_SELF_REVIEW", env_bool, False,
+            "Let a model review its maker's tools (reviews marked)."),
+    # Providers (panel/backends/openai_compat.py), read when a reviewer is made.
+    Setting("OPENAI_API_KEY", env_str, "", "Key for openai/ models."),
+    Setting("OPENAI_BASE_URL", env_str, "", "Any OpenAI-compatible server for openai/ models.",
+            shown="(OpenAI's API)"),
+    Setting("OLLAMA_BASE_URL", env_str, "http://127.0.0.1:11434/v1", "Ollama's OpenAI-compatible endpoint."),
+    Setting("VLLM_BASE_URL", env_str, "http://127.0.0.1:8000/v1", "vLLM's OpenAI-compatible endpoint."),
+    Setting("VLLM_API_KEY", env_str, "", "Key, if your vLLM server was started with one."),
+    Setting("LLAMACPP_SERVER_URL", env_str, "http://127.0.0.1:8080/v1",
+            "llama.cpp server's OpenAI-compatible endpoint."),
+    Setting("LLAMACPP_SERVER_API_KEY", env_str, "", "Key, if your llama.cpp server was started with one."),
+    # Rate limits per browser session and per client IP (community/ratelimit.py).
+    Setting("SHIPORSKIP_RATE_VOTE", env_rate, "60/minute", "Votes per browser session; `off` for no limit."),
+    Setting("SHIPORSKIP_RATE_VOTE_IP", env_rate, "600/minute", "Votes per client IP address."),
+    Setting("SHIPORSKIP_RATE_BOOKMARK", env_rate, "60/minute", "Bookmark changes per browser session."),
+    Setting("SHIPORSKIP_RATE_BOOKMARK_IP", env_rate, "600/minute", "Bookmark changes per client IP address."),
+    Setting("SHIPORSKIP_RATE_SIGNIN", env_rate, "10/minute",
+            "Sign-in attempts and password-reset requests per session."),
+    Setting("SHIPORSKIP_RATE_SIGNIN_IP", env_rate, "60/minute",
+            "Sign-in attempts and password-reset requests per IP."),
+    Setting("SHIPORSKIP_RATE_SIGNUP", env_rate, "5/hour", "Sign-ups per browser session."),
+    Setting("SHIPORSKIP_RATE_SIGNUP_IP", env_rate, "20/hour", "Sign-ups per client IP address."),
+    Setting("SHIPORSKIP_RATE_SUBSCRIBE", env_rate, "5/hour", "Newsletter sign-ups per browser session."),
+    Setting("SHIPORSKIP_RATE_SUBSCRIBE_IP", env_rate, "30/hour",
+            "Newsletter sign-ups per client IP address."),
+    Setting("SHIPORSKIP_RATE_ADMIN", env_rate, "5/minute", "Admin sign-in attempts per browser session."),
+    Setting("SHIPORSKIP_RATE_ADMIN_IP", env_rate, "20/hour", "Admin sign-in attempts per client IP address."),
+    Setting("SHIPORSKIP_PROXY_COUNT", env_int, 0,
+            "Proxies in front whose X-Forwarded-For gives the client IP."),
+    # The public address and https (defaults derived from the address are passed by settings.py).
+    Setting("SHIPORSKIP_SITE_URL", env_url, "http://127.0.0.1:8000",
+            "The site's public address: email links, canonical links, sitemap, cards."),
+    Setting("SHIPORSKIP_SECURE_COOKIES", env_bool, False, "Send session and CSRF cookies over https only.",
+            shown=HTTPS_DEFAULT),
+    Setting("SHIPORSKIP_SSL_REDIRECT", env_bool, False, "Redirect http requests to https.",
+            shown=HTTPS_DEFAULT),
+    Setting("SHIPORSKIP_HSTS_SECONDS", env_int, 0, "HSTS max-age in seconds; 0 is off.",
+            shown="(31536000 for an https site)"),
+    Setting("SHIPORSKIP_HSTS_INCLUDE_SUBDOMAINS", env_bool, True, "HSTS covers the site's subdomains too."),
+    Setting("SHIPORSKIP_HSTS_PRELOAD", env_bool, False,
+            "Ask browsers' HSTS preload lists to include the site."),
+    Setting("SHIPORSKIP_PROXY_SSL_HEADER", env_header, "off",
+            "Header by which the proxy says a request came over https; off.",
+            shown="(X-Forwarded-Proto for an https site)"),
+    Setting("SHIPORSKIP_MAX_BODY", partial(env_int, minimum=1024), 65_536,
+            "Largest request body in bytes; larger ones get 413."),
+    Setting("SHIPORSKIP_MAIL_DIR", env_str, "",
+            "Write mail to files here instead of sending it (mode 0600)."),
+    Setting("SHIPORSKIP_ADMINS", env_list, "",
+            "Comma-separated addresses emailed a traceback on each server error."),
+    Setting("SHIPORSKIP_LOG_LEVEL", choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
+            "Level of the site's log on standard error (DEBUG, INFO, WARNING)."),
+    # Email, with Django's own names.
+    Setting("EMAIL_HOST", env_str, "", "SMTP server; unset writes mail under <data dir>/mail.",
+            shown="(unset: mail goes to files)"),
+    Setting("EMAIL_PORT", partial(env_int, minimum=1), 25, "SMTP port."),
+    Setting("EMAIL_HOST_USER", env_str, "", "SMTP user name."),
+    Setting("EMAIL_HOST_PASSWORD", env_str, "", "SMTP password."),
+    Setting("EMAIL_USE_TLS", env_bool, False, "STARTTLS to the SMTP server (port 587 usually)."),
+    Setting("EMAIL_USE_SSL", env_bool, False, "Implicit TLS to the SMTP server (port 465 usually)."),
+    Setting("EMAIL_TIMEOUT", partial(env_int, minimum=1), 30, "Seconds an SMTP connection may take."),
+    Setting("DEFAULT_FROM_EMAIL", env_str, "Ship or Skip <noreply@localhost>", "Sender of every email."),
+    # The weekly digest (newsletter/).
+    Setting("SHIPORSKIP_DIGEST_WEEKDAY", choice(*WEEKDAYS), "mon",
+            "Day the weekly edition goes out: mon, tue, ... sun."),
+    Setting("SHIPORSKIP_DIGEST_HOUR", partial(env_int, maximum=23), 9,
+            "Hour (0-23) the weekly edition goes out, in the digest's time zone."),
+    Setting("SHIPORSKIP_DIGEST_TIMEZONE", env_zone, "UTC",
+            "Time zone of the digest's day and hour, e.g. Europe/Paris."),
+    Setting("SHIPORSKIP_DIGEST_RATE", env_float, 0.0,
+            "Most edition emails sent per second; 0 means no limit."),
+    Setting("SHIPORSKIP_SMTP_CONNECTIONS", partial(env_int, minimum=1, maximum=64), 4,
+            "SMTP connections an edition is sent over at once (1-64)."),
+    Setting("SHIPORSKIP_CONFIRM_DAYS", partial(env_int, minimum=1), 7,
+            "Days a subscription's confirmation link stays valid."),
+    Setting("SHIPORSKIP_FACTS_STALE_DAYS", partial(env_int, minimum=1), 365,
+            "Days after which prices and adoption figures count as stale."),
+    # Operations (ops/metrics.py).
+    Setting("PROMETHEUS_MULTIPROC_DIR", env_str, "",
+            "Folder where each web process keeps its Prometheus counters.",
+            shown="(<data dir>/metrics)"),
+    Setting("SHIPORSKIP_METRICS_ALLOW", env_networks, "127.0.0.1,::1",
+            "Addresses or networks that may read /metrics."),
+    Setting("SHIPORSKIP_METRICS_TOKEN", env_str, "", "Bearer token that lets any address read /metrics."),
+)
+DOCUMENTED = {row.name: (row.shown_default, row.doc) for row in SETTINGS.values()}
+
+
+def setting(name: str, default=None):
+    """The value of a variable in SETTINGS, read from the environment now.
+
+    `default` replaces the table's default where it derives from another setting (the https
+    defaults from the site's address); a name missing from the table is a mistake here, not
+    a setting nobody documented.
+    """
+    if name not in SETTINGS:
+        raise KeyError(f"{name} is not in conf.SETTINGS: add it there with its default and meaning")
+    return SETTINGS[name].value(default)

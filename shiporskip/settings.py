@@ -1,32 +1,27 @@
-"""Django settings: one file, every value from an environment variable (see conf.DOCUMENTED)."""
+"""Django settings: one file, every value from an environment variable (see conf.SETTINGS).
 
+Importing it only reads: the data dir and its secret key are made at start-up
+(conf.prepare_data_dir, called by the CLI, wsgi.py and the tests).
+"""
+
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import SimpleLazyObject
 
-from shiporskip.conf import (
-    data_dir,
-    env_bool,
-    env_choice,
-    env_float,
-    env_header,
-    env_int,
-    env_list,
-    env_rate,
-    env_str,
-    env_url,
-    env_zone,
-    secret_key,
-)
+from shiporskip.conf import data_dir, secret_key, setting
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
 
-SECRET_KEY = secret_key(DATA_DIR)
-DEBUG = env_bool("SHIPORSKIP_DEBUG", False)
-ALLOWED_HOSTS = env_list("SHIPORSKIP_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Read when first used, not at import: a process started without the start-up step (a bare
+# `python -m django`) still gets the data dir's key, made there once if it is missing.
+SECRET_KEY = SimpleLazyObject(lambda: secret_key(DATA_DIR))
+DEBUG = setting("SHIPORSKIP_DEBUG")
+ALLOWED_HOSTS = setting("SHIPORSKIP_ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,13 +43,19 @@ INSTALLED_APPS = [
     "shiporskip.newsletter",
     "shiporskip.sharing",
     "shiporskip.feeds",
+    "shiporskip.pagecache",
 ]
 
 MIDDLEWARE = [
+    # First, so that it counts and times every answer, static files and refusals included.
+    "shiporskip.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "shiporskip.security.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below whitenoise (which serves its own pre-compressed static files), above whatever
+    # writes a body; compresses only public pages, which hold no secret (pages.PublicGZip).
+    "shiporskip.pages.PublicGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "shiporskip.middleware.ControlCharactersMiddleware",
@@ -85,7 +86,7 @@ TEMPLATES = [
 
 
 def _database() -> dict:
-    if url := env_str("DATABASE_URL", ""):
+    if url := setting("DATABASE_URL"):
         return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     # SQLite tuned for a web process and a worker writing at once: WAL lets readers go on
     # during a write, IMMEDIATE takes the write lock up front (no upgrade deadlocks), and the
@@ -107,17 +108,23 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL", "")
+REDIS_URL = setting("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CACHE_SECONDS = env_int("SHIPORSKIP_CACHE_SECONDS", 60)
+    # Room for the rendered pages of a long tail of comparisons (Django's default is 300
+    # entries); a page is some 10 to 40 KB, so this is at most some 80 MB per web process.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "OPTIONS": {"MAX_ENTRIES": 3000}}}
+CACHE_SECONDS = setting("SHIPORSKIP_CACHE_SECONDS")
+# Rendered public pages kept in the cache (pages.public): until what they show changes, and
+# at most this long (dates such as "stale facts" move with the calendar); 0 turns it off.
+PAGE_CACHE_SECONDS = setting("SHIPORSKIP_PAGE_CACHE_SECONDS")
 
 HUEY = {
     "name": "shiporskip",
-    "immediate": env_bool("SHIPORSKIP_QUEUE_IMMEDIATE", False),
+    "immediate": setting("SHIPORSKIP_QUEUE_IMMEDIATE"),
     # periodic: the consumer schedules the weekly digest (huey's default, stated because we rely on it).
     "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
 }
@@ -126,25 +133,34 @@ if REDIS_URL:
 else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "queue.sqlite3")}
 
-SHIPORSKIP_MODEL = env_str("SHIPORSKIP_MODEL", "offline")
+SHIPORSKIP_MODEL = setting("SHIPORSKIP_MODEL")
 SHIPORSKIP_LLM = {
-    "timeout": env_float("SHIPORSKIP_TIMEOUT", 120.0, minimum=0.1),
-    "max_retries": env_int("SHIPORSKIP_MAX_RETRIES", 4),
-    "retry_base": env_float("SHIPORSKIP_RETRY_BASE_SECONDS", 1.0),
-    "repair_attempts": env_int("SHIPORSKIP_REPAIR_ATTEMPTS", 2),
-    "max_tokens": env_int("SHIPORSKIP_MAX_TOKENS", 1200, minimum=16),
-    "temperature": env_float("SHIPORSKIP_TEMPERATURE", 0.2),
+    "timeout": setting("SHIPORSKIP_TIMEOUT"),
+    "max_retries": setting("SHIPORSKIP_MAX_RETRIES"),
+    "retry_base": setting("SHIPORSKIP_RETRY_BASE_SECONDS"),
+    "repair_attempts": setting("SHIPORSKIP_REPAIR_ATTEMPTS"),
+    "max_tokens": setting("SHIPORSKIP_MAX_TOKENS"),
+    "temperature": setting("SHIPORSKIP_TEMPERATURE"),
 }
-SHIPORSKIP_CONCURRENCY = env_int("SHIPORSKIP_CONCURRENCY", 4, minimum=1)
+SHIPORSKIP_CONCURRENCY = setting("SHIPORSKIP_CONCURRENCY")
 # A running panel run writes its heartbeat this often; silent for six beats, it was cut off.
-SHIPORSKIP_HEARTBEAT_SECONDS = env_float("SHIPORSKIP_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
-SHIPORSKIP_STRUCTURED_OUTPUT = env_choice(
-    "SHIPORSKIP_STRUCTURED_OUTPUT", ["json_schema", "json_object", "instructions"])
-SHIPORSKIP_LLAMACPP_CTX = env_int("SHIPORSKIP_LLAMACPP_CTX", 4096, minimum=512)
-SHIPORSKIP_LLAMACPP_CHAT_FORMAT = env_str("SHIPORSKIP_LLAMACPP_CHAT_FORMAT", "")
+SHIPORSKIP_HEARTBEAT_SECONDS = setting("SHIPORSKIP_HEARTBEAT_SECONDS")
+SHIPORSKIP_STRUCTURED_OUTPUT = setting("SHIPORSKIP_STRUCTURED_OUTPUT")
+SHIPORSKIP_LLAMACPP_CTX = setting("SHIPORSKIP_LLAMACPP_CTX")
+SHIPORSKIP_LLAMACPP_CHAT_FORMAT = setting("SHIPORSKIP_LLAMACPP_CHAT_FORMAT")
 # A model never reviews its own maker's tools unless this says so (then reviews are marked).
-SHIPORSKIP_ALLOW_SELF_REVIEW = env_bool("SHIPORSKIP_ALLOW_SELF_REVIEW", False)
-WEB_WORKERS = env_int("SHIPORSKIP_WEB_WORKERS", 2, minimum=1)
+SHIPORSKIP_ALLOW_SELF_REVIEW = setting("SHIPORSKIP_ALLOW_SELF_REVIEW")
+WEB_WORKERS = setting("SHIPORSKIP_WEB_WORKERS")
+# One line per request in the web log costs a write each; off unless asked for.
+ACCESS_LOG = setting("SHIPORSKIP_ACCESS_LOG")
+
+# Prometheus (ops/metrics.py): the web processes of one machine add their counters up in one
+# folder, so it must be set before prometheus_client is first imported, which is after this.
+METRICS_DIR = Path(setting("PROMETHEUS_MULTIPROC_DIR", str(DATA_DIR / "metrics"))).expanduser().resolve()
+METRICS_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+METRICS_ALLOW = setting("SHIPORSKIP_METRICS_ALLOW")
+METRICS_TOKEN = setting("SHIPORSKIP_METRICS_TOKEN")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -153,28 +169,34 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing root
-# Serve static files straight from the apps: no collectstatic step for a self-hoster.
+STATIC_ROOT = DATA_DIR / "static"  # made at start-up: whitenoise warns on a missing root
+# `shiporskip up` (and the tests) run collectstatic: hashed names, gzip and brotli copies,
+# served by whitenoise with `immutable` for years. A server started without it still serves
+# the files under their plain names from the apps (pages.StaticFiles, and the finders here).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "shiporskip.pages.StaticFiles"},
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Rate limits per browser session and per client IP, counted in the database (ratelimit.py).
+# Rate limits per browser session and per client IP, counted in Redis with REDIS_URL, else in
+# the database (ratelimit.py).
 SHIPORSKIP_RATE_LIMITS = {
-    "vote": {"session": env_rate("SHIPORSKIP_RATE_VOTE", "60/minute"),
-             "ip": env_rate("SHIPORSKIP_RATE_VOTE_IP", "600/minute")},
-    "bookmark": {"session": env_rate("SHIPORSKIP_RATE_BOOKMARK", "60/minute"),
-                 "ip": env_rate("SHIPORSKIP_RATE_BOOKMARK_IP", "600/minute")},
-    "signin": {"session": env_rate("SHIPORSKIP_RATE_SIGNIN", "10/minute"),
-               "ip": env_rate("SHIPORSKIP_RATE_SIGNIN_IP", "60/minute")},
-    "signup": {"session": env_rate("SHIPORSKIP_RATE_SIGNUP", "5/hour"),
-               "ip": env_rate("SHIPORSKIP_RATE_SIGNUP_IP", "20/hour")},
-    "subscribe": {"session": env_rate("SHIPORSKIP_RATE_SUBSCRIBE", "5/hour"),
-                  "ip": env_rate("SHIPORSKIP_RATE_SUBSCRIBE_IP", "30/hour")},
-    "admin": {"session": env_rate("SHIPORSKIP_RATE_ADMIN", "5/minute"),
-              "ip": env_rate("SHIPORSKIP_RATE_ADMIN_IP", "20/hour")},
+    "vote": {"session": setting("SHIPORSKIP_RATE_VOTE"),
+             "ip": setting("SHIPORSKIP_RATE_VOTE_IP")},
+    "bookmark": {"session": setting("SHIPORSKIP_RATE_BOOKMARK"),
+                 "ip": setting("SHIPORSKIP_RATE_BOOKMARK_IP")},
+    "signin": {"session": setting("SHIPORSKIP_RATE_SIGNIN"),
+               "ip": setting("SHIPORSKIP_RATE_SIGNIN_IP")},
+    "signup": {"session": setting("SHIPORSKIP_RATE_SIGNUP"),
+               "ip": setting("SHIPORSKIP_RATE_SIGNUP_IP")},
+    "subscribe": {"session": setting("SHIPORSKIP_RATE_SUBSCRIBE"),
+                  "ip": setting("SHIPORSKIP_RATE_SUBSCRIBE_IP")},
+    "admin": {"session": setting("SHIPORSKIP_RATE_ADMIN"),
+              "ip": setting("SHIPORSKIP_RATE_ADMIN_IP")},
 }
-SHIPORSKIP_PROXY_COUNT = env_int("SHIPORSKIP_PROXY_COUNT", 0)
+SHIPORSKIP_PROXY_COUNT = setting("SHIPORSKIP_PROXY_COUNT")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -192,15 +214,15 @@ LOGOUT_REDIRECT_URL = "catalog:home"
 CSRF_FAILURE_VIEW = "shiporskip.community.views.csrf_failure"
 
 # Links in emails need the public address; requests are not there to tell it.
-SITE_URL = env_url("SHIPORSKIP_SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = setting("SHIPORSKIP_SITE_URL")
 LOCAL_SITE = urlsplit(SITE_URL).hostname in {"localhost", "127.0.0.1", "::1"}
 
 # Email with Django's own setting names. Mail goes to files only when asked (SHIPORSKIP_MAIL_DIR)
 # or, with no SMTP host, for a site on this machine's loopback (the laptop install), so the
 # publisher can read what would have been sent; files are 0600 (they hold sign-in links).
 # A public site with no SMTP host sends nothing, and says so in the log (mail.NowhereBackend).
-EMAIL_HOST = env_str("EMAIL_HOST", "")
-MAIL_DIR = env_str("SHIPORSKIP_MAIL_DIR", "")
+EMAIL_HOST = setting("EMAIL_HOST")
+MAIL_DIR = setting("SHIPORSKIP_MAIL_DIR")
 if MAIL_DIR or (not EMAIL_HOST and LOCAL_SITE):
     EMAIL_BACKEND = "shiporskip.mail.PrivateFileBackend"
     EMAIL_FILE_PATH = Path(MAIL_DIR).expanduser().resolve() if MAIL_DIR else DATA_DIR / "mail"
@@ -208,27 +230,28 @@ elif EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = "shiporskip.mail.NowhereBackend"
-EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_PORT = setting("EMAIL_PORT")
+EMAIL_HOST_USER = setting("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = setting("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = setting("EMAIL_USE_TLS")
+EMAIL_USE_SSL = setting("EMAIL_USE_SSL")
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are both on: choose one.")
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ship or Skip <noreply@localhost>")
+EMAIL_TIMEOUT = setting("EMAIL_TIMEOUT")
+DEFAULT_FROM_EMAIL = setting("DEFAULT_FROM_EMAIL")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The weekly digest: when it goes out, how fast, and how long a confirmation link lives.
-DIGEST_WEEKDAY = env_choice("SHIPORSKIP_DIGEST_WEEKDAY",
-                            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]) or "mon"
-DIGEST_HOUR = env_int("SHIPORSKIP_DIGEST_HOUR", 9, maximum=23)
-DIGEST_TIMEZONE = env_zone("SHIPORSKIP_DIGEST_TIMEZONE", "UTC")
-DIGEST_RATE = env_float("SHIPORSKIP_DIGEST_RATE", 0.0)
-CONFIRM_DAYS = env_int("SHIPORSKIP_CONFIRM_DAYS", 7, minimum=1)
+DIGEST_WEEKDAY = setting("SHIPORSKIP_DIGEST_WEEKDAY")
+DIGEST_HOUR = setting("SHIPORSKIP_DIGEST_HOUR")
+DIGEST_TIMEZONE = setting("SHIPORSKIP_DIGEST_TIMEZONE")
+DIGEST_RATE = setting("SHIPORSKIP_DIGEST_RATE")
+# SMTP connections an edition goes out over at once, each with its own claims (delivery.py).
+SMTP_CONNECTIONS = setting("SHIPORSKIP_SMTP_CONNECTIONS")
+CONFIRM_DAYS = setting("SHIPORSKIP_CONFIRM_DAYS")
 
 # Evidence: prices, terms and adoption figures older than this are flagged as stale.
-SHIPORSKIP_FACTS_STALE_DAYS = env_int("SHIPORSKIP_FACTS_STALE_DAYS", 365, minimum=1)
+SHIPORSKIP_FACTS_STALE_DAYS = setting("SHIPORSKIP_FACTS_STALE_DAYS")
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -239,15 +262,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # so an https site sits behind a proxy, which says the scheme in X-Forwarded-Proto (the proxy
 # must overwrite that header: a client-sent one would otherwise be believed).
 HTTPS_SITE = SITE_URL.startswith("https://") and not DEBUG
-SESSION_COOKIE_SECURE = env_bool("SHIPORSKIP_SECURE_COOKIES", HTTPS_SITE)
+SESSION_COOKIE_SECURE = setting("SHIPORSKIP_SECURE_COOKIES", HTTPS_SITE)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True  # site.js gets the token from /me, never from the cookie
-SECURE_SSL_REDIRECT = env_bool("SHIPORSKIP_SSL_REDIRECT", HTTPS_SITE)
-SECURE_HSTS_SECONDS = env_int("SHIPORSKIP_HSTS_SECONDS", 31_536_000 if HTTPS_SITE else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SHIPORSKIP_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("SHIPORSKIP_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = env_header("SHIPORSKIP_PROXY_SSL_HEADER",
-                                     "X-Forwarded-Proto" if HTTPS_SITE else "off")
+SECURE_SSL_REDIRECT = setting("SHIPORSKIP_SSL_REDIRECT", HTTPS_SITE)
+# Probes and the metrics scraper talk to a web process directly, over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^metrics$"]
+SECURE_HSTS_SECONDS = setting("SHIPORSKIP_HSTS_SECONDS", 31_536_000 if HTTPS_SITE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = setting("SHIPORSKIP_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = setting("SHIPORSKIP_HSTS_PRELOAD")
+SECURE_PROXY_SSL_HEADER = setting("SHIPORSKIP_PROXY_SSL_HEADER", "X-Forwarded-Proto" if HTTPS_SITE else "off")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 SILENCED_SYSTEM_CHECKS = []
 if not SECURE_HSTS_PRELOAD:
@@ -280,14 +304,14 @@ PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=()
                       "microphone=(), payment=(), usb=(), interest-cohort=()")
 
 # Request bodies: every form and API body here is small; refuse big ones before reading them.
-MAX_BODY = env_int("SHIPORSKIP_MAX_BODY", 65_536, minimum=1024)
+MAX_BODY = setting("SHIPORSKIP_MAX_BODY")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY
 FILE_UPLOAD_HANDLERS = []  # no endpoint takes files: a multipart file part is read and dropped
 
 # Errors are logged with their traceback on standard error (the web server's and worker's
 # log); with SHIPORSKIP_ADMINS set, each server error is also emailed to them.
-ADMINS = [("", address) for address in env_list("SHIPORSKIP_ADMINS", "")]
-LOG_LEVEL = env_choice("SHIPORSKIP_LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"]) or "INFO"
+ADMINS = [("", address) for address in setting("SHIPORSKIP_ADMINS")]
+LOG_LEVEL = setting("SHIPORSKIP_LOG_LEVEL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

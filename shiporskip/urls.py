@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("shiporskip.compare.urls")),
     path("", include("shiporskip.community.urls")),
     path("", include("shiporskip.feeds.urls")),
+    path("", include("shiporskip.ops.urls")),
     path("newsletter/", include("shiporskip.newsletter.urls")),
     path("api/", api.urls),
     # Before admin.site.urls, so the admin's sign-in goes through the rate limit.

@@ -1,17 +1,17 @@
 import logging
 import os
 
-from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
+from shiporskip.conf import data_dir, prepare_data_dir
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiporskip.settings")
-os.umask(0o077)  # sessions and mail files this process writes are the site user's only
+# The start-up step before Django loads (it sets the umask too: sessions and mail files this
+# process writes are the site user's only). A web server started without `shiporskip up`
+# (gunicorn or granian directly) still gets a private data dir with its key.
+fixed = prepare_data_dir(data_dir())
 application = get_wsgi_application()
 
-# A web server started without `shiporskip up` (gunicorn or granian directly) still gets a
-# private data dir.
-from shiporskip.conf import keep_private  # noqa: E402 - needs the settings loaded above
-
-if fixed := keep_private(settings.DATA_DIR):
+if fixed:
     logging.getLogger("shiporskip").warning(
-        "%d path(s) in %s could be read by other users; now owner-only.", len(fixed), settings.DATA_DIR)
+        "%d path(s) in %s could be read by other users; now owner-only.", len(fixed), data_dir())

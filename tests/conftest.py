@@ -2,6 +2,9 @@
 
 import copy
 import os
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -9,6 +12,7 @@ from huey.contrib.djhuey import HUEY
 
 from shiporskip.catalog.loading import load_bundled, load_catalog
 from shiporskip.catalog.models import Tool
+from shiporskip.conf import prepare_data_dir
 from shiporskip.panel.personas import load_personas
 from shiporskip.panel.running import review_tool
 from tests.smtp import smtp, smtp_server  # noqa: F401 - a real SMTP server for every test that sends mail
@@ -34,6 +38,79 @@ def tool_entry(name: str, category: str = "open-weight-models", **overrides) -> 
              "pricing": "Free", "entry_price": "Free", "license": "Apache 2.0",
              "website": "https://example.com", "facts": facts}
     return {**entry, **overrides}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """In a parallel run (pytest -n, scripts/test), give each worker a data dir of its own.
+
+    The queue, mail files, backups and the SQLite test database live there: shared, one
+    worker's test would flush or read another's. Set in the worker's environment, as the
+    settings read it at import (pytest-django imports them before any conftest runs).
+    """
+    base = Path(os.environ.get("SHIPORSKIP_DATA_DIR") or tempfile.mkdtemp(prefix="shiporskip-test-"))
+    for number, spec in enumerate(specs):
+        own = base / f"worker{number}"
+        own.mkdir(mode=0o700, parents=True, exist_ok=True)  # the queue opens its file at import
+        spec.env.setdefault("SHIPORSKIP_DATA_DIR", str(own))
+
+
+class FakeClock:
+    """A clock that moves only when a test moves it: where a window starts and ends is exact."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def rate_clock(monkeypatch):
+    """The rate limiter's clock, stopped at the start of today (UTC), which starts every window.
+
+    On the wall clock, a test that crossed a minute boundary found its counts split over two
+    windows; stopped, a test sees one window until it calls `rate_clock.advance`.
+    """
+    from shiporskip.community import ratelimit
+
+    clock = FakeClock(time.time() // 86400 * 86400)
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    return clock
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files():
+    """collectstatic into the data dir, as `shiporskip up` runs it: pages link the hashed files."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashes():
+    """A cheap hasher for the passwords this process makes and checks.
+
+    The site's PBKDF2 (a million rounds, about 0.4 s a hash on an idle core) would be paid by
+    every sign-up, sign-in and admin fixture. The tests are about when a hash is made and
+    checked (tests/test_abuse.py counts them per request), not about its cost; the processes
+    that `up` and the CLI start keep the site's hasher.
+    """
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepared_data_dir():
+    """The start-up step the CLI and wsgi.py take: importing the settings made nothing."""
+    from django.conf import settings
+
+    prepare_data_dir(settings.DATA_DIR)
 
 
 @pytest.fixture
@@ -78,9 +155,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    """Real chromium through Playwright (Debian's build, installed by scripts/test)."""
+    """Real chromium through Playwright (Debian's build, installed by scripts/test).
+
+    One launch per test module, not per test: each test opens its own page or context, which
+    shares no cookies or storage with another's.
+    """
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
@@ -94,6 +175,21 @@ def browser():
         # while that loop still runs, or PostgreSQL refuses to drop the test database.
         connections.close_all()
         browser.close()
+
+
+def pytest_sessionfinish(session):
+    """In a parallel run, each worker hands its security probe counts to the controller."""
+    from tests.security_corpora import TALLY
+
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["security_tally"] = TALLY.as_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    from tests.security_corpora import TALLY
+
+    TALLY.merge(getattr(node, "workeroutput", {}).get("security_tally", {}))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -6,8 +6,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
+
+from tests.waiting import wait_for
 
 
 def gemma_path() -> str:
@@ -40,19 +41,18 @@ def _serve(port: int, log, timeout: float):
          "--n_threads_batch", str(os.cpu_count() or 2)],
         stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + timeout
+
+    def answering() -> bool:
+        if proc.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"llama.cpp server exited: {log.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + "/models", timeout=2):  # noqa: S310
+                return True
+        except OSError:
+            return False
     try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"llama.cpp server exited: {log.read()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "/models", timeout=2):  # noqa: S310
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("llama.cpp server did not start in time") from None
-                time.sleep(0.5)
+        wait_for(answering, timeout, "the llama.cpp server to answer /v1/models", poll=0.2)
         yield url
     finally:
         proc.terminate()

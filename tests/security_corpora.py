@@ -144,6 +144,16 @@ class Tally:
     def note(self, probe: str, key: str, n: int = 1):
         self.notes[(probe, key)] += n
 
+    def as_data(self) -> dict:
+        """Plain data, for a parallel run's worker to hand to the controller (execnet)."""
+        return {"counts": dict(self.counts), "notes": [[p, k, n] for (p, k), n in self.notes.items()]}
+
+    def merge(self, data: dict) -> None:
+        for probe, row in data.get("counts", {}).items():
+            self.add(probe, **row)
+        for probe, key, n in data.get("notes", []):
+            self.note(probe, key, n)
+
     def lines(self) -> list[str]:
         out = []
         for probe, row in sorted(self.counts.items()):

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from shiporskip.backup import LOCK_FILE, known_migrations
-from tests.test_up import SCRIPT, free_port, wait_for
+from tests.test_up import SCRIPT, free_port
+from tests.waiting import wait_for
 
 # Commits votes one at a time, as fast as it can, through the ORM, and prints each id once
 # committed. On SQLite it first pads the database (32 MB) so that the backup copies it in many

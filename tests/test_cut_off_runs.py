@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,11 +19,13 @@ from huey.contrib.djhuey import HUEY
 from shiporskip.catalog.models import Tool
 from shiporskip.newsletter.models import Delivery
 from shiporskip.newsletter.tasks import release_cut_off_deliveries
+from shiporskip.panel.heartbeat import silent_for
 from shiporskip.panel.models import PanelRun
-from shiporskip.panel.running import queue_panel_run, review_tool
-from shiporskip.panel.tasks import sweep_cut_off_runs
+from shiporskip.panel.running import review_tool
+from shiporskip.panel.tasks import queue_panel_run, requeue_stale, sweep_cut_off_runs
 from tests.chat_server import PERSONAS, ChatServer
 from tests.smtp import subscribers
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the reviewer is another process
 
@@ -69,22 +71,13 @@ def shiporskip(chat: ChatServer, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def wait_for(predicate, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def waiting_on_the_model(chat: ChatServer, proc: subprocess.Popen) -> PanelRun:
     """The running run once every persona's call is in flight and hanging."""
     def asking():
         assert proc.poll() is None, proc.stdout.read()
         run = PanelRun.objects.filter(tool__slug=SLUG, status="running").first()
         return run if run and len(chat.requests) == len(PERSONAS) else None
-    return wait_for(asking, "the run's calls to reach the model")
+    return wait_for(asking, 60, "the run's calls to reach the model")
 
 
 def finished(proc: subprocess.Popen, timeout: float) -> str:
@@ -106,12 +99,16 @@ def test_the_heartbeat_advances_while_a_call_is_in_flight_and_the_sweep_leaves_i
         first = run.heartbeat_at
         # Past six beats with no call finished: only the heartbeat's own thread writes now.
         later = first + datetime.timedelta(seconds=8 * BEAT)
-        wait_for(lambda: PanelRun.objects.get(pk=run.pk).heartbeat_at > later,
-                 "the heartbeat to advance", timeout=20)
+        wait_for(lambda: PanelRun.objects.get(pk=run.pk).heartbeat_at > later, 20,
+                 "the heartbeat to advance")
         run.refresh_from_db()
         assert (run.status, run.personas_done) == ("running", 0), run.progress
         assert set(run.progress.values()) == {"asking"}
-        sweep_cut_off_runs.call_local()  # silent for 1.2 s counts as cut off; this run is not
+        # Sweep as of one beat after the beat just seen, not at whatever moment this loaded
+        # machine gets to it: silent since it started (first) the run would be taken; it is not.
+        as_of = run.heartbeat_at + datetime.timedelta(seconds=BEAT)
+        assert first < as_of - silent_for()
+        assert requeue_stale(now=as_of) == 0
         run.refresh_from_db()
         assert run.status == "running"
     finally:
@@ -147,7 +144,7 @@ def test_a_killed_review_is_failed_and_queued_again_by_the_sweep(chat, tool):
     def swept():
         sweep_cut_off_runs.call_local()  # the worker's periodic task, every minute
         return PanelRun.objects.get(pk=run.pk).status == "failed"
-    wait_for(swept, "the sweep to find the run silent", timeout=30)
+    wait_for(swept, 30, "the sweep to find the run silent")
     run.refresh_from_db()
     again = PanelRun.objects.exclude(pk=run.pk).filter(tool=tool).latest("id")
     assert run.error_kind == "cut_off"
@@ -186,8 +183,10 @@ def test_deliveries_claimed_by_a_killed_sender_are_sent_by_the_sweep(seed_pair, 
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env |= {"DATABASE_URL": database_url(), "SHIPORSKIP_DATA_DIR": str(settings.DATA_DIR),
             "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_server.port),
-            "SHIPORSKIP_DIGEST_CRASH_AFTER": "claim:3"}  # killed by SIGKILL before message 3
-    proc = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "digest", "send"], env=env,
+            "SHIPORSKIP_SMTP_CONNECTIONS": "1"}
+    # Killed by SIGKILL before message 3 (the fault comes from tests/digest_crash.py).
+    proc = subprocess.Popen([sys.executable, "-m", "tests.digest_crash", "claim:3"], env=env,
+                            cwd=Path(__file__).resolve().parent.parent,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = finished(proc, timeout=120)
     assert proc.returncode == -signal.SIGKILL, out

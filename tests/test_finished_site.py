@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import tomllib
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from django.urls import Resolver404, resolve
 from shiporskip.community.models import Bookmark, Vote
 from shiporskip.newsletter.models import Subscriber
 from tests.community import CODE_LLAMA, COMPARE
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 # The footer's links: other parts of the site build /tools and the feed; they are linked by path.
@@ -49,7 +49,7 @@ def test_an_unknown_address_gets_the_styled_404_with_the_picker(seed_pair, clien
         html = response.content.decode()
         assert response.status_code == 404, url
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
-        assert "/static/shiporskip/site.css" in html and '<nav aria-label="Main">' in html
+        assert "/static/shiporskip/site." in html and '<nav aria-label="Main">' in html
         assert "We can't find that page" in html
         assert 'action="/compare/"' in html or 'class="picker"' in html  # the compare picker
         assert f'<option value="{CODE_LLAMA}">' in html
@@ -68,7 +68,7 @@ def test_the_500_page_stands_alone_with_no_query():
     html = response.content.decode()
     assert response.status_code == 500
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
-    assert "/static/shiporskip/site.css" in html and "Something went wrong on our side" in html
+    assert "/static/shiporskip/site." in html and "Something went wrong on our side" in html
     assert '<main id="main"' in html and '<nav aria-label="Main">' in html
     assert all(f'href="{link}"' in html for link in FOOTER)
     assert "<script" not in html  # nothing that would call /me on a broken site
@@ -209,21 +209,28 @@ def test_up_prints_the_address_last_and_keeps_logs_in_files(tmp_path):
     proc = subprocess.Popen([script, "up", "--port", str(port)], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    reading = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reading.start()
+
+    def ready():
+        assert proc.poll() is None, "".join(lines)
+        return any("The worker is ready" in line for line in lines)
+    logs = tmp_path / "logs"
     try:
-        deadline = time.monotonic() + 90
-        while not any("The worker is ready" in line for line in lines):
-            assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)
-            time.sleep(0.25)
-        time.sleep(1)  # anything printed after the announcement would show here
-        address = f"Ship or Skip is running at http://127.0.0.1:{port}/"
-        assert address in lines[-1] and "The worker is ready" in lines[-1], lines[-3:]
-        assert sum(address in line for line in lines) == 2  # when the server listens, and again
-        logs = tmp_path / "logs"
-        assert any(f"Logs: {logs / 'web.log'} and {logs / 'worker.log'}" in line for line in lines)
+        wait_for(ready, 90, "the worker to be ready")
         assert "consumer started" in (logs / "worker.log").read_text().lower()
-        assert not any("huey" in line.lower() for line in lines), "the worker's log reached the terminal"
-        assert oct((logs / "worker.log").stat().st_mode & 0o777) == "0o600"
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0, "".join(lines[-20:])
+        code = proc.wait(timeout=30)
+        reading.join(timeout=30)  # its output read to the end, not for a guessed while
+    assert code == 0, "".join(lines[-20:])
+    # Everything it printed: the announcement is the last line until the reader stops it.
+    address = f"Ship or Skip is running at http://127.0.0.1:{port}/"
+    ready_at = next(i for i, line in enumerate(lines) if "The worker is ready" in line)
+    assert address in lines[ready_at]
+    after = [line.strip() for line in lines[ready_at + 1:] if line.strip()]
+    assert after == ["Stopping the web server and the worker…"], after
+    assert sum(address in line for line in lines) == 2  # when the server listens, and again
+    assert any(f"Logs: {logs / 'web.log'} and {logs / 'worker.log'}" in line for line in lines)
+    assert not any("huey" in line.lower() for line in lines), "the worker's log reached the terminal"
+    assert oct((logs / "worker.log").stat().st_mode & 0o777) == "0o600"

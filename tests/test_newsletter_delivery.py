@@ -105,6 +105,7 @@ def test_a_sender_that_lost_its_claim_does_not_send(seed_pair, smtp):
 
 
 def test_an_old_sender_cannot_undo_a_row_taken_over_and_sent(seed_pair, smtp):
+    from shiporskip.newsletter.copies import EditionCopies
     from shiporskip.newsletter.delivery import DeliveryStopped, deliver
     from shiporskip.newsletter.transports import TransientError
 
@@ -119,7 +120,7 @@ def test_an_old_sender_cannot_undo_a_row_taken_over_and_sent(seed_pair, smtp):
             raise TransientError("451 try later", answered=True)
 
     with pytest.raises(DeliveryStopped):
-        deliver(RefusingServer(), edition, Delivery.objects.get(), "old@1:x")
+        deliver(RefusingServer(), EditionCopies(edition), Delivery.objects.get(), "old@1:x")
     assert Delivery.objects.get().status == "sent" and len(smtp.messages) == 1
     assert editions.publish() is None and send_edition(edition).sent == 1  # nothing to resend
 

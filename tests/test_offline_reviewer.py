@@ -51,7 +51,7 @@ def test_every_review_follows_the_verdict_rule_and_is_complete(reviewed):
         keys = {c["key"] for c in persona.criteria}
         scored, unknown = set(review.criteria), set(review.unknown)
         assert scored | unknown == keys and not scored & unknown
-        assert review.score == weighted_score(persona.criteria, review.criteria)
+        assert review.score == weighted_score(persona.spec().criteria, review.criteria)
         assert review.verdict == verdict_for(review.score, persona.ship_threshold)
         assert review.bar == persona.ship_threshold
         assert review.score_low <= review.score <= review.score_high
@@ -89,7 +89,7 @@ def test_an_unknown_criterion_is_left_out_and_the_rest_renormalised(catalog):
     assert "licence_terms" in after.unknown
     rest = {k: v for k, v in before.reply.criteria.items() if k != "licence_terms"}
     assert after.reply.criteria == rest
-    assert after.reply.score == weighted_score(persona.criteria, rest)
+    assert after.reply.score == weighted_score(persona.spec().criteria, rest)
 
 
 @pytest.mark.django_db

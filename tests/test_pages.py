@@ -151,7 +151,7 @@ def test_markup_in_tool_text_renders_as_text_everywhere(client, seed_pair):
 
 def test_tool_page_shows_an_open_run_and_refreshes_itself(client, catalog,
                                                           django_capture_on_commit_callbacks):
-    from shiporskip.panel.running import queue_panel_run
+    from shiporskip.panel.tasks import queue_panel_run
 
     tool = Tool.objects.select_related("category").get(slug="code-llama-4")
     with django_capture_on_commit_callbacks(execute=False):

@@ -2,13 +2,13 @@ import pytest
 from django.db import IntegrityError
 
 from shiporskip.catalog.models import Tool
+from shiporskip.catalog.tallies import PanelTally
 from shiporskip.panel import backends
 from shiporskip.panel.backends.base import ErrorKind, Reviewer, ReviewerError
 from shiporskip.panel.backends.offline import OfflineReviewer
-from shiporskip.panel.models import PanelRun, Review
-from shiporskip.panel.running import queue_panel_run, review_tool
-from shiporskip.panel.tally import PanelTally
-from shiporskip.panel.tasks import run_panel_task
+from shiporskip.panel.models import PanelRun, Persona, Review
+from shiporskip.panel.running import review_tool
+from shiporskip.panel.tasks import queue_panel_run, run_panel_task
 
 
 class FailsOnSkeptic(Reviewer):
@@ -17,7 +17,7 @@ class FailsOnSkeptic(Reviewer):
     provider = "fails-on-skeptic"
 
     def review(self, request):
-        if request.persona["key"] == "skeptic":
+        if request.persona.key == "skeptic":
             raise ReviewerError("the skeptic's call timed out", kind=ErrorKind.TIMEOUT,
                                 retryable=True)
         return OfflineReviewer().review(request)
@@ -99,11 +99,20 @@ def test_the_worker_task_claims_a_run_once(seed_pair, django_capture_on_commit_c
     assert run.status == "done" and run.reviews.count() == 4
 
 
-def test_queueing_goes_through_the_queue_after_commit(seed_pair, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        run = queue_panel_run(tool=seed_pair[1])
+def test_queueing_goes_through_the_queue_after_commit(seed_pair, django_capture_on_commit_callbacks,
+                                                      settings):
+    tool = seed_pair[1]
+    before = tool.current_run_id
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = queue_panel_run(tool=tool)
+        assert (PanelRun.objects.get(pk=run.pk).status, run.reviews.count()) == ("queued", 0)
+    assert len(callbacks) == 1  # one task, sent once the run's row is committed
     run.refresh_from_db()
-    assert run.status == "done"
+    tool.refresh_from_db()
+    assert (run.status, run.model, run.error) == ("done", settings.SHIPORSKIP_MODEL, "")
+    keys = sorted(run.reviews.values_list("persona__key", flat=True))
+    assert keys == sorted(Persona.objects.values_list("key", flat=True)) and len(keys) == 4
+    assert tool.current_run_id == run.pk != before  # the tool's page shows this run now
 
 
 def test_queueing_passes_the_samples_through(seed_pair, django_capture_on_commit_callbacks):
@@ -182,7 +191,7 @@ def test_only_silent_running_runs_are_failed_and_run_again(seed_pair):
 
     from django.utils import timezone
 
-    from shiporskip.panel.running import requeue_stale
+    from shiporskip.panel.tasks import requeue_stale
 
     old = timezone.now() - datetime.timedelta(seconds=31)  # six 5 s beats missed, and one more
     stale = PanelRun.objects.create(tool=seed_pair[0], model="offline", status="running",

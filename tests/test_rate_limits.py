@@ -50,6 +50,34 @@ def test_429_says_why_in_every_answer_form(seed_pair, limits):
     assert widget.status_code == 429 and 'role="alert">Too many votes' in widget.content.decode()
 
 
+def test_a_window_ends_on_the_clock(seed_pair, limits, rate_clock):
+    """Fixed windows: the count holds for the whole window and starts again with the next."""
+    limits("vote", session=Limit(2, 60))
+    alice = reader()
+
+    def vote():
+        response = alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"})
+        return response.status_code, response.get("Retry-After")
+
+    assert [vote(), vote(), vote()] == [(303, None), (303, None), (429, "60")]
+    rate_clock.advance(59)  # the last second of the window
+    assert vote() == (429, "1")
+    rate_clock.advance(1)  # the next window
+    assert [vote(), vote(), vote()] == [(303, None), (303, None), (429, "60")]
+
+
+def test_retry_after_counts_down_to_the_end_of_every_window(seed_pair, limits, rate_clock):
+    limits("vote", session=Limit(1, 60), ip=Limit(100, 3600))
+    alice = reader()
+    alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"})
+    rate_clock.advance(600)  # a new minute, ten minutes into the hour
+    alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"})
+    refused = alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"})
+    # Retry-After covers every configured window, so a client that waits is not refused again.
+    assert (refused.status_code, refused["Retry-After"]) == (429, "3000")
+    assert counts(CODE_LLAMA) == {"ship": 0, "skip": 1}
+
+
 def test_bookmarks_limited(seed_pair, limits):
     limits("bookmark", session=Limit(2, 60))
     alice = reader()
@@ -93,13 +121,11 @@ def test_rate_settings_parse(monkeypatch):
         assert env_rate("SHIPORSKIP_RATE_VOTE", "60/minute") == expected
 
 
-def test_daily_tidy_up_keeps_current_counters(seed_pair):
-    import time
-
+def test_daily_tidy_up_keeps_current_counters(seed_pair, rate_clock):
     from shiporskip.community.models import RateCounter
     from shiporskip.community.tasks import tidy_up
 
-    now = int(time.time())
+    now = int(rate_clock())
     RateCounter.objects.create(key="vote:ip:old", slot=now - 3 * 86400, hits=5)
     RateCounter.objects.create(key="vote:ip:new", slot=now - now % 60, hits=5)
     tidy_up.call_local()

@@ -3,7 +3,7 @@ import json
 import pytest
 import yaml
 
-from shiporskip.panel.personas import BUNDLED_PERSONAS
+from shiporskip.panel.personas import BUNDLED_PERSONAS, PersonaSpec
 from shiporskip.panel.replies import (
     ReplyError,
     close_truncated,
@@ -14,10 +14,11 @@ from shiporskip.panel.replies import (
 from tests.chat_server import valid_review
 
 PERSONA = {**yaml.safe_load(BUNDLED_PERSONAS.read_text())["personas"][0], "active": True}
+SPEC = PersonaSpec.model_validate(PERSONA)  # what backends hand the parser
 
 
 def test_the_schema_is_self_contained_and_names_every_key():
-    schema = reply_schema(PERSONA)
+    schema = reply_schema(SPEC)
     text = json.dumps(schema)
     assert "$ref" not in text and "$defs" not in text
     assert schema["properties"]["sections"]["required"] == [s["key"] for s in PERSONA["sections"]]
@@ -25,7 +26,7 @@ def test_the_schema_is_self_contained_and_names_every_key():
 
 
 def test_grammar_schema_spells_bounds_as_enums():
-    schema = grammar_schema(reply_schema(PERSONA))
+    schema = grammar_schema(reply_schema(SPEC))
     assert schema["properties"]["score"]["enum"] == list(range(101))
     primitive = schema["properties"]["sections"]["properties"]["primitive"]
     assert primitive["pattern"].startswith("^[A-Za-z]")
@@ -33,14 +34,14 @@ def test_grammar_schema_spells_bounds_as_enums():
 
 def test_a_fenced_reply_is_unwrapped():
     raw = "Here you go:\n```json\n" + json.dumps(valid_review(PERSONA)) + "\n```"
-    parsed = parse_reply(raw, PERSONA)
+    parsed = parse_reply(raw, SPEC)
     assert parsed.reply.score == 80 and "ignored text around the JSON object" in parsed.repairs
 
 
 def test_backticks_inside_a_section_are_just_text():
     review = valid_review(PERSONA)
     review["sections"]["decision"] = "Run ```pip install it``` and see."
-    parsed = parse_reply(json.dumps(review), PERSONA)
+    parsed = parse_reply(json.dumps(review), SPEC)
     assert parsed.reply.sections["decision"] == "Run ```pip install it``` and see."
     assert parsed.repairs == []
 
@@ -49,7 +50,7 @@ def test_backticks_inside_a_section_are_just_text():
 def test_truncated_replies_are_closed_or_refused_by_field(cut):
     whole = json.dumps(valid_review(PERSONA))
     try:
-        parsed = parse_reply(whole[: len(whole) - cut], PERSONA)
+        parsed = parse_reply(whole[: len(whole) - cut], SPEC)
     except ReplyError as exc:
         assert "Field required" in str(exc) or "verdict" in str(exc)
     else:
@@ -66,19 +67,19 @@ def test_blank_and_placeholder_sections_are_refused(text):
     review = valid_review(PERSONA)
     review["sections"]["decision"] = text
     with pytest.raises(ReplyError, match="decision"):
-        parse_reply(json.dumps(review), PERSONA)
+        parse_reply(json.dumps(review), SPEC)
 
 
 @pytest.mark.parametrize("raw", ["no json here", "[1, 2]", '{"score": "high"}'])
 def test_prose_and_wrong_shapes_are_refused(raw):
     with pytest.raises(ReplyError):
-        parse_reply(raw, PERSONA)
+        parse_reply(raw, SPEC)
 
 
 def test_extra_keys_are_refused():
     review = {**valid_review(PERSONA), "confidence": 0.9}
     with pytest.raises(ReplyError, match="confidence"):
-        parse_reply(json.dumps(review), PERSONA)
+        parse_reply(json.dumps(review), SPEC)
 
 
 def review_with(criteria: int, score: int, **overrides) -> dict:
@@ -86,20 +87,20 @@ def review_with(criteria: int, score: int, **overrides) -> dict:
 
 
 def test_a_score_departing_from_the_criteria_is_replaced_and_the_verdict_follows():
-    parsed = parse_reply(json.dumps(review_with(10, 95, verdict="ship")), PERSONA)
+    parsed = parse_reply(json.dumps(review_with(10, 95, verdict="ship")), SPEC)
     assert (parsed.reply.score, parsed.reply.verdict) == (10, "skip")
     assert "score 95 replaced by 10, the weighted criteria" in parsed.repairs
 
 
 def test_a_consistent_reply_is_untouched():
     review = valid_review(PERSONA, score=80)
-    parsed = parse_reply(json.dumps(review), PERSONA)
+    parsed = parse_reply(json.dumps(review), SPEC)
     assert parsed.repairs == []
     assert parsed.reply.model_dump() == {**review, "verdict": "ship"}
 
 
 def test_rounding_differences_take_the_computed_score_without_a_note():
-    parsed = parse_reply(json.dumps(review_with(70, 72)), PERSONA)
+    parsed = parse_reply(json.dumps(review_with(70, 72)), SPEC)
     assert (parsed.reply.score, parsed.reply.verdict, parsed.repairs) == (70, "ship", [])
 
 
@@ -108,9 +109,9 @@ def test_unknown_criteria_are_left_out_of_the_score():
     review["criteria"] = {"works": 90, "integration": 20, "runs_where_needed": 20,
                           "cost_to_try": 30}
     review |= {"score": 48, "verdict": "skip"}  # weights 3, 2, 2, 1: (270 + 40 + 40 + 30) / 8
-    everything = parse_reply(json.dumps(review), PERSONA)
+    everything = parse_reply(json.dumps(review), SPEC)
     assert (everything.reply.score, everything.reply.verdict, everything.repairs) == (48, "skip", [])
-    known = parse_reply(json.dumps(review), PERSONA,
+    known = parse_reply(json.dumps(review), SPEC,
                         unknown=frozenset({"integration", "runs_where_needed"}))
     assert (known.reply.score, known.reply.verdict) == (75, "ship")  # (270 + 30) / 4
     assert "score 48 replaced by 75, the weighted criteria" in known.repairs
@@ -119,7 +120,7 @@ def test_unknown_criteria_are_left_out_of_the_score():
 
 def test_with_every_criterion_unknown_all_of_them_count():
     keys = frozenset(c["key"] for c in PERSONA["criteria"])
-    parsed = parse_reply(json.dumps(review_with(40, 40)), PERSONA, unknown=keys)
+    parsed = parse_reply(json.dumps(review_with(40, 40)), SPEC, unknown=keys)
     assert parsed.reply.score == 40
 
 
@@ -147,7 +148,7 @@ def test_sections_that_do_not_answer_are_sent_back_with_the_reason(text, reason)
     review = valid_review(PERSONA)
     review["sections"]["primitive"] = text
     with pytest.raises(ReplyError, match="primitive") as caught:
-        parse_reply(json.dumps(review), PERSONA)
+        parse_reply(json.dumps(review), SPEC)
     assert reason in str(caught.value)
     assert "Answer each section's own question" in str(caught.value)
 
@@ -163,4 +164,4 @@ def test_sections_that_do_not_answer_are_sent_back_with_the_reason(text, reason)
 def test_plain_answers_pass_even_when_they_reuse_the_question_words(key, text):
     review = valid_review(PERSONA)
     review["sections"][key] = text
-    assert parse_reply(json.dumps(review), PERSONA).reply.sections[key] == text
+    assert parse_reply(json.dumps(review), SPEC).reply.sections[key] == text

@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
+
+from tests.waiting import wait_for
 
 SCRIPT = str(Path(sys.executable).parent / "shiporskip")
 
@@ -23,15 +24,6 @@ def free_port() -> int:
 def fetch(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
         return response.read().decode()
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
@@ -59,8 +51,8 @@ def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
         assert "Code Llama 4 vs Mistral 3 Small (22B)" in page
         for persona in ("Builder", "Skeptic", "Futurist", "Founder"):
             assert persona in page
-        assert "/static/shiporskip/site.css" in page
-        assert "--accent" in fetch(f"http://127.0.0.1:{port}/static/shiporskip/site.css")
+        css = re.search(r'href="(/static/shiporskip/site\.[0-9a-f]{12}\.css)"', page)  # hashed by `up`
+        assert css and "--accent" in fetch(f"http://127.0.0.1:{port}{css.group(1)}")
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=30)
@@ -81,7 +73,7 @@ def test_sigterm_stops_the_server_and_the_worker(tmp_path):
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     wait_for(lambda: any("is running at" in line for line in lines), 60, "the address")
-    # The children run in their own sessions (serve.py), so look them up by parent, not group.
+    # The children run in their own sessions (cli/serve.py), so look them up by parent, not group.
     children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) == 2, children  # the web server and the worker
     proc.send_signal(signal.SIGTERM)
@@ -108,7 +100,7 @@ def test_up_refuses_a_port_in_use(tmp_path):
 
 
 def test_up_points_email_links_at_its_own_address_unless_told(monkeypatch):
-    from shiporskip.serve import child_env, reachable_host
+    from shiporskip.cli.serve import child_env, reachable_host
 
     monkeypatch.delenv("SHIPORSKIP_SITE_URL", raising=False)
     # Listening everywhere, links must carry an address other machines reach (not loopback,

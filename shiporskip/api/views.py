@@ -5,16 +5,18 @@ to the answers with schemathesis): its 200 body, 404 where a slug can be unknown
 answers that come from in front of the view, shared by all of them (`ANSWERED_BEFORE`).
 """
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Path, Query, Schema
 from ninja.errors import HttpError, ValidationError
+from pydantic import WithJsonSchema
 
 from shiporskip.catalog import listing
 from shiporskip.catalog import search as catalog_search
 from shiporskip.catalog.coverage import coverage
+from shiporskip.catalog.facts import ToolFacts
 from shiporskip.catalog.models import Category, Tool
 from shiporskip.compare import comparison
 from shiporskip.panel import history as verdict_history
@@ -35,6 +37,35 @@ def bad_parameter(request, exc):
     lines = [f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
              for e in exc.errors]
     return api.create_response(request, {"detail": "; ".join(lines)}, status=400)
+
+
+def inlined(schema: dict) -> dict:
+    """A model's JSON schema with its $defs put in place: OpenAPI has no room for $defs."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: walk(v) for k, v in node.items()}
+        return [walk(v) for v in node] if isinstance(node, list) else node
+    return walk(schema)
+
+
+# A tool's facts as stored: checked by ToolFacts on the way in (catalog/facts.py), passed on
+# as they are (re-validating would fill in defaults an answer never had). The docs show their shape.
+Facts = Annotated[dict[str, Any], WithJsonSchema(inlined(ToolFacts.model_json_schema(mode="serialization")))]
+# A JSON value of a fact: a number, text, a yes or no, a list of them, or null.
+FactValue = Annotated[Any, WithJsonSchema({"anyOf": [
+    {"type": "string"}, {"type": "number"}, {"type": "boolean"},
+    {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}},
+    {"type": "null"}]})]
+
+
+class FieldChange(Schema):
+    field: str  # a fact's path: `price.seat_usd`, `benchmarks[SWE-bench].score`
+    before: FactValue
+    after: FactValue
 
 
 class PanelTally(Schema):
@@ -80,7 +111,7 @@ class Review(Schema):
     provisional: bool
     coverage: float | None
     unknown: list[str]
-    criteria: dict[str, Any]
+    criteria: dict[str, int]
     self_review: bool
     samples: int
     summary: str
@@ -106,7 +137,7 @@ class ToolFields(Schema):
     panel: PanelTally
     community: CommunityTally
     disagreement: str | None
-    facts: dict[str, Any]
+    facts: Facts
 
 
 class Coverage(Schema):
@@ -129,7 +160,7 @@ class FactsChange(Schema):
     at: str
     by: str
     new_tool: bool
-    changes: list[dict[str, Any]]
+    changes: list[FieldChange]
 
 
 class RunRow(Schema):
@@ -152,7 +183,7 @@ class ScoreChange(Schema):
 class LatestChange(Schema):
     from_run: int
     to_run: int
-    facts: list[dict[str, Any]]
+    facts: list[FieldChange]
     scores: list[ScoreChange]
     panel: list[str]
     facts_known: bool
@@ -230,6 +261,19 @@ BAD_INPUT = {400: Error}  # "The query parameter “category” contains a contr
 UNKNOWN = {404: Error}
 
 
+# The values each filter takes, from listing.py's tables (one home for them); a type checker
+# cannot read a Literal built at run time, so it sees plain text.
+if TYPE_CHECKING:
+    VerdictValue: TypeAlias = str
+    PriceBand: TypeAlias = str
+    YesNo: TypeAlias = str
+    SortKey: TypeAlias = str
+else:
+    VerdictValue = Literal[tuple(listing.VERDICTS)]
+    PriceBand = Literal[tuple(listing.PRICE_BANDS)]
+    YesNo = Literal[tuple(listing.YES_NO)]
+    SortKey = Literal[tuple(listing.SORTS)]
+
 TOOLS_DOC = (
     "The same filters and sorts as the /tools page, with the same values. A filter on a fact "
     "leaves out tools whose fact is not on record (unknown is neither yes nor no). Sorts: "
@@ -245,18 +289,18 @@ TOOLS_DOC = (
          summary="Every tool with its panel verdict and community tally", description=TOOLS_DOC)
 def tools(request, response: HttpResponse,
           category: str | None = Query(None, pattern=CLEAN, description="A category's slug."),
-          verdict: Literal[tuple(listing.VERDICTS)] | None = Query(
+          verdict: VerdictValue | None = Query(
               None, description="The current panel's majority; `none`: no verdict yet."),
-          price: Literal[tuple(listing.PRICE_BANDS)] | None = Query(
+          price: PriceBand | None = Query(
               None, description="Cheapest paid seat a month in USD (free, under $20, $20 to $100, "
                                 "over $100), or per-token for APIs; a tool with no price is in none."),
-          open_weights: Literal[tuple(listing.YES_NO)] | None = Query(
+          open_weights: YesNo | None = Query(
               None, description="Model weights can be downloaded."),
-          self_hostable: Literal[tuple(listing.YES_NO)] | None = Query(
+          self_hostable: YesNo | None = Query(
               None, description="Runs on your own hardware."),
-          free_tier: Literal[tuple(listing.YES_NO)] | None = Query(
+          free_tier: YesNo | None = Query(
               None, description="A free plan or free use exists."),
-          sort: Literal[tuple(listing.SORTS)] = Query("name", description="The order; see above."),
+          sort: SortKey = Query("name", description="The order; see above."),
           limit: int | None = Query(None, ge=1, le=500, description="At most this many tools."),
           offset: int = Query(0, ge=0, le=10_000_000, description="Skip this many tools first.")):
     known = sorted(Category.objects.values_list("slug", flat=True)) if category else []
@@ -294,7 +338,7 @@ def page_links(request, offset: int, limit: int, total: int) -> str:
          openapi_extra=ANSWERED_BEFORE, summary="One tool with its facts and current reviews")
 def tool(request, slug: str = Path(..., pattern=CLEAN)):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
-    reviews = item.current_run.reviews.select_related("persona") if item.current_run_id else []
+    reviews = item.current_run.reviews.select_related("persona") if item.current_run else []
     return {**comparison.tool_dict(item),
             "coverage": coverage(item.parsed_facts).as_json(item.slug),
             "reviews": [{"persona": r.persona.key, **comparison.review_dict(r)} for r in reviews]}
@@ -330,7 +374,7 @@ def compare(request, a: str = Path(..., pattern=CLEAN), b: str = Path(..., patte
 @api.get("/personas", response={200: list[PersonaOut], **BAD_INPUT}, openapi_extra=ANSWERED_BEFORE,
          summary="The active review panel")
 def personas(request):
-    return [{**p.spec(), "version": p.version} for p in Persona.objects.active()]
+    return [{**p.data(), "version": p.version} for p in Persona.objects.active()]
 
 
 class SearchHit(ToolSummary):

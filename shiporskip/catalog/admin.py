@@ -13,8 +13,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 class FactsChangeInline(admin.TabularInline):
     model = FactsChange
-    fields = ["at", "by", "changes"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "by", "changes")
     extra = 0
     can_delete = False
     show_change_link = False

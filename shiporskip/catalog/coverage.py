@@ -5,6 +5,7 @@ a hosted API no model sizes), so coverage is the share of the fields that matter
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,7 +26,7 @@ def _group(facts: ToolFacts, group: str, name: str):
 
 
 # (label, kinds it applies to, reader). A reader returns None / empty when the fact is unknown.
-FIELDS: list[tuple[str, set[str], callable]] = [
+FIELDS: list[tuple[str, set[str], Callable[[ToolFacts], object]]] = [
     ("pricing model", ALL, lambda f: f.pricing_model),
     ("licence", ALL, lambda f: f.license_kind),
     ("release year", ALL, lambda f: f.release_year),
@@ -106,7 +107,8 @@ class Coverage:
 
 def coverage(facts: ToolFacts, *, today: datetime.date | None = None) -> Coverage:
     """Return which applicable fields are known, the evidence count, age and warnings."""
-    known, unknown = [], []
+    known: list[str] = []
+    unknown: list[str] = []
     for label, kinds, read in FIELDS:
         if applies(label, kinds, facts):
             (known if _known(read(facts)) else unknown).append(label)

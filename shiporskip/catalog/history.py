@@ -15,7 +15,7 @@ DATE_KEYS = {"as_of", "facts_as_of", "users_as_of"}
 
 def flatten(facts: dict | None, prefix: str = "") -> dict[str, object]:
     """Map a facts record to `path: value`, keying lists of records by what they describe."""
-    flat = {}
+    flat: dict[str, object] = {}
     for key, value in (facts or {}).items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):

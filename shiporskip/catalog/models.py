@@ -9,10 +9,21 @@ from django.utils.text import slugify
 
 from shiporskip import control_chars
 from shiporskip.catalog.facts import FactsError, ToolFacts, validate_facts
+from shiporskip.catalog.tallies import CommunityTally, PanelTally, disagreement
+
+
+class NotAnnotated(RuntimeError):
+    """A tally read from a queryset that did not annotate it.
+
+    Not an AttributeError on purpose: a template swallows those and would print nothing.
+    """
+
 
 # The rivals a panel run weighs a tool against (panel/running.py asks for this many; the
 # alternatives page marks them).
 PANEL_RIVALS = 3
+# The compare picker's <select> lists at most this many tools (see picker_choices).
+PICKER_TOOLS = 300
 
 
 class Category(models.Model):
@@ -44,8 +55,12 @@ class ToolQuerySet(models.QuerySet):
         return self.annotate(panel_score=Avg("current_run__reviews__score"))
 
     def picker_choices(self):
-        """(slug, name) of every tool by name: the compare picker's options."""
-        return self.order_by("name").values_list("slug", "name")
+        """(slug, name) of the tools by name, at most PICKER_TOOLS: the compare picker's options.
+
+        Every tool when the catalog is small; at 10,000 a page would carry 20,000 options, so
+        the list stops there and the picker's search box (which sets the select) finds the rest.
+        """
+        return self.order_by("name").values_list("slug", "name")[:PICKER_TOOLS]
 
     def with_panel(self):
         """Annotate each tool with its current panel's ship and skip counts (one query)."""
@@ -56,12 +71,14 @@ class ToolQuerySet(models.QuerySet):
         )
 
     def with_community(self):
-        """Annotate each tool with its community ship and skip votes (subqueries, not joins)."""
-        from shiporskip.community.models import Vote
+        """Annotate each tool with its community ship and skip votes (subqueries, not joins).
 
+        Counted through the votes' reverse relation (`votes`), so the catalog names no model of
+        the community app.
+        """
         def votes(verdict):
-            counted = (Vote.objects.filter(tool=OuterRef("pk"), verdict=verdict).order_by()
-                       .values("tool").annotate(n=Count("pk")).values("n"))
+            counted = (self.model.objects.filter(pk=OuterRef("pk"), votes__verdict=verdict).order_by()
+                       .values("pk").annotate(n=Count("votes")).values("n"))
             return Coalesce(Subquery(counted), 0)
 
         return self.annotate(vote_ship=votes("ship"), vote_skip=votes("skip"))
@@ -100,6 +117,11 @@ class Tool(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # A category's tools in slug order: the sitemap's pairs (tool, then each later
+            # same-category tool) come off this index with no sort of the millions of pairs.
+            models.Index(fields=["category", "slug"], name="tool_category_slug"),
+        ]
 
     def __str__(self):
         return self.name
@@ -145,24 +167,30 @@ class Tool(models.Model):
     def initial(self) -> str:
         return self.name[:1].upper()
 
+    def annotated(self, *names: str, by: str) -> list[int]:
+        """The values the queryset method `by` annotated; NotAnnotated if it was not called.
+
+        A tally read from a plain queryset would say 0/0, a wrong answer that looks right.
+        """
+        if missing := [n for n in names if n not in self.__dict__]:
+            raise NotAnnotated(f"Tool {self.slug!r} has no {', '.join(missing)}: read it from "
+                               f"Tool.objects.{by}() (or with_tallies()).")
+        return [self.__dict__[n] for n in names]
+
     @property
     def panel(self):
         """The panel tally for this tool; needs `with_panel()` on its queryset."""
-        from shiporskip.panel.tally import PanelTally
-
-        return PanelTally(ship=getattr(self, "ship_count", 0), skip=getattr(self, "skip_count", 0))
+        ship, skip = self.annotated("ship_count", "skip_count", by="with_panel")
+        return PanelTally(ship=ship, skip=skip)
 
     @property
     def community(self):
         """The community tally for this tool; needs `with_community()` on its queryset."""
-        from shiporskip.community.tally import CommunityTally
-
-        return CommunityTally(ship=getattr(self, "vote_ship", 0), skip=getattr(self, "vote_skip", 0))
+        ship, skip = self.annotated("vote_ship", "vote_skip", by="with_community")
+        return CommunityTally(ship=ship, skip=skip)
 
     @property
     def disagreement(self) -> str | None:
-        from shiporskip.community.tally import disagreement
-
         return disagreement(self.panel, self.community)
 
 

@@ -192,13 +192,18 @@ def _sqlite_candidates(found: list[str]) -> list[Candidate]:
     spelled = " ".join(found)
     candidates = {pk: Candidate(pk, "", "", "", rank=rank, text_hit=True)
                   for pk, rank in ranks.items()}  # a tool newer than the cached list included
+    similar = []
     for pk, name, vendor, category in names():
         similarity = max(_similarity(spelled, name), _similarity(spelled, vendor))
         if pk in candidates:
             candidates[pk].similarity = similarity
         elif similarity >= SIMILAR:
-            candidates[pk] = Candidate(pk, name, vendor, category, similarity=similarity)
-    return list(candidates.values())
+            similar.append(Candidate(pk, name, vendor, category, similarity=similarity))
+    # The nearest spellings only, as many as the full-text hits at most (PostgreSQL's query has
+    # the same bound): a large catalog has thousands of near names, and every candidate is
+    # fetched and ordered here.
+    similar.sort(key=lambda c: (-c.similarity, c.name))
+    return [*candidates.values(), *similar[:CANDIDATES]]
 
 
 def names() -> list[tuple[int, str, str, str]]:
@@ -219,7 +224,7 @@ def forget_names(**kwargs) -> None:
 
 def trigrams(text: str) -> set[str]:
     """pg_trgm's trigrams: each word padded with two spaces before and one after."""
-    grams = set()
+    grams: set[str] = set()
     for word in words(text):
         padded = f"  {word} "
         grams.update(padded[i:i + 3] for i in range(len(padded) - 2))

@@ -20,11 +20,11 @@ def answer(request, template: str, limit: int):
     return render(request, template, {"query": query, "results": found})
 
 
-@public
+@public(stored=False)
 def results(request):
     return answer(request, "catalog/search.html", RESULTS)
 
 
-@public
+@public(stored=False)
 def suggestions(request):
     return answer(request, "catalog/search_suggestions.html", SUGGESTIONS)

@@ -6,18 +6,27 @@ from shiporskip.catalog.coverage import coverage
 from shiporskip.catalog.evidence_view import evidence_groups
 from shiporskip.catalog.models import Category, Tool
 from shiporskip.compare.comparison import compare_url
-from shiporskip.pages import public
+from shiporskip.pages import one_tool, public
 from shiporskip.panel.history import verdict_history
 from shiporskip.panel.models import PanelRun
 from shiporskip.panel.provenance import how_made
 from shiporskip.panel.tally import panel_doubt
+
+LATEST = 12  # the home page's newest verdicts
+
+
+def latest_verdicts(n: int):
+    """The n newest verdicts with their tallies. The n tools are picked first, by their runs'
+    finish times alone, so the tallies are counted for n tools, not for the whole catalog."""
+    newest = Tool.objects.latest_verdicts().values("pk")[:n]
+    return Tool.objects.with_tallies().filter(pk__in=newest).latest_verdicts()
 
 
 @public
 def home(request):
     categories = list(Category.objects.annotate(tool_count=Count("tools")))
     return render(request, "catalog/home.html", {
-        "latest": Tool.objects.with_tallies().latest_verdicts()[:12],
+        "latest": latest_verdicts(LATEST),
         "categories": categories,
         # Every tool has a category: their counts add up to the catalog, with no extra query.
         "tool_total": sum(c.tool_count for c in categories),
@@ -26,7 +35,7 @@ def home(request):
     })
 
 
-@public
+@public(shows=one_tool)
 def tool(request, slug):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     reviews = []

@@ -1,11 +1,14 @@
-"""Fixed-window rate limits per session and per IP, counted in the database.
+"""Fixed-window rate limits per session and per IP, counted in Redis or in the database.
 
-The database, not the cache, holds the counters: the default local-memory cache is per
-process, so with several web workers a cache count would let through a multiple of the
-limit. One upsert per key keeps the count exact across processes and machines.
+The counters must be shared by every web process, or a count per process would let through a
+multiple of the limit: so never the default local-memory cache. With REDIS_URL they live in
+Redis (one round trip: INCR, with the key expiring after its window), else in the database
+(one upsert statement for all of a request's keys). Both are exact across processes and
+machines; Redis takes the writes off the database, which on SQLite takes one writer at a time.
 """
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -22,6 +25,15 @@ ACTION_WORDS = {"vote": "votes", "bookmark": "bookmark changes", "signin": "sign
                 "admin": "admin sign-in attempts"}
 # Refusals of these are kept as Lockout rows, for the admin to see who is guessing passwords.
 LOCKOUTS = {"signin", "admin"}
+# The limiter's clock, in seconds since the epoch: time.time on the site. Tests put a fake one
+# in its place (tests/conftest.py, `rate_clock`), so where a window starts and ends is exact.
+clock: Callable[[], float] = time.time
+
+
+def window_start(limit: Limit) -> int:
+    """The start of the window the clock is in; comparable across window sizes."""
+    now = int(clock())
+    return now - now % limit.seconds
 
 
 def client_ip(request) -> str:
@@ -35,25 +47,55 @@ def client_ip(request) -> str:
 
 def hit(key: str, limit: Limit) -> int:
     """Count one hit of key in the current slot and return the slot's total."""
-    now = int(time.time())
-    slot = now - now % limit.seconds  # the window's start, comparable across window sizes
+    return hits([(key, limit)])[0]
+
+
+def hits(keys: list[tuple[str, Limit]]) -> list[int]:
+    """Count one hit of each key in its current slot; return each slot's total, in order."""
+    slotted = [(key, window_start(limit), limit.seconds) for key, limit in keys]
+    if settings.REDIS_URL:
+        return redis_hits(slotted)
+    return database_hits([(key, slot) for key, slot, _ in slotted])
+
+
+def database_hits(slotted: list[tuple[str, int]]) -> list[int]:
     table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
     # One atomic upsert on SQLite and PostgreSQL alike; names come from the model, values are bound.
-    sql = (f"INSERT INTO {table} ({k}, {s}, {h}) VALUES (%s, %s, 1) "  # noqa: S608
-           f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {h}")
+    rows = ", ".join(["(%s, %s, 1)"] * len(slotted))
+    sql = (f"INSERT INTO {table} ({k}, {s}, {h}) VALUES {rows} "  # noqa: S608
+           f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key, slot])
-        return cursor.fetchone()[0]
+        cursor.execute(sql, [value for pair in slotted for value in pair])
+        # RETURNING gives no order: match the rows back to the keys.
+        counted = {(key, slot): n for key, slot, n in cursor.fetchall()}
+    return [counted[pair] for pair in slotted]
+
+
+REDIS_CLIENTS = {}
+
+
+def redis_hits(slotted: list[tuple[str, int, int]]) -> list[int]:
+    """INCR each slot's key in one MULTI (one round trip), each key expiring after its window."""
+    import redis  # noqa: PLC0415 - only with REDIS_URL
+
+    url = settings.REDIS_URL
+    client = REDIS_CLIENTS.get(url) or REDIS_CLIENTS.setdefault(url, redis.Redis.from_url(url))
+    pipe = client.pipeline(transaction=True)
+    for key, slot, seconds in slotted:
+        name = f"shiporskip:rate:{key}:{slot}"
+        pipe.incr(name)
+        pipe.expire(name, 2 * seconds)  # the key names its slot: gone once the window is past
+    return [int(n) for n in pipe.execute()[::2]]
 
 
 def check(request, action: str) -> str | None:
     """Count this request against action's limits; return a message if one is exceeded."""
     limits = settings.SHIPORSKIP_RATE_LIMITS[action]
     keys = [("session", f"{action}:s:{voter_for(request)}"), ("ip", f"{action}:ip:{client_ip(request)}")]
-    # savepoint=False: inside a view's transaction the counters commit with its write, in one go.
-    with transaction.atomic(savepoint=False):
-        over = [scope for scope, key in keys
-                if limits[scope] and hit(key, limits[scope]) > limits[scope].hits]
+    keys = [(scope, key) for scope, key in keys if limits[scope]]
+    # Inside a view's transaction, database counters commit with its write, in one go.
+    counted = hits([(key, limits[scope]) for scope, key in keys]) if keys else []
+    over = [scope for (scope, _), n in zip(keys, counted, strict=True) if n > limits[scope].hits]
     if not over:
         return None
     limit = limits[over[0]]
@@ -66,8 +108,7 @@ def check(request, action: str) -> str | None:
 
 def note_lockout(request, action: str, scope: str, limit: Limit) -> None:
     """Count a refused sign-in on its lockout row (one per locked key and window)."""
-    now = int(time.time())
-    slot = now - now % limit.seconds
+    slot = window_start(limit)
     ip = client_ip(request)
     who = ip if scope == "ip" else voter_for(request)
     tried = (request.POST.get("username") or request.POST.get("email") or "").strip()[:150]
@@ -85,9 +126,9 @@ def note_lockout(request, action: str, scope: str, limit: Limit) -> None:
 
 def retry_after(action: str) -> int:
     limits = [lim for lim in settings.SHIPORSKIP_RATE_LIMITS[action].values() if lim]
-    return max((lim.seconds - int(time.time()) % lim.seconds for lim in limits), default=1)
+    return max((window_start(lim) + lim.seconds - int(clock()) for lim in limits), default=1)
 
 
 def forget_old() -> None:
     """Drop counters of windows long past (the largest window is a day)."""
-    RateCounter.objects.filter(slot__lt=int(time.time()) - 2 * 86400).delete()
+    RateCounter.objects.filter(slot__lt=int(clock()) - 2 * 86400).delete()

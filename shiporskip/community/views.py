@@ -3,7 +3,6 @@
 import re
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
@@ -12,10 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shiporskip.catalog.models import Tool
-from shiporskip.community import ratelimit
+from shiporskip.catalog.tallies import CommunityTally
+from shiporskip.community import ratelimit, writes
 from shiporskip.community.answers import answer, is_htmx, next_url, wants_json
 from shiporskip.community.models import Bookmark, Vote
-from shiporskip.community.tally import CommunityTally
 from shiporskip.community.voters import voter_for
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
@@ -34,7 +33,14 @@ def refuse(request, status: int, message: str, *, context: dict, action: str = "
 
 
 def tally_of(tool) -> CommunityTally:
-    return Tool.objects.with_community().get(pk=tool.pk).community
+    ship, skip = Vote.objects.tally_for(tool)
+    return CommunityTally(ship=ship, skip=skip)
+
+
+def tool_for(request, slug):
+    """The tool a vote or bookmark is about: for a write, only the fields its answer shows."""
+    tools = Tool.objects.only("pk", "slug", "name") if request.method == "POST" else Tool.objects
+    return get_object_or_404(tools, slug=slug)
 
 
 def vote_context(tool, voter, back, **extra) -> dict:
@@ -57,7 +63,7 @@ def confirm_page(tool, voter, back, view: str, **extra) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def vote(request, slug):
-    tool = get_object_or_404(Tool, slug=slug)
+    tool = tool_for(request, slug)
     back = next_url(request, tool.get_absolute_url())
     if request.method == "GET":  # the no-JavaScript way in from a cached page: confirm, then POST
         proposed = request.GET.get("verdict")
@@ -70,7 +76,7 @@ def vote(request, slug):
         context = vote_context(tool, voter_for(request, create=False), back)
         return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
     voter = voter_for(request)
-    with transaction.atomic():  # the rate counters and the vote: one commit
+    with writes.write():  # the rate counters and the vote: one commit
         if message := ratelimit.check(request, "vote"):
             context = vote_context(tool, voter, back)
             return refuse(request, 429, message, context=context, action="vote", **kwargs)
@@ -85,25 +91,28 @@ def vote(request, slug):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def bookmark(request, slug):
-    tool = get_object_or_404(Tool, slug=slug)
+    tool = tool_for(request, slug)
     back = next_url(request, tool.get_absolute_url())
     wanted = request.POST.get("bookmarked")
     valid = request.method == "POST" and wanted in {None, "", "0", "1"}
     owner = voter_for(request, create=valid)  # no session for a look or a bad request
-    saved = Bookmark.objects.filter(tool=tool, owner=owner).exists()
-    context = {"tool": tool, "live": True, "next": back, "saved": saved}
     if request.method == "GET":
         return render(request, "community/bookmark.html",
                       confirm_page(tool, owner, back, "community:bookmark"))
     kwargs = {"fragment": "community/bookmark_button.html", "back": back}
+
+    def context() -> dict:  # read only when an answer shows it: a set or unset never needs it
+        saved = bool(owner) and Bookmark.objects.filter(tool=tool, owner=owner).exists()
+        return {"tool": tool, "live": True, "next": back, "saved": saved}
+
     if not valid:
-        return refuse(request, 400, BAD_BOOKMARK, context=context, **kwargs)
-    on = not saved if wanted in {None, ""} else wanted == "1"
-    with transaction.atomic():
+        return refuse(request, 400, BAD_BOOKMARK, context=context(), **kwargs)
+    with writes.write():
         if message := ratelimit.check(request, "bookmark"):
-            return refuse(request, 429, message, context=context, action="bookmark", **kwargs)
+            return refuse(request, 429, message, context=context(), action="bookmark", **kwargs)
+        on = not context()["saved"] if wanted in {None, ""} else wanted == "1"
         Bookmark.objects.put(tool=tool, owner=owner, on=on)
-    return answer(request, context={**context, "saved": on},
+    return answer(request, context={"tool": tool, "live": True, "next": back, "saved": on},
                   payload={"tool": tool.slug, "bookmarked": on},
                   event={"bookmarks-changed": {"tool": tool.slug, "bookmarked": on}}, **kwargs)
 

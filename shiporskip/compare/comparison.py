@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from typing import overload
 
 from django.urls import reverse
 
@@ -102,6 +103,10 @@ def tool_dict(tool: Tool) -> dict:
     }
 
 
+@overload
+def review_dict(review: Review) -> dict: ...
+@overload
+def review_dict(review: None) -> None: ...
 def review_dict(review: Review | None) -> dict | None:
     if review is None:
         return None

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 
 from shiporskip.catalog.models import Tool
 from shiporskip.compare import comparison
-from shiporskip.pages import public
+from shiporskip.pages import public, two_tools
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 SAME_TOOL = "Pick two different tools: a tool compared with itself is always a tie."
@@ -31,7 +31,7 @@ def pick(request):
     return redirect(comparison.compare_url(a, b))
 
 
-@public
+@public(shows=two_tools)
 def pair(request, pair):
     pieces = pair.split("-vs-")
     # No two real slugs hold that many "-vs-", or anything but slug characters: refuse before any query.

@@ -15,9 +15,9 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import conditional_page
 
 from shiporskip.catalog.models import Category
-from shiporskip.pages import public
+from shiporskip.catalog.tallies import PanelTally
+from shiporskip.pages import panel_only, public
 from shiporskip.panel.history import verdict_events
-from shiporskip.panel.tally import PanelTally
 from shiporskip.sharing.links import absolute  # feeds are read away from the site: SITE_URL
 
 
@@ -114,7 +114,7 @@ class CategoryVerdictsFeed(VerdictsFeed):
 
 def cached(feed):
     """Public caching, and an ETag over the body so a polling reader gets 304 when nothing moved."""
-    return conditional_page(public(feed))
+    return conditional_page(public(feed, shows=panel_only))  # verdicts only: a vote keeps it
 
 
 verdicts = cached(VerdictsFeed())

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import conditional_page, require_safe
 
 from shiporskip.catalog.models import Tool
-from shiporskip.pages import public
+from shiporskip.pages import panel_only, public
 from shiporskip.sharing.links import absolute
 
 LABEL = "Ship or Skip"
@@ -81,7 +81,7 @@ def refuse(message: str) -> HttpResponse:
 
 @require_safe
 @conditional_page
-@public
+@public(shows=panel_only)
 def badge(request, slug):
     theme, style = request.GET.get("theme", "light"), request.GET.get("style", "count")
     if theme not in THEMES:

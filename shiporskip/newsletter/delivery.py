@@ -5,26 +5,28 @@ How a crash at any point is handled is in docs/ARCHITECTURE.md ("Delivery exactl
 
 import logging
 import os
-import signal
 import socket
+import threading
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import connection as db
+from django.db import connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from shiporskip.newsletter import emails
+from shiporskip.newsletter.copies import EditionCopies
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber
 from shiporskip.newsletter.transports import (
     MessageError,
     PermanentError,
     TransientError,
-    prepare,
+    is_smtp,
     transport_for,
 )
 
@@ -63,18 +65,6 @@ def tally(edition: Edition) -> Tally:
         **{s: Count("pk", filter=Q(status=s)) for s in Delivery.Status.values},
         unconfirmed=Count("pk", filter=Q(status=Delivery.Status.SENT, accepted="")))
     return Tally(**counts)
-
-
-class CrashHook:
-    """Test hook: SHIPORSKIP_DIGEST_CRASH_AFTER=point:N kills this process at that point of message N."""
-
-    def __init__(self):
-        point, _, number = os.environ.get("SHIPORSKIP_DIGEST_CRASH_AFTER", "").partition(":")
-        self.point, self.number, self.count = point, int(number or 0), 0
-
-    def __call__(self, point: str) -> None:
-        if point == self.point and self.count == self.number:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def owner_gone(claimed_by: str) -> bool:
@@ -141,17 +131,19 @@ def renew(batch: list[Delivery], me: str) -> None:
                             claimed_by=me).update(claimed_at=timezone.now())
 
 
-def build(edition: Edition, subscriber: Subscriber):
+def build(copies: EditionCopies, subscriber: Subscriber, *, with_message: bool = False):
     """One reader's message; MessageError if it cannot be built (sent to no one)."""
     try:
-        return emails.edition(edition, subscriber)
+        return copies.for_reader(subscriber, with_message=with_message)
+    except MessageError:
+        raise
     except Exception as exc:  # noqa: BLE001 - one reader's message must never stop the others
         log.exception("edition %s: the message to subscriber %s cannot be built",
-                      edition.number, subscriber.pk)
+                      copies.edition.number, subscriber.pk)
         raise MessageError(f"the message cannot be built: {exc}") from None
 
 
-def deliver(transport, edition: Edition, delivery: Delivery, me: str) -> None:
+def deliver(transport, copies: EditionCopies, delivery: Delivery, me: str) -> None:
     """Send one delivery and record the outcome; raise DeliveryStopped on a transient failure.
 
     A message that cannot be built or that the server refuses for good (MessageError,
@@ -161,7 +153,9 @@ def deliver(transport, edition: Edition, delivery: Delivery, me: str) -> None:
     # sender has since taken over (and perhaps sent).
     row = Delivery.objects.filter(pk=delivery.pk, claimed_by=me)
     try:
-        accepted = transport.send(build(edition, delivery.subscriber), lambda: commit(delivery, me))
+        bytes_only = getattr(transport, "takes_bytes", False)  # SMTP: no message object needed
+        outgoing = build(copies, delivery.subscriber, with_message=not bytes_only)
+        accepted = transport.send(outgoing, lambda: commit(delivery, me))
     except PermanentError as exc:
         row.update(status=Delivery.Status.FAILED, error=str(exc))
         return
@@ -176,55 +170,130 @@ def deliver(transport, edition: Edition, delivery: Delivery, me: str) -> None:
         row.update(accepted=accepted)
 
 
-def send_edition(edition: Edition, *, on_message=lambda delivery: None, connection=None) -> Tally:
-    """Send every queued delivery of the edition, at most DIGEST_RATE a second; return the tally."""
+@dataclass
+class Run:
+    """What the connections of one `send_edition` share."""
+
+    edition: Edition
+    copies: EditionCopies
+    on_message: object
+    pace: float  # seconds between two messages of one connection; 0 for no limit
+    stop: threading.Event
+
+
+def send_share(run: Run, backend) -> None:
+    """One connection's share of the run: claim batches under its own name and send them,
+    until the queue is empty or another connection stopped the run."""
     me = f"{HOST}@{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    release_stale(edition)
-    if reason := unbuildable(edition):
-        fail(edition, reason)
-        raise EditionFailed(reason)
-    hook = CrashHook()
-    transport = transport_for(connection or get_connection(), hook)
-    pace = 1 / settings.DIGEST_RATE if settings.DIGEST_RATE else 0
-    started = time.monotonic()
+    transport = transport_for(backend, lambda point: None)
+    started, sent = time.monotonic(), 0
     try:
-        while batch := claim(edition, me):
+        while not run.stop.is_set() and (batch := claim(run.edition, me)):
             renewed = time.monotonic()
             for delivery in batch:
-                hook.count += 1
-                hook("claim")
-                if pace:
-                    time.sleep(max(0.0, started + (hook.count - 1) * pace - time.monotonic()))
+                if run.stop.is_set():
+                    break
+                if run.pace:
+                    time.sleep(max(0.0, started + sent * run.pace - time.monotonic()))
                 if time.monotonic() - renewed > LEASE.total_seconds() / 4:
                     renew(batch, me)
                     renewed = time.monotonic()
-                deliver(transport, edition, delivery, me)
-                on_message(delivery)
+                deliver(transport, run.copies, delivery, me)
+                sent += 1
+                run.on_message(delivery)
     finally:
-        release(edition, me)  # claimed but never committed: nothing of these went out
+        release(run.edition, me)  # claimed but never committed: nothing of these went out
         transport.close()
+
+
+def backends(connection=None) -> list:
+    """The email connections to send over: SHIPORSKIP_SMTP_CONNECTIONS of them over SMTP.
+
+    One when the caller passed its own, for a backend other than SMTP, or inside a database
+    transaction: another thread has its own database connection, which cannot see rows the
+    caller has not committed.
+    """
+    first = connection or get_connection()
+    count = settings.SMTP_CONNECTIONS
+    if connection is not None or not is_smtp(first) or db.in_atomic_block:
+        count = 1
+    return [first] + [get_connection() for _ in range(count - 1)]
+
+
+def send_edition(edition: Edition, *, on_message=lambda delivery: None, connection=None) -> Tally:
+    """Send every queued delivery of the edition, at most DIGEST_RATE a second; return the tally.
+
+    Over SMTP_CONNECTIONS connections at once, each in its own thread with its own claims, as
+    separate senders would: each message is still claimed, committed and ended by one of them.
+    """
+    release_stale(edition)
+    try:
+        copies = EditionCopies(edition)
+    except Exception as exc:  # noqa: BLE001 - any reason it cannot be built fails the edition
+        reason = str(exc) if isinstance(exc, MessageError) else f"the message cannot be built: {exc}"
+        fail(edition, reason)
+        raise EditionFailed(reason) from None
+    senders = backends(connection)
+    pace = len(senders) / settings.DIGEST_RATE if settings.DIGEST_RATE else 0
+    callback = locked(on_message) if len(senders) > 1 else on_message
+    run = Run(edition, copies, callback, pace, threading.Event())
+    if len(senders) == 1:
+        send_share(run, senders[0])
+    else:
+        in_threads(run, senders)
     finish(edition)
     return tally(edition)
+
+
+def locked(callback):
+    lock = threading.Lock()
+
+    def call(delivery):
+        with lock:
+            callback(delivery)
+    return call
+
+
+def in_threads(run: Run, senders: list) -> None:
+    """Run each connection's share in a thread; the first failure stops them all and is raised."""
+    failures = []
+    # SQLite takes one writer at a time, and a writer that finds the lock taken backs off in
+    # sleeps of milliseconds: the threads take turns per statement instead (each runs in
+    # autocommit, so a statement is a transaction). PostgreSQL locks rows: no turns.
+    turn = threading.Lock() if db.vendor == "sqlite" else None
+
+    def in_turn(execute, sql, params, many, context):
+        with turn:
+            return execute(sql, params, many, context)
+
+    def share(backend):
+        try:
+            with db.execute_wrapper(in_turn) if turn else nullcontext():
+                send_share(run, backend)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failures.append(exc)
+            run.stop.set()
+        finally:
+            connections.close_all()  # this thread's database connections
+
+    threads = [threading.Thread(target=share, args=(b,), name=f"digest-{i}") for i, b in enumerate(senders)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C or a stop signal here: the threads end their message and stop
+        run.stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    if failures:
+        raise failures[0]
 
 
 def finish(edition: Edition) -> None:
     if not edition.deliveries.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]).exists():
         Edition.objects.filter(pk=edition.pk, finished_at__isnull=True).update(finished_at=timezone.now())
-
-
-def unbuildable(edition: Edition) -> str | None:
-    """Why this edition cannot make a message for any reader (its subject, its body), or None.
-
-    Tried on a stand-in reader before any delivery is claimed: an edition stored with a line
-    break in its subject would otherwise fail every reader, or (before this check) stop every
-    run with a traceback while the worker resumed it forever, ahead of every later edition.
-    """
-    reader = Subscriber(pk=0, email="reader@example.com", token="CHECK")  # noqa: S106 - not a secret
-    try:
-        prepare(build(edition, reader))
-    except MessageError as exc:
-        return str(exc)
-    return None
 
 
 def fail(edition: Edition, reason: str) -> None:

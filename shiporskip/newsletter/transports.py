@@ -11,10 +11,10 @@ import email.errors
 import re
 import smtplib
 import socket
+from dataclasses import dataclass
+from email.utils import parseaddr
 
-from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.core.mail.message import sanitize_address
 
 
 class TransientError(Exception):
@@ -38,17 +38,55 @@ class MessageError(PermanentError):
     encoded): it fails alone, before a word of it goes to the server."""
 
 
-def prepare(message) -> tuple[str, list[str], bytes]:
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as it goes out: the envelope and the bytes, plus the message object for
+    backends that take one (files, memory) rather than bytes."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+    message: object = None
+    stuffed: bool = False  # data already has CRLF line ends and leading dots doubled
+
+
+# Anything below a space, and DEL: never part of an address, and a line break in an envelope
+# command would start a command of the reader's choosing.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def envelope_address(address: str) -> str:
+    """The bare address for MAIL FROM or RCPT TO: "Name <a@b.example>" -> "a@b.example", with
+    the domain in IDNA (ASCII); ValueError for what cannot go in an envelope.
+
+    Our own, rather than Django's internal `sanitize_address`: the envelope needs only the
+    addr-spec, and a non-ASCII local part has no envelope form without SMTPUTF8.
+    """
+    if CONTROL.search(address):
+        raise ValueError(f"an address cannot hold control characters or line breaks: {address!r}")
+    addr = parseaddr(address)[1]
+    local, at, domain = addr.rpartition("@")
+    if not (at and local and domain):
+        raise ValueError(f"not an email address: {address!r}")
+    if not local.isascii():
+        raise ValueError(f"the part before @ is not ASCII (the server would need SMTPUTF8): {address!r}")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"the domain of {address!r} cannot be encoded: {exc}") from None
+    return f"{local}@{domain}"
+
+
+def prepare(message) -> Outgoing:
     """The envelope sender, the recipients and the bytes of the message, or MessageError.
 
     Built whole before the SMTP conversation (or the commit) starts, so a message that cannot
     be built fails that one delivery and leaves the connection clean for the next reader.
     """
-    encoding = message.encoding or settings.DEFAULT_CHARSET
     try:
-        return (sanitize_address(message.from_email, encoding),
-                [sanitize_address(address, encoding) for address in message.recipients()],
-                message.message().as_bytes(linesep="\r\n"))
+        return Outgoing(envelope_address(message.from_email),
+                        [envelope_address(address) for address in message.recipients()],
+                        message.message().as_bytes(linesep="\r\n"), message)
     except (ValueError, UnicodeError, LookupError, email.errors.MessageError) as exc:
         # BadHeaderError (a line break in a header) and a malformed address are ValueErrors.
         raise MessageError(f"the message cannot be built: {exc}") from None
@@ -67,13 +105,19 @@ def dot_stuffed(data: bytes) -> bytes:
 
 
 class SMTPTransport:
+    """One SMTP connection. `hook(point)` is called at each step of a message ("claim",
+    "data", "marked", "accepted"): a no-op here, a seam for tests that inject faults."""
+
+    takes_bytes = True  # sends Outgoing.data: no message object needed
+
     def __init__(self, backend: SMTPBackend, hook=lambda point: None):
         self.backend, self.hook = backend, hook
         self.in_data = False
 
-    def send(self, message, commit) -> str:
+    def send(self, outgoing: Outgoing, commit) -> str:
         """Send one message; return the server's acceptance, or "" if `commit()` declined."""
-        sender, recipients, data = prepare(message)
+        sender, recipients, data = outgoing.sender, outgoing.recipients, outgoing.data
+        self.hook("claim")  # claimed, nothing of it sent yet
         conn = self.connection()
         self.io(conn.ehlo_or_helo_if_needed)
         self.command(conn.mail, sender)
@@ -81,7 +125,7 @@ class SMTPTransport:
             self.command(conn.rcpt, address, ok=(250, 251))
         self.command(conn.docmd, "data", ok=(354,))
         self.in_data = True
-        self.io(conn.send, dot_stuffed(data))
+        self.io(conn.send, data if outgoing.stuffed else dot_stuffed(data))
         self.hook("data")
         if not commit():
             self.drop()  # any other way out of DATA would deliver the message
@@ -135,20 +179,27 @@ class SMTPTransport:
 class BackendTransport:
     """Any other backend (files, memory, console): commit, then hand the message over."""
 
+    takes_bytes = False  # hands the backend Outgoing.message
+
     def __init__(self, backend, hook=lambda point: None):
         self.backend, self.hook = backend, hook
 
-    def send(self, message, commit) -> str:
-        prepare(message)  # a message that cannot be built must not be committed as sent
+    def send(self, outgoing: Outgoing, commit) -> str:
+        # Built by prepare(): a message that cannot be built is never committed as sent.
+        self.hook("claim")
         if not commit():
             return ""
         self.hook("marked")
-        self.backend.send_messages([message])
+        self.backend.send_messages([outgoing.message])
         self.hook("accepted")
         return f"handed to {type(self.backend).__module__}"[:200]
 
     def close(self):
         self.backend.close()
+
+
+def is_smtp(backend) -> bool:
+    return isinstance(backend, SMTPBackend)
 
 
 def transport_for(backend, hook):

@@ -8,7 +8,7 @@ logger = logging.getLogger(__name__)
 def rereview(sender, *, tool, change, **kwargs):
     """Queue a re-review of a reviewed tool whose facts changed (a new tool waits for `up`/`add`)."""
     from shiporskip.panel.backends import ReviewerError
-    from shiporskip.panel.running import queue_panel_run
+    from shiporskip.panel.tasks import queue_panel_run
 
     if tool.current_run_id is None:
         return

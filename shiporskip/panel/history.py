@@ -8,8 +8,8 @@ from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import Lag
 
 from shiporskip.catalog.history import diff
+from shiporskip.catalog.tallies import PanelTally
 from shiporskip.panel.models import PanelRun, Review
-from shiporskip.panel.tally import PanelTally
 
 SHOWN_RUNS = 12
 

@@ -3,13 +3,12 @@
 import hashlib
 import json
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from shiporskip import control_chars
 from shiporskip.panel.backends.base import ErrorKind
+from shiporskip.panel.specs import FIELDS, PersonaSpec, validate_persona
 
 
 def model_label(name: str) -> str:
@@ -54,25 +53,20 @@ class Persona(models.Model):
     def get_absolute_url(self):
         return reverse("panel:persona", args=[self.key])
 
-    def clean(self):
-        # The admin's way in; files go through panel/personas.py, with the same rule: one line
-        # everywhere but the style brief (a text area: the browser sends CRLF). Every string
-        # in the JSON fields goes into prompts and pages, so none keeps a control character.
-        if errors := control_chars.model_errors(self, {
-                **dict.fromkeys(["key", "name", "lens", "motto", "summary_section", "excites",
-                                 "tires", "sections", "criteria"], ""),
-                "style_brief": control_chars.MULTILINE + "\r"}):
-            raise ValidationError(errors)
+    # No clean() here: the admin's form and the file's loader both check a persona with
+    # panel/specs.py's validate_persona(), so the admin refuses what the file refuses.
 
-    def spec(self) -> dict:
-        """The persona's data as one plain dict: what prompts and versions are built from."""
-        fields = ["key", "name", "lens", "motto", "style_brief", "excites", "tires",
-                  "sections", "summary_section", "ship_threshold", "criteria"]
-        return {f: getattr(self, f) for f in fields}
+    def data(self) -> dict:
+        """The persona's data as stored, in one plain dict: what its version is a digest of."""
+        return {f: getattr(self, f) for f in FIELDS}
+
+    def spec(self) -> PersonaSpec:
+        """The typed persona that prompts, replies and backends read (checked on the way in)."""
+        return validate_persona({**self.data(), "active": self.active})
 
     @property
     def version(self) -> str:
-        blob = json.dumps(self.spec(), sort_keys=True).encode()
+        blob = json.dumps(self.data(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def verdict_for(self, score: int) -> str:
@@ -83,7 +77,7 @@ class Persona(models.Model):
 
 # Why a run failed, by kind, in words fit for a public page: no URLs, paths or provider
 # messages. A run stored before kinds existed, or failed by a bug, has none.
-PUBLIC_REASONS = {
+PUBLIC_REASONS: dict[str, str] = {
     ErrorKind.AUTH: "the model server refused the API key",
     ErrorKind.UNREACHABLE: "the model server could not be reached",
     ErrorKind.BAD_MODEL: "the model server does not serve this model or refused the request",

@@ -5,19 +5,20 @@ Models not in the table (local servers, offline) cost nothing.
 """
 
 import functools
-import os
 from importlib import resources
 from pathlib import Path
 
 import yaml
 from django.core.exceptions import ImproperlyConfigured
 
+from shiporskip.conf import setting
+
 BUNDLED = resources.files("shiporskip.panel") / "data" / "prices.yaml"
 
 
 @functools.cache
 def price_table() -> dict[str, dict[str, float]]:
-    path = os.environ.get("SHIPORSKIP_PRICES", "").strip()
+    path = setting("SHIPORSKIP_PRICES")
     text = Path(path).read_text() if path else BUNDLED.read_text()
     table = (yaml.safe_load(text) or {}).get("models", {})
     for name, price in table.items():

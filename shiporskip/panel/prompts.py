@@ -9,6 +9,7 @@ import hashlib
 import json
 
 from shiporskip.panel.backends.base import ToolSnapshot
+from shiporskip.panel.specs import CriterionSpec, PersonaSpec
 
 TEMPLATE_VERSION = "p3"
 
@@ -82,46 +83,44 @@ def fence_for(data: str) -> str:
     return f"=====TOOL-DATA-{digest}====="
 
 
-def criterion_line(c: dict) -> str:
-    anchors = c.get("anchors")
-    scale = (f": 20 = {anchors['20']}; 50 = {anchors['50']}; 80 = {anchors['80']}" if anchors
+def criterion_line(c: CriterionSpec) -> str:
+    anchors = c.anchors
+    scale = (f": 20 = {anchors.low}; 50 = {anchors.mid}; 80 = {anchors.high}" if anchors
              else ": 20 = poor, 50 = typical of its category, 80 = among the best")
-    return f"- {c['key']} ({c['label']}), weight {c['weight']}{scale}"
+    return f"- {c.key} ({c.label}), weight {c.weight}{scale}"
 
 
-def unknown_line(persona: dict, unknown: tuple[str, ...]) -> str:
+def unknown_line(persona: PersonaSpec, unknown: tuple[str, ...]) -> str:
     if not unknown:
         return ""
-    labels = [c["label"] for c in persona["criteria"] if c["key"] in unknown]
+    labels = [c.label for c in persona.criteria if c.key in unknown]
     return (f"Not judgeable, the facts are unknown: {', '.join(labels)}. Give them 50; they are left "
             "out of the score and named in the review as unknown.\n")
 
 
-def build_prompt(persona: dict, tool: ToolSnapshot, unknown: tuple[str, ...] = ()) -> str:
+def build_prompt(persona: PersonaSpec, tool: ToolSnapshot, unknown: tuple[str, ...] = ()) -> str:
     data = tool_data(tool)
     fence = fence_for(data)
-    criteria = "\n".join(criterion_line(c) for c in persona["criteria"])
-    sections = "\n".join(f"- {s['key']} ({s['title']}): {s['question']}"
-                         for s in persona["sections"])
+    criteria = "\n".join(criterion_line(c) for c in persona.criteria)
+    sections = "\n".join(f"- {s.key} ({s.title}): {s.question}" for s in persona.sections)
     return SHARED.format(fence=fence, data=data) + "\n" + PERSONA.format(
-        name=persona["name"], lens=persona["lens"], motto=persona["motto"],
-        style_brief=persona["style_brief"], excites="; ".join(persona["excites"]),
-        tires="; ".join(persona["tires"]), criteria=criteria, unknown=unknown_line(persona, unknown),
-        threshold=persona["ship_threshold"], sections=sections, shape=reply_shape(persona),
+        name=persona.name, lens=persona.lens, motto=persona.motto,
+        style_brief=persona.style_brief, excites="; ".join(persona.excites),
+        tires="; ".join(persona.tires), criteria=criteria, unknown=unknown_line(persona, unknown),
+        threshold=persona.ship_threshold, sections=sections, shape=reply_shape(persona),
     )
 
 
-def reply_shape(persona: dict) -> str:
+def reply_shape(persona: PersonaSpec) -> str:
     """A compact picture of the reply (the full schema goes to servers that take one)."""
     # Types, not sample values: small models copy a sample verbatim instead of writing.
-    sections = ", ".join(f'"{s["key"]}": string answering "{s["question"]}"'
-                         for s in persona["sections"])
-    criteria = ", ".join(f'"{c["key"]}": integer 0-100' for c in persona["criteria"])
+    sections = ", ".join(f'"{s.key}": string answering "{s.question}"' for s in persona.sections)
+    criteria = ", ".join(f'"{c.key}": integer 0-100' for c in persona.criteria)
     return (f'{{"sections": {{{sections}}}, "criteria": {{{criteria}}}, '
             f'"score": integer 0-100, "verdict": "ship" or "skip"}}')
 
 
-def prompt_version(persona: dict) -> str:
+def prompt_version(persona: PersonaSpec) -> str:
     """Hash of the templates and the persona's data: changes when either does."""
-    blob = json.dumps([TEMPLATE_VERSION, SHARED, PERSONA, persona], sort_keys=True)
+    blob = json.dumps([TEMPLATE_VERSION, SHARED, PERSONA, persona.data()], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]

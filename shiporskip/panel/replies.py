@@ -14,11 +14,13 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from shiporskip.panel import sections as answers
 from shiporskip.panel.backends.base import ReviewReply
+from shiporskip.panel.specs import PersonaSpec
 from shiporskip.panel.verdict import verdict_for, weighted_score
 
 SECTION_MAX_CHARS = 900
@@ -36,24 +38,23 @@ class Parsed:
     repairs: list[str] = field(default_factory=list)
 
 
-def reply_model(persona: dict) -> type[BaseModel]:
+def reply_model(persona: PersonaSpec) -> type[BaseModel]:
     """The pydantic model of one persona's review: its sections and criteria, by key."""
-    return _reply_model(json.dumps(persona, sort_keys=True))
+    return _reply_model(persona.model_dump_json())
 
 
 @functools.lru_cache(maxsize=64)
 def _reply_model(persona_json: str) -> type[BaseModel]:
     # Building a pydantic model costs milliseconds: once per persona version, not per call.
-    persona = json.loads(persona_json)
+    persona = PersonaSpec.model_validate_json(persona_json)
     strict = ConfigDict(extra="forbid")
-    sections = create_model(
+    sections: type[BaseModel] = create_model(  # type: ignore[call-overload]
         "Sections", __config__=strict,
-        **{s["key"]: (str, Field(min_length=1, max_length=SECTION_MAX_CHARS,
-                                 description=s["question"])) for s in persona["sections"]})
-    criteria = create_model(
+        **{s.key: (str, Field(min_length=1, max_length=SECTION_MAX_CHARS, description=s.question))
+           for s in persona.sections})
+    criteria: type[BaseModel] = create_model(  # type: ignore[call-overload]
         "Criteria", __config__=strict,
-        **{c["key"]: (int, Field(ge=0, le=100, description=c["label"]))
-           for c in persona["criteria"]})
+        **{c.key: (int, Field(ge=0, le=100, description=c.label)) for c in persona.criteria})
     fields = ReviewReply.model_fields
     return create_model(
         "Review", __config__=strict,
@@ -64,9 +65,9 @@ def _reply_model(persona_json: str) -> type[BaseModel]:
     )
 
 
-def reply_schema(persona: dict) -> dict:
+def reply_schema(persona: PersonaSpec) -> dict:
     """A self-contained JSON schema (no $ref, no titles) that llama.cpp's grammar accepts."""
-    return copy.deepcopy(_reply_schema(json.dumps(persona, sort_keys=True)))
+    return copy.deepcopy(_reply_schema(persona.model_dump_json()))
 
 
 @functools.lru_cache(maxsize=64)
@@ -85,7 +86,7 @@ def _inline(node, defs):
     return node
 
 
-def parse_reply(raw: str, persona: dict, unknown: frozenset[str] = frozenset()) -> Parsed:
+def parse_reply(raw: str, persona: PersonaSpec, unknown: frozenset[str] = frozenset()) -> Parsed:
     """Return a valid review from a model's raw text, or raise ReplyError saying why not.
 
     `unknown` names the criteria whose facts are not known: they are left out of the score.
@@ -96,7 +97,7 @@ def parse_reply(raw: str, persona: dict, unknown: frozenset[str] = frozenset()) 
         raise ReplyError("the reply must be one JSON object")
     _fill_score(data, persona, unknown, repairs)
     try:
-        valid = reply_model(persona).model_validate(data)
+        valid: Any = reply_model(persona).model_validate(data)  # a model built per persona
     except ValidationError as exc:
         raise ReplyError(_describe(exc)) from None
     sections = {k: v.strip() for k, v in valid.sections.model_dump().items()}
@@ -113,20 +114,23 @@ def _apply_rule(valid, criteria, persona, unknown, repairs) -> tuple[int, str]:
     score = rule_score(persona, criteria, unknown)
     if abs(valid.score - score) > SCORE_TOLERANCE:
         repairs.append(f"score {valid.score} replaced by {score}, the weighted criteria")
-    verdict = verdict_for(score, persona["ship_threshold"])
+    verdict = verdict_for(score, persona.ship_threshold)
     if valid.verdict != verdict:
         repairs.append(f"verdict {valid.verdict} contradicted score {score}")
     return score, verdict
 
 
-def rule_score(persona: dict, criteria: dict[str, int], unknown: frozenset[str]) -> int:
+def rule_score(persona: PersonaSpec, criteria: dict[str, int], unknown: frozenset[str]) -> int:
     """The verdict rule's score: the weighted criteria, unknown ones left out.
 
     With every criterion unknown there is nothing to leave them for: all of them count.
     """
     known = {k: (None if k in unknown else v) for k, v in criteria.items()}
-    score = weighted_score(persona["criteria"], known)
-    return weighted_score(persona["criteria"], criteria) if score is None else score
+    score = weighted_score(persona.criteria, known)
+    if score is None:  # every criterion unknown: all of them count (they are all given)
+        score = weighted_score(persona.criteria, criteria)
+    assert score is not None  # a persona has at least one criterion, each weighing 1 or more
+    return score
 
 
 def describe_sections(problems: dict[str, str]) -> str:
@@ -181,7 +185,7 @@ def close_truncated(text: str) -> str:
     return tail + "".join(reversed(stack))
 
 
-def _fill_score(data: dict, persona: dict, unknown: frozenset[str], repairs: list[str]) -> None:
+def _fill_score(data: dict, persona: PersonaSpec, unknown: frozenset[str], repairs: list[str]) -> None:
     """Put the computed score in place of a missing or out-of-range one, if the criteria are valid.
 
     A valid score is left for validation and compared afterwards; criteria that are not
@@ -191,7 +195,7 @@ def _fill_score(data: dict, persona: dict, unknown: frozenset[str], repairs: lis
     if _is_score(score):
         return
     criteria = data.get("criteria")
-    keys = {c["key"] for c in persona["criteria"]}
+    keys = {c.key for c in persona.criteria}
     if not isinstance(criteria, dict) or set(criteria) != keys:
         return
     if not all(_is_score(v) for v in criteria.values()):
@@ -228,7 +232,7 @@ def grammar_schema(schema: dict) -> dict:
     uses the plain schema: replies from other servers may quote and punctuate freely.
     """
     if isinstance(schema, dict):
-        node = {k: grammar_schema(v) for k, v in schema.items()}
+        node: dict[str, Any] = {k: grammar_schema(v) for k, v in schema.items()}
         if node.get("type") == "integer" and "minimum" in node and "maximum" in node:
             node["enum"] = list(range(int(node["minimum"]), int(node["maximum"]) + 1))
         if node.get("type") == "string" and "maxLength" in node:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from shiporskip.catalog.facts import ToolFacts
@@ -66,29 +66,9 @@ def snapshot(tool: Tool) -> ToolSnapshot:
 def build_request(persona: Persona, tool: ToolSnapshot) -> ReviewRequest:
     """One persona's request: the prompt, and the criteria whose evidence is unknown."""
     spec = persona.spec()
-    unknown = tuple(c["key"] for c in spec["criteria"] if score_criterion(c["key"], tool) is None)
+    unknown = tuple(c.key for c in spec.criteria if score_criterion(c.key, tool) is None)
     return ReviewRequest(persona=spec, tool=tool, prompt=build_prompt(spec, tool, unknown),
                          prompt_version=prompt_version(spec), unknown=unknown)
-
-
-def queue_panel_run(*, tool: Tool, model: str | None = None, force: bool = False,
-                    samples: int = 1) -> PanelRun:
-    """Create a queued run for the worker, or return the tool's open one (no double queue)."""
-    from shiporskip.panel.tasks import run_panel_task
-
-    model = model or settings.SHIPORSKIP_MODEL
-    get_reviewer(model)  # fail now, with the backend's message, not later in the worker
-    sampling.check_samples(samples)
-    try:
-        with transaction.atomic():
-            run = PanelRun.objects.create(tool=tool, model=model, force=force, samples=samples)
-    except IntegrityError:
-        open_run = PanelRun.objects.filter(tool=tool, status__in=["queued", "running"]).first()
-        if open_run:
-            return open_run
-        return queue_panel_run(tool=tool, model=model, force=force, samples=samples)  # it ended
-    transaction.on_commit(lambda: run_panel_task(run.pk))
-    return run
 
 
 def start_run(*, tool: Tool, model: str | None = None, force: bool = False,
@@ -117,42 +97,6 @@ def start_run(*, tool: Tool, model: str | None = None, force: bool = False,
                         kind=ErrorKind.TAKEN_OVER)
 
 
-def requeue_stale() -> int:
-    """Fail and queue again the runs cut off by SIGKILL or a crash: those whose heartbeat went silent.
-
-    A live run beats every few seconds however long its model calls take (heartbeat.py), so
-    silence means its process is gone. Run by `up` at start and by the worker every minute.
-    """
-    since = timezone.now() - heartbeat.silent_for()
-    silent = PanelRun.objects.filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=since),
-                                     status=PanelRun.Status.RUNNING)
-    reason = f"its process went silent (no heartbeat for {heartbeat.silent_for().total_seconds():g} s)"
-    return sum(requeue_cut_off(pk, reason) for pk in silent.values_list("pk", flat=True))
-
-
-def requeue_cut_off(run_id: int, reason: str) -> bool:
-    """Fail a run cut off before it finished, with the reason, and queue the same work again.
-
-    A new run rather than the same one put back: a process that was only frozen and wakes up
-    finds its run failed and stores nothing (see `_store`). False if the run ended meanwhile.
-    """
-    run = PanelRun.objects.select_related("tool__category").filter(pk=run_id).first()
-    if run is None:
-        return False
-    with transaction.atomic():
-        if not _end_failed(run.pk, reason, ErrorKind.CUT_OFF):
-            return False
-        try:
-            again = queue_panel_run(tool=run.tool, model=run.model, force=run.force,
-                                    samples=run.samples)
-        except ReviewerError as exc:  # e.g. the model's key was removed since it started
-            reason = f"{reason}; not queued again: {exc}"
-        else:
-            reason = f"{reason}; queued again as run #{again.pk}"
-        PanelRun.objects.filter(pk=run.pk).update(error=reason)
-    return True
-
-
 def claim(run: PanelRun) -> bool:
     """Move a queued run to running; False when another worker got there first."""
     now = timezone.now()
@@ -177,7 +121,7 @@ def call_key(request: ReviewRequest, model: str, samples: int = 1, *, ranked: bo
     tool's figures move, so the market is part of its key.
     """
     llm = settings.SHIPORSKIP_LLM
-    parts = [undated(json.loads(tool_data(request.tool))), request.persona, model,
+    parts = [undated(json.loads(tool_data(request.tool))), request.persona.data(), model,
              request.prompt_version, llm["temperature"], llm["max_tokens"],
              settings.SHIPORSKIP_STRUCTURED_OUTPUT]
     if ranked:
@@ -192,7 +136,7 @@ def reusable(keys: dict[str, str]) -> dict[str, Review]:
     """Stored reviews from finished runs with the same call key, by persona key."""
     found = (Review.objects.filter(call_key__in=keys.values(), run__status=PanelRun.Status.DONE)
              .order_by("-created_at"))
-    by_key = {}
+    by_key: dict[str, Review] = {}
     for review in found:
         by_key.setdefault(review.call_key, review)
     return {persona: by_key[key] for persona, key in keys.items() if key in by_key}
@@ -307,14 +251,15 @@ def _record_attempts(run, personas, results, errors) -> None:
 def doubt_fields(persona: Persona, result: ReviewResult, request_unknown, score: int | None) -> dict:
     """The review's bar, range and coverage: how sure it is, from the verdict rule."""
     unknown = set(result.unknown) | set(request_unknown)
-    subscores = {c["key"]: None if c["key"] in unknown else result.reply.criteria.get(c["key"])
-                 for c in persona.criteria}
+    criteria = persona.spec().criteria
+    subscores = {c.key: None if c.key in unknown else result.reply.criteria.get(c.key)
+                 for c in criteria}
     low, high = result.score_range or (score, score)
     if score is not None:  # the range always holds the stored score
         low, high = min(low, score), max(high, score)
     return {"threshold": persona.ship_threshold, "score_low": low, "score_high": high,
-            "coverage": rule.known_weight(persona.criteria, subscores), "samples": result.samples,
-            "unknown": [c["key"] for c in persona.criteria if c["key"] in unknown]}
+            "coverage": rule.known_weight(criteria, subscores), "samples": result.samples,
+            "unknown": [c.key for c in criteria if c.key in unknown]}
 
 
 def held_to_the_rule(persona: Persona, result: ReviewResult, criteria: dict) -> int | None:
@@ -325,7 +270,7 @@ def held_to_the_rule(persona: Persona, result: ReviewResult, criteria: dict) -> 
     """
     if result.samples > 1:
         return result.reply.score
-    return rule.weighted_score(persona.criteria, criteria)
+    return rule.weighted_score(persona.spec().criteria, criteria)
 
 
 def _store(run, personas, results, reused, keys, requests, *, facts: dict,
@@ -370,12 +315,12 @@ def copy_review(original: Review, run: PanelRun, self_review: bool = False) -> R
 
 
 def _fail(run: PanelRun, reason: str, kind: ErrorKind | None = None) -> PanelRun:
-    _end_failed(run.pk, reason, kind)
+    end_failed(run.pk, reason, kind)
     run.refresh_from_db()
     return run
 
 
-def _end_failed(run_id: int, reason: str, kind: ErrorKind | None = None) -> bool:
+def end_failed(run_id: int, reason: str, kind: ErrorKind | None = None) -> bool:
     """Mark an open run failed; False if it had ended already (done, or failed elsewhere)."""
     return bool(PanelRun.objects.filter(pk=run_id, status__in=["queued", "running"]).update(
         status=PanelRun.Status.FAILED, finished_at=timezone.now(), error=reason,

@@ -39,7 +39,7 @@ def ask(reviewer: Reviewer, request: ReviewRequest, samples: int = 1) -> ReviewR
             raise ReviewerError(str(exc), kind=exc.kind, retryable=exc.retryable,
                                 retry_after=exc.retry_after, attempts=kept + exc.attempts
                                 ) from None
-    return combine(results, request.persona["ship_threshold"])
+    return combine(results, request.persona.ship_threshold)
 
 
 def combine(results: list[ReviewResult], threshold: int) -> ReviewResult:

@@ -8,6 +8,8 @@ are on words, not on quality: a weak model's plain but real sentences pass.
 import re
 from difflib import SequenceMatcher
 
+from shiporskip.panel.specs import PersonaSpec, SectionSpec
+
 MIN_WORDS = 6
 # An echo takes this share of its content words from a question or title...
 ECHO_SHARE = 0.7
@@ -39,9 +41,9 @@ STOPWORDS = frozenset({
 })
 
 
-def problems(sections: dict[str, str], persona: dict) -> dict[str, str]:
+def problems(sections: dict[str, str], persona: PersonaSpec) -> dict[str, str]:
     """What is wrong with each section that is not a written answer, by section key."""
-    specs = {s["key"]: s for s in persona["sections"]}
+    specs = {s.key: s for s in persona.sections}
     found: dict[str, str] = {}
     seen: dict[str, str] = {}
     for key, text in sections.items():
@@ -51,7 +53,8 @@ def problems(sections: dict[str, str], persona: dict) -> dict[str, str]:
     return found
 
 
-def problem(text: str, own: dict | None, every: list[dict], earlier: dict[str, str]) -> str | None:
+def problem(text: str, own: SectionSpec | None, every: list[SectionSpec],
+            earlier: dict[str, str]) -> str | None:
     """The first thing that keeps a section from being an answer, or None."""
     if is_placeholder(text):
         return "is a placeholder"
@@ -75,7 +78,7 @@ def too_short(text: str) -> str | None:
     return None
 
 
-def echo(text: str, own: dict | None, every: list[dict]) -> str | None:
+def echo(text: str, own: SectionSpec | None, every: list[SectionSpec]) -> str | None:
     """A section that restates a question or title (its own or another's) instead of answering.
 
     Either nearly all of its words are one question's, or it asks questions again and adds
@@ -89,18 +92,18 @@ def echo(text: str, own: dict | None, every: list[dict]) -> str | None:
         new = mine - asked(spec)
         if len(new) < ECHO_NEW_WORDS and 1 - len(new) / len(mine) >= ECHO_SHARE:
             return f"repeats {whose(spec, own)} question instead of answering it"
-    quoted = [spec for spec in specs if asks(text, spec["question"])]
+    quoted = [spec for spec in specs if asks(text, spec.question)]
     if quoted and len(mine - set().union(*map(asked, quoted))) < MIN_WORDS:
         return f"repeats {whose(quoted[0], own)} question instead of answering it"
     return None
 
 
-def asked(spec: dict) -> set[str]:
-    return set(content_words(spec["question"] + " " + spec["title"]))
+def asked(spec: SectionSpec) -> set[str]:
+    return set(content_words(spec.question + " " + spec.title))
 
 
-def whose(spec: dict, own: dict | None) -> str:
-    return "its" if spec is own else f"the {spec['key']} section's"
+def whose(spec: SectionSpec, own: SectionSpec | None) -> str:
+    return "its" if spec is own else f"the {spec.key} section's"
 
 
 def asks(text: str, question: str) -> bool:

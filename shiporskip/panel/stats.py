@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 from itertools import combinations
 
 from shiporskip.catalog.models import Tool
+from shiporskip.catalog.tallies import PanelTally
 from shiporskip.panel.models import Review
-from shiporskip.panel.tally import PanelTally
 
 # The facts a single-fact predictor may use: every categorical field of the record.
 PREDICTORS = ["kind", "license_kind", "pricing_model", "open_weights", "open_source",

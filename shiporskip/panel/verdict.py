@@ -5,25 +5,35 @@ facts are known (an unknown is left out and the weights re-normalised, never sco
 its verdict is "ship" at or above the persona's bar.
 """
 
+from collections.abc import Mapping, Sequence
+
+from shiporskip.panel.specs import CriterionSpec
+
 # Below this share of a persona's criteria weight resting on known facts, a verdict is provisional.
 PROVISIONAL_BELOW = 0.6
 # A score this close to the bar could fall either side with a little more evidence.
 NEAR_BAR_POINTS = 3
 
 
-def weighted_score(criteria: list[dict], subscores: dict[str, int | None]) -> int | None:
+def weighted_score(criteria: Sequence[CriterionSpec], subscores: Mapping[str, float | None]
+                   ) -> int | None:
     """The weighted mean over known criteria; None when no criterion is known."""
-    known = [c for c in criteria if subscores.get(c["key"]) is not None]
-    total = sum(c["weight"] for c in known)
+    return weighted_mean({c.key: c.weight for c in criteria}, subscores)
+
+
+def weighted_mean(weights: Mapping[str, float], subscores: Mapping[str, float | None]) -> int | None:
+    """The mean of the known sub-scores by weight (criterion key -> weight), rounded."""
+    known = {k: (w, v) for k, w in weights.items() if (v := subscores.get(k)) is not None}
+    total = sum(w for w, _ in known.values())
     if not total:
         return None
-    return round(sum(c["weight"] * subscores[c["key"]] for c in known) / total)
+    return round(sum(w * v for w, v in known.values()) / total)
 
 
-def known_weight(criteria: list[dict], subscores: dict[str, int | None]) -> float:
+def known_weight(criteria: Sequence[CriterionSpec], subscores: Mapping[str, float | None]) -> float:
     """The share of the criteria weight that rests on known facts (0-1)."""
-    total = sum(c["weight"] for c in criteria)
-    known = sum(c["weight"] for c in criteria if subscores.get(c["key"]) is not None)
+    total = sum(c.weight for c in criteria)
+    known = sum(c.weight for c in criteria if subscores.get(c.key) is not None)
     return round(known / total, 3) if total else 0.0
 
 

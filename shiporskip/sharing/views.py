@@ -17,7 +17,7 @@ DISALLOW = ["/admin/", "/accounts/", "/me", "/bookmarks", "/tools/*/vote", "/too
             "/newsletter/subscribe", "/newsletter/confirm/", "/newsletter/unsubscribe/"]
 
 
-@public
+@public(stored=False)  # drawn from settings alone: nothing to keep
 def robots(request):
     lines = ["User-agent: *", *(f"Disallow: {path}" for path in DISALLOW), "Allow: /", "",
              f"Sitemap: {settings.SITE_URL}{reverse('sharing:sitemap')}", ""]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from shiporskip.catalog.facts import ToolFacts
+from shiporskip.panel.specs import PersonaSpec
 from shiporskip.panel.standing import Market
 
 
@@ -51,7 +52,7 @@ class ToolSnapshot:
 
 @dataclass(frozen=True)
 class ReviewRequest:
-    persona: dict  # Persona.spec()
+    persona: PersonaSpec  # Persona.spec()
     tool: ToolSnapshot
     prompt: str
     prompt_version: str
@@ -96,6 +97,7 @@ class Completion:
     tokens_in: int = 0
     tokens_out: int = 0
     finish_reason: str = ""
+    retries: int = 0  # failed calls the backend's SDK retried before this one answered
 
 
 class ErrorKind(enum.StrEnum):

@@ -1,7 +1,9 @@
-"""What every LLM backend shares: backoff on transient errors, and repair-or-retry of replies.
+"""What every LLM backend shares: repair-or-retry of replies, and accounting.
 
 A backend only implements `complete(messages, schema)`; this class turns completions into a
-valid review, or a ReviewerError that says why not, with every failed reply kept.
+valid review, or a ReviewerError that says why not, with every failed reply kept. Transient
+failures of a call (429 with its Retry-After, 5xx, timeouts, lost connections) are retried by
+the backend's SDK (openai's `max_retries`); the in-process llama.cpp backend has none.
 """
 
 import random
@@ -37,11 +39,20 @@ class Policy:
         return cls(**settings.SHIPORSKIP_LLM)
 
 
-def backoff_delay(attempt: int, base: float, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter, or the server's Retry-After when it gives one."""
-    if retry_after is not None:
-        return min(retry_after, 120.0)
+def backoff_delay(attempt: int, base: float) -> float:
+    """Exponential backoff with full jitter."""
     return random.uniform(0, min(30.0, base * 2**attempt))
+
+
+class NotACompletion(ReviewerError):
+    """An answer that is not a chat completion at all: a proxy's error page, a body with no choices.
+
+    An SDK retries by HTTP status, and this came with a 200, so ChatReviewer asks again itself.
+    """
+
+    def __init__(self, message: str, *, retries: int = 0):
+        super().__init__(message, kind=ErrorKind.SERVER_ERROR, retryable=True)
+        self.retries = retries  # what the SDK had retried before this answer came
 
 
 class ChatReviewer(Reviewer):
@@ -55,7 +66,8 @@ class ChatReviewer(Reviewer):
         self.policy = Policy.from_settings()
         self.max_concurrency = settings.SHIPORSKIP_CONCURRENCY
 
-    def complete(self, messages: list[dict], schema: dict, sample: int = 0) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, sample: int = 0, retries: int = 0) -> Completion:
+        """One chat completion; `retries` is how many transient failures the call may retry."""
         raise NotImplementedError
 
     def review(self, request: ReviewRequest) -> ReviewResult:
@@ -66,7 +78,7 @@ class ChatReviewer(Reviewer):
         for _ in range(self.policy.repair_attempts + 1):
             started = time.monotonic()
             try:
-                completion, used = self._with_backoff(messages, schema, request.sample)
+                completion, used = self._ask(messages, schema, request.sample)
             except ReviewerError as exc:  # keep the replies already sent back
                 raise ReviewerError(str(exc), kind=exc.kind, retryable=exc.retryable,
                                     retry_after=exc.retry_after,
@@ -85,7 +97,7 @@ class ChatReviewer(Reviewer):
                 continue
             return self._result(parsed, completion, latency, failed, retries)
         raise ReviewerError(
-            f"{request.persona['name']}: no valid review after {len(failed)} replies; "
+            f"{request.persona.name}: no valid review after {len(failed)} replies; "
             f"last problem: {failed[-1].error}", kind=ErrorKind.INVALID_REPLY,
             attempts=tuple(failed))
 
@@ -99,15 +111,24 @@ class ChatReviewer(Reviewer):
             cost_usd=cost_of(self.name, tokens_in, tokens_out), repairs=notes,
             attempts=tuple(failed), retries=retries)
 
-    def _with_backoff(self, messages, schema, sample) -> tuple[Completion, int]:
-        for attempt in range(self.policy.max_retries + 1):
+    def _ask(self, messages, schema, sample) -> tuple[Completion, int]:
+        """One completion, and how many calls were retried on the way: at most max_retries in all.
+
+        Only an answer that is not a completion is asked again here (NotACompletion); every
+        other transient failure was retried by the backend's SDK within the same budget.
+        """
+        retries = 0
+        while True:
             try:
-                return self.complete(messages, schema, sample), attempt
-            except ReviewerError as exc:
-                if not exc.retryable or attempt == self.policy.max_retries:
+                completion = self.complete(messages, schema, sample,
+                                           retries=self.policy.max_retries - retries)
+                return completion, retries + completion.retries
+            except NotACompletion as exc:
+                retries += exc.retries
+                if retries >= self.policy.max_retries:
                     raise
-                time.sleep(backoff_delay(attempt, self.policy.retry_base, exc.retry_after))
-        raise AssertionError("unreachable")
+                time.sleep(backoff_delay(retries, self.policy.retry_base))
+                retries += 1
 
 
 def repairs_so_far(messages: list[dict]) -> int:

@@ -34,7 +34,9 @@ class LlamaCppReviewer(ChatReviewer):
                                 kind=ErrorKind.NOT_CONFIGURED)
         self.max_concurrency = 1
 
-    def complete(self, messages: list[dict], schema: dict, sample: int = 0) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, sample: int = 0, retries: int = 0) -> Completion:
+        # In process, no failure here is transient (a bad GGUF, a prompt past the context):
+        # `retries` has nothing to retry.
         try:
             llm = load(str(Path(self.model).expanduser()), settings.SHIPORSKIP_LLAMACPP_CTX,
                        settings.SHIPORSKIP_LLAMACPP_CHAT_FORMAT or None)

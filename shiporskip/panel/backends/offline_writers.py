@@ -16,6 +16,7 @@ from shiporskip.panel.standing import MIN_FIELD
 
 if TYPE_CHECKING:
     from shiporskip.panel.backends.offline import Draft
+    from shiporskip.panel.specs import CriterionSpec, SectionSpec
 
 
 # Claims per criterion ------------------------------------------------------------------
@@ -147,19 +148,19 @@ OTHER_CLAIMS = {"integration": _integration, "runs_where_needed": _runs, "checka
                 "capacity": _capacity, "vendor_durability": _durability, "data_terms": _data}
 
 
-def about(d: Draft, criterion: dict) -> str:
-    key = criterion["key"]
-    return f"{criterion['label'].lower()} ({d.subscores[key]}/100: {claim(d, key)})"
+def about(d: Draft, criterion: CriterionSpec) -> str:
+    key = criterion.key
+    return f"{criterion.label.lower()} ({d.subscores[key]}/100: {claim(d, key)})"
 
 
 def unknown_names(d: Draft) -> str:
-    return say.join([c["label"].lower() for c in d.unknown()], empty="")
+    return say.join([c.label.lower() for c in d.unknown()], empty="")
 
 
 def verdict_line(d: Draft) -> str:
     if d.score is None:
-        return (f"No verdict on {d.tool.name}: none of what {d.persona['name']} weighs "
-                f"({say.join([c['label'].lower() for c in d.persona['criteria']])}) is on record")
+        return (f"No verdict on {d.tool.name}: none of what {d.persona.name} weighs "
+                f"({say.join([c.label.lower() for c in d.persona.criteria])}) is on record")
     return (f"{d.verdict.capitalize()} for {d.tool.name}: {d.score} against a bar of {d.bar} "
             f"({d.margin:+d}; it could read {d.low}-{d.high} with other weights)")
 
@@ -302,9 +303,9 @@ def skeptic_wrong_if(d: Draft) -> str:
     missing = unknown_names(d)
     known = d.known()
     if d.verdict == "skip" and known:
-        text = f"I am wrong about {d.tool.name} if {known[-1]['label'].lower()} stops mattering for your use"
+        text = f"I am wrong about {d.tool.name} if {known[-1].label.lower()} stops mattering for your use"
     elif known:
-        text = f"I am wrong about {d.tool.name} if its lead on {known[0]['label'].lower()} does not hold"
+        text = f"I am wrong about {d.tool.name} if its lead on {known[0].label.lower()} does not hold"
     else:
         text = f"I am wrong about {d.tool.name} if the facts we lack all come out well"
     return text + (f", or if what we do not know ({missing}) cuts the other way." if missing else ".")
@@ -394,8 +395,8 @@ def futurist_infrastructure(d: Draft) -> str:
     if not known:
         return f"{d.tool.name} becomes infrastructure once there is evidence to judge it by."
     weakest, strongest = known[-1], known[0]
-    return (f"{d.tool.name} becomes infrastructure when {weakest['label'].lower()} stops holding it back "
-            f"({claim(d, weakest['key'])}); on {strongest['label'].lower()} it is already there.")
+    return (f"{d.tool.name} becomes infrastructure when {weakest.label.lower()} stops holding it back "
+            f"({claim(d, weakest.key)}); on {strongest.label.lower()} it is already there.")
 
 
 # Founder -------------------------------------------------------------------------------
@@ -460,19 +461,19 @@ def founder_worth_it_when(d: Draft) -> str:
     if pick and d.verdict == "ship":
         text += f" {d.tool.name} is worth shipping now, on the strength of {about(d, pick)}."
     elif pick:
-        text += (f" {d.tool.name} is worth shipping once {pick['label'].lower()} improves "
-                 f"({claim(d, pick['key'])}).")
+        text += (f" {d.tool.name} is worth shipping once {pick.label.lower()} improves "
+                 f"({claim(d, pick.key)}).")
     if (missing := unknown_names(d)):
         text += f" Not judged for {d.tool.name}, for want of facts: {missing}."
     return text
 
 
-def write_custom(section: dict):
+def write_custom(section: SectionSpec):
     """A section a publisher added: answer its question from the evidence we hold."""
     def write(d: Draft) -> str:
         known = d.known()
         best = f" Its strongest suit: {about(d, known[0])}." if known else ""
-        return f"On \"{section['question']}\": {verdict_line(d)}.{best}"
+        return f"On \"{section.question}\": {verdict_line(d)}.{best}"
     return write
 
 

@@ -5,37 +5,43 @@ and the structured-output mode it understands best. Servers differ: OpenAI and v
 `json_schema` response format; llama.cpp's server wants `json_object` with a `schema`; others
 only follow the instructions in the prompt. A server that refuses a mode is asked again in
 the next one down, once, and keeps that mode for the rest of the run.
+
+Transient failures (429 with its Retry-After, 5xx, timeouts, lost connections) are retried by
+the SDK itself (`max_retries`, backing off with jitter); a refused mode is marked final for it
+(`final_refusal`), so the next mode is asked at once instead of after the SDK's retries.
 """
 
 import datetime
 import email.utils
 import functools
-import os
 import threading
 import time
 
 from django.conf import settings
 
+from shiporskip.conf import setting
 from shiporskip.panel.backends.base import Completion, ErrorKind, ReviewerError
-from shiporskip.panel.backends.chat import ChatReviewer, sampling_for
+from shiporskip.panel.backends.chat import ChatReviewer, NotACompletion, sampling_for
 from shiporskip.panel.replies import grammar_schema
 
 MODES = ["json_schema", "json_object", "instructions"]
 FORMAT_WORDS = ("response_format", "json_schema", "schema", "grammar", "format")
+REFUSAL_STATUSES = {400, 422, 500, 501}
 
 
 class OpenAICompatible(ChatReviewer):
+    """A provider is where its server is and which key it takes: variables in conf.SETTINGS."""
+
     provider = "openai"
-    base_url_env = "OPENAI_BASE_URL"
-    default_base_url: str | None = None  # the SDK's own: api.openai.com
+    base_url_env = "OPENAI_BASE_URL"  # unset: the SDK's own, api.openai.com
     key_env: str | None = "OPENAI_API_KEY"
     key_required = True
     default_mode = "json_schema"
 
     def __init__(self, model: str = ""):
         super().__init__(model)
-        self.base_url = os.environ.get(self.base_url_env, "").strip() or self.default_base_url
-        self.api_key = os.environ.get(self.key_env, "").strip() if self.key_env else ""
+        self.base_url = setting(self.base_url_env) or None
+        self.api_key = setting(self.key_env) if self.key_env else ""
         if self.key_required and not self.api_key and not self.base_url:
             raise ReviewerError(f"{self.provider}/ needs an API key: set {self.key_env}",
                                 kind=ErrorKind.NOT_CONFIGURED)
@@ -46,13 +52,13 @@ class OpenAICompatible(ChatReviewer):
     def client(self):
         return client_for(self.base_url, self.api_key or "not-needed", self.policy.timeout)
 
-    def complete(self, messages: list[dict], schema: dict, sample: int = 0) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, sample: int = 0, retries: int = 0) -> Completion:
         import openai
 
         while True:
             mode = self.mode
             try:
-                response = self.client.chat.completions.create(
+                raw = self.client.with_options(max_retries=retries).chat.completions.with_raw_response.create(
                     model=self.model, messages=messages, max_tokens=self.policy.max_tokens,
                     **sampling_for(self.policy, messages, sample), **response_format(mode, schema))
             except openai.APIStatusError as exc:
@@ -67,17 +73,14 @@ class OpenAICompatible(ChatReviewer):
                                     f"{exc.__cause__ or exc}", kind=ErrorKind.UNREACHABLE,
                                     retryable=True) from None
             except openai.APIResponseValidationError as exc:
-                raise ReviewerError(f"{self.name}: the server's answer is not a chat "
-                                    f"completion: {exc}", kind=ErrorKind.SERVER_ERROR,
-                                    retryable=True) from None
-            return completion_of(response, self)
+                raise NotACompletion(f"{self.name}: the server's answer is not a chat "
+                                     f"completion: {exc}") from None
+            return completion_of(raw.parse(), self, retries=raw.retries_taken)
 
     def _downgrade(self, mode: str, exc) -> bool:
         """Step down one structured-output mode when the server refuses this one."""
         text = str(getattr(exc, "message", "")) + str(getattr(exc, "body", ""))
-        refused = exc.status_code in {400, 422, 500, 501} and any(
-            word in text.lower() for word in FORMAT_WORDS)
-        if not refused or mode == MODES[-1]:
+        if not refuses_format(exc.status_code, text) or mode == MODES[-1]:
             return False
         with self._lock:
             if self.mode == mode:
@@ -85,13 +88,31 @@ class OpenAICompatible(ChatReviewer):
         return True
 
 
+def refuses_format(status: int, text: str) -> bool:
+    """Whether an error answer refuses the structured-output mode it was asked in."""
+    return status in REFUSAL_STATUSES and any(word in text.lower() for word in FORMAT_WORDS)
+
+
+def final_refusal(response) -> None:
+    """httpx response hook: a server that refuses a structured-output mode will refuse it
+    again, so tell the SDK not to retry it (its `x-should-retry` header), and step down now."""
+    if response.status_code in REFUSAL_STATUSES and b"response_format" in response.request.content:
+        response.read()
+        if refuses_format(response.status_code, response.text):
+            response.headers["x-should-retry"] = "false"
+
+
 @functools.lru_cache(maxsize=16)
 def client_for(base_url: str | None, api_key: str, timeout: float):
-    """One SDK client per server and key, shared by runs: its connection pool is reused."""
+    """One SDK client per server and key, shared by runs: its connection pool is reused.
+
+    Each call sets its own `max_retries` (ChatReviewer's budget); the SDK's retries honour
+    Retry-After and back off with jitter.
+    """
     import openai
 
-    return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout,
-                         max_retries=0)  # retries are ours: see ChatReviewer
+    http = openai.DefaultHttpxClient(event_hooks={"response": [final_refusal]})
+    return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, http_client=http)
 
 
 def response_format(mode: str, schema: dict) -> dict:
@@ -103,16 +124,15 @@ def response_format(mode: str, schema: dict) -> dict:
     return {}
 
 
-def completion_of(response, reviewer) -> Completion:
+def completion_of(response, reviewer, retries: int = 0) -> Completion:
     choices = getattr(response, "choices", None)
     if not choices:
-        raise ReviewerError(f"{reviewer.name}: the server's answer has no choices",
-                            kind=ErrorKind.SERVER_ERROR, retryable=True)
+        raise NotACompletion(f"{reviewer.name}: the server's answer has no choices", retries=retries)
     usage = getattr(response, "usage", None)
     return Completion(text=choices[0].message.content or "",
                       tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
                       tokens_out=getattr(usage, "completion_tokens", 0) or 0,
-                      finish_reason=choices[0].finish_reason or "")
+                      finish_reason=choices[0].finish_reason or "", retries=retries)
 
 
 def status_error(exc, reviewer) -> ReviewerError:
@@ -148,7 +168,7 @@ def retry_after(response) -> float | None:
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        return None  # unreadable: fall back on our own backoff
+        return None  # unreadable: the SDK backs off on its own
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - time.time())
@@ -157,7 +177,6 @@ def retry_after(response) -> float | None:
 class OllamaReviewer(OpenAICompatible):
     provider = "ollama"
     base_url_env = "OLLAMA_BASE_URL"
-    default_base_url = "http://127.0.0.1:11434/v1"
     key_env = None
     key_required = False
 
@@ -165,7 +184,6 @@ class OllamaReviewer(OpenAICompatible):
 class VLLMReviewer(OpenAICompatible):
     provider = "vllm"
     base_url_env = "VLLM_BASE_URL"
-    default_base_url = "http://127.0.0.1:8000/v1"
     key_env = "VLLM_API_KEY"
     key_required = False
 
@@ -173,7 +191,6 @@ class VLLMReviewer(OpenAICompatible):
 class LlamaCppServerReviewer(OpenAICompatible):
     provider = "llamacpp-server"
     base_url_env = "LLAMACPP_SERVER_URL"
-    default_base_url = "http://127.0.0.1:8080/v1"
     key_env = "LLAMACPP_SERVER_API_KEY"
     key_required = False
     default_mode = "json_object"  # its server answers 500 to json_schema

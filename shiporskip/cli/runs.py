@@ -1,15 +1,27 @@
 """`shiporskip runs`: recent panel runs with their tokens, latency and cost."""
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
-
-from shiporskip.panel.models import PanelRun, ReviewAttempt
+from shiporskip.cli.base import positive_int
 
 HEADER = f"{'run':>5}  {'tool':<24} {'model':<28} {'status':<7} {'reviews':>7} " \
          f"{'tok in':>8} {'tok out':>8} {'slowest':>8} {'cost $':>9}  note"
 
 
+def add_parser(sub) -> None:
+    runs = sub.add_parser("runs", help="list recent panel runs with tokens, latency and cost")
+    runs.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
+    runs.add_argument("--tool", metavar="SLUG", help="only this tool's runs")
+
+
+def cmd_runs(args) -> int:
+    return print_runs(limit=args.limit, tool=args.tool)
+
+
 def print_runs(*, limit: int, tool: str | None) -> int:
+    from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from shiporskip.panel.models import PanelRun, ReviewAttempt
+
     runs = PanelRun.objects.select_related("tool").annotate(
         n_reviews=Count("reviews", distinct=True),
         # Reused reviews were paid for by the run that made them.

@@ -2,22 +2,38 @@
 
 import sys
 
-from tqdm import tqdm
+from shiporskip.cli.base import CLIError, sample_count
 
-from shiporskip.catalog.models import Tool
-from shiporskip.panel.backends import get_reviewer
-from shiporskip.panel.backends.base import ReviewerError
-from shiporskip.panel.heartbeat import Stopped, stop_on_signals
-from shiporskip.panel.models import Persona
-from shiporskip.panel.personas import ensure_personas
-from shiporskip.panel.running import review_tool
+
+def add_parser(sub) -> None:
+    review = sub.add_parser("review", help="run the panel on tools now, with a progress bar")
+    review.add_argument("slugs", nargs="*", metavar="SLUG")
+    review.add_argument("--all", action="store_true", help="every tool in the catalog")
+    review.add_argument("--model", help="reviewer backend as provider/model, e.g. "
+                        "ollama/qwen2.5:7b (default: $SHIPORSKIP_MODEL or offline)")
+    review.add_argument("--force", action="store_true",
+                        help="call the model even where an identical call has a stored review")
+    review.add_argument("--samples", type=sample_count, default=1, metavar="N",
+                        help="ask each persona N times (1-10): the score is their mean, and "
+                        "their lowest and highest are kept (default 1)")
+
+
+def cmd_review(args) -> int:
+    if bool(args.slugs) == args.all:
+        raise CLIError("review needs tool slugs or --all (not both)")
+    return review(slugs=args.slugs, everything=args.all, model=args.model, force=args.force,
+                  samples=args.samples)
 
 
 def review(*, slugs: list[str], everything: bool, model: str | None, force: bool = False,
            samples: int = 1) -> int:
     from django.conf import settings
 
-    from shiporskip.cli import CLIError
+    from shiporskip.catalog.models import Tool
+    from shiporskip.panel.backends import ReviewerError, get_reviewer
+    from shiporskip.panel.heartbeat import Stopped, stop_on_signals
+    from shiporskip.panel.models import Persona
+    from shiporskip.panel.personas import ensure_personas
 
     model = model or settings.SHIPORSKIP_MODEL
     try:
@@ -46,6 +62,11 @@ def review(*, slugs: list[str], everything: bool, model: str | None, force: bool
 
 def review_each(tools, panel: int, *, model: str, force: bool, samples: int) -> int:
     """Review the tools one by one behind a progress bar; return how many failed."""
+    from tqdm import tqdm
+
+    from shiporskip.panel.backends import ReviewerError
+    from shiporskip.panel.running import review_tool
+
     failed = 0
     with tqdm(total=len(tools) * panel, unit="review", desc="panel") as bar:
         for tool in tools:

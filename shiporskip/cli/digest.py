@@ -1,4 +1,8 @@
-"""`shiporskip digest`: preview and send the weekly edition, suppress addresses, show counts."""
+"""`shiporskip digest`: preview and send the weekly edition, suppress addresses, show counts.
+
+The newsletter's modules are imported inside the commands: the parser is built before Django
+is set up.
+"""
 
 import sys
 from pathlib import Path
@@ -9,14 +13,40 @@ from django.core.validators import validate_email
 from django.db.models import Count
 from tqdm import tqdm
 
-from shiporskip.cli import CLIError
+from shiporskip.cli.base import CLIError, Parser
 from shiporskip.control_chars import shown
-from shiporskip.newsletter import editions, emails
-from shiporskip.newsletter.delivery import DeliveryStopped, EditionFailed, send_edition, tally
-from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression, normalise
+
+
+def add_parser(sub) -> None:
+    digest = sub.add_parser("digest", help="preview and send the weekly newsletter, suppress addresses")
+    actions = digest.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    preview = actions.add_parser("preview", help="render the next edition; store and send nothing")
+    preview.add_argument("--html", metavar="FILE", help="write the HTML part to FILE (- for stdout)")
+    preview.add_argument("--text", metavar="FILE", help="write the plain-text part to FILE "
+                         "(default: stdout unless --html is given)")
+    send = actions.add_parser("send", help="send the next edition (or finish one cut off), "
+                              "with a progress bar")
+    send.add_argument("--dry-run", action="store_true", help="say what would be sent; store and send nothing")
+    suppress = actions.add_parser("suppress", help="never email an address again (bounce, complaint)")
+    suppress.add_argument("email", metavar="EMAIL")
+    suppress.add_argument("--reason", choices=["bounce", "complaint", "manual"], default="manual",
+                          help="why (default manual)")
+    actions.add_parser("status", help="subscribers by status, suppressions, recent editions")
+
+
+def cmd_digest(args) -> int:
+    if args.action == "preview":
+        return preview(html=args.html, text=args.text)
+    if args.action == "send":
+        return send(dry_run=args.dry_run)
+    if args.action == "suppress":
+        return suppress(email=args.email, reason=args.reason)
+    return status()
 
 
 def nothing_new() -> str:
+    from shiporskip.newsletter import editions
+
     last = editions.latest()
     since = f"edition #{last.number}" if last else "the last 7 days (no edition yet)"
     return f"digest: nothing new since {since}; no edition sent"
@@ -43,6 +73,9 @@ def write(path: str, content: str) -> None:
 
 def preview(*, html: str | None, text: str | None) -> int:
     """Render the next edition as a reader would get it; nothing is stored or sent."""
+    from shiporskip.newsletter import editions, emails
+    from shiporskip.newsletter.models import Edition, Subscriber
+
     draft = editions.compose()
     if draft is None:
         print(nothing_new())
@@ -59,6 +92,9 @@ def preview(*, html: str | None, text: str | None) -> int:
 
 def send(*, dry_run: bool) -> int:
     """Finish an edition cut off earlier, or publish the next one, and send it with a progress bar."""
+    from shiporskip.newsletter import editions
+    from shiporskip.newsletter.delivery import DeliveryStopped, EditionFailed, send_edition, tally
+
     edition = editions.unfinished()
     if dry_run:
         return dry(edition)
@@ -100,6 +136,10 @@ def report(edition, result) -> None:
 
 
 def dry(edition) -> int:
+    from shiporskip.newsletter import editions
+    from shiporskip.newsletter.delivery import tally
+    from shiporskip.newsletter.models import Subscriber
+
     if edition is not None:
         print(f"digest: edition #{edition.number} “{shown(edition.subject)}” is unfinished: "
               f"{tally(edition).left} left to send")
@@ -117,6 +157,8 @@ def dry(edition) -> int:
 
 def suppress(*, email: str, reason: str) -> int:
     """Never email this address again; subscribing again does not lift it."""
+    from shiporskip.newsletter.models import Suppression, normalise
+
     try:
         validate_email(email.strip())
     except ValidationError:
@@ -128,6 +170,9 @@ def suppress(*, email: str, reason: str) -> int:
 
 
 def status() -> int:
+    from shiporskip.newsletter.delivery import tally
+    from shiporskip.newsletter.models import Edition, Subscriber, Suppression
+
     counts = dict(Subscriber.objects.values_list("status").annotate(n=Count("pk")))
     print("subscribers: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in Subscriber.Status.values)
           + f"; {Subscriber.objects.receiving().count()} receive editions")
@@ -147,6 +192,8 @@ def status() -> int:
 
 def failures(edition, limit: int = 10) -> list[str]:
     """The edition's failed deliveries, one line each with the reason (the first `limit`)."""
+    from shiporskip.newsletter.models import Delivery
+
     failed = edition.deliveries.filter(status=Delivery.Status.FAILED).select_related("subscriber")
     count = failed.count()
     lines = [f"failed: {shown(d.subscriber.email)}: {shown(d.error) or 'no reason recorded'}"

@@ -1,4 +1,5 @@
-"""`shiporskip up`: one command that prepares the data and runs the web server and worker."""
+"""`shiporskip up`: one command that prepares the data and runs the web server and worker;
+`shiporskip worker`: the worker alone."""
 
 import os
 import signal
@@ -12,6 +13,47 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 
+from shiporskip.cli.base import CLIError, port_number
+
+
+def add_parsers(sub) -> None:
+    up = sub.add_parser("up", help="migrate, load the catalog, start the web server and worker",
+                        description="Migrate the database, load the bundled catalog if it is "
+                        "empty, queue panel runs for unreviewed tools, then serve the site and "
+                        "run the worker until Ctrl-C.")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    up.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
+    up.add_argument("--model", help="reviewer backend as provider/model "
+                    "(default: $SHIPORSKIP_MODEL or offline)")
+    up.add_argument("--log-to-stderr", action="store_true", help="show the web server's and the "
+                    "worker's logs here (default: files under the data dir's logs/)")
+
+    sub.add_parser("worker", help="run the background worker alone (panel runs, weekly digest)")
+
+
+def cmd_up(args) -> int:
+    from shiporskip.backup import BackupError, site_in_use
+
+    try:
+        with site_in_use():  # `restore` refuses while this is held, and `up` while a restore runs
+            return up(host=args.host, port=args.port, model=args.model,
+                      log_to_stderr=args.log_to_stderr)
+    except BackupError as exc:  # a restore is in progress
+        raise CLIError(str(exc)) from None
+
+
+def cmd_worker(args) -> int:
+    from shiporskip.backup import BackupError, site_in_use
+    from shiporskip.panel.heartbeat import exit_leaving_abandoned_calls
+
+    try:
+        with site_in_use():
+            call_command("run_huey")
+    except BackupError as exc:
+        raise CLIError(str(exc)) from None
+    exit_leaving_abandoned_calls(0)  # stopped mid-run: its runs are queued again already
+    return 0
+
 
 def prepare(model: str | None) -> int:
     """Migrate, seed, and queue panel runs for tools without reviews; return how many."""
@@ -19,10 +61,12 @@ def prepare(model: str | None) -> int:
     from shiporskip.catalog.models import Tool
     from shiporskip.panel.models import PanelRun
     from shiporskip.panel.personas import ensure_personas
-    from shiporskip.panel.running import queue_panel_run, requeue_stale
-    from shiporskip.panel.tasks import run_panel_task
+    from shiporskip.panel.tasks import queue_panel_run, requeue_stale, run_panel_task
 
     call_command("migrate", interactive=False, verbosity=0)
+    # Hashed, compressed copies of the static files in the data dir, for this version of the
+    # code (an upgrade changes them): served as immutable, so a reader fetches each once.
+    call_command("collectstatic", interactive=False, verbosity=0)
     ensure_personas()
     if not Tool.objects.exists():
         result = load_bundled()
@@ -122,7 +166,6 @@ def relay(stream, sink, ready: threading.Event) -> None:
 
 
 def up(*, host: str, port: int, model: str | None, log_to_stderr: bool = False) -> int:
-    from shiporskip.cli import CLIError
     from shiporskip.panel.backends import ReviewerError, get_reviewer
 
     try:
@@ -192,7 +235,9 @@ def web_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "granian", "--interface", "wsgi", "shiporskip.wsgi:application",
             "--host", host, "--port", str(port), "--workers", str(settings.WEB_WORKERS),
             "--no-ws", "--http", "1", "--http1-header-read-timeout", "10000",
-            "--workers-kill-timeout", "5", "--log-level", "warning", "--access-log"]
+            "--workers-kill-timeout", "5", "--log-level", "warning",
+            # A log line per request is a write per request: only when asked for.
+            *(["--access-log"] if settings.ACCESS_LOG else [])]
 
 
 def _interrupt(signum, frame):

@@ -1,0 +1,1 @@
+"""What the machines around the site ask of it: health probes and Prometheus metrics."""

@@ -1,0 +1,1 @@
+"""The page cache's generations: what a cached page's key is made of (see `shiporskip.pages`)."""

@@ -1,0 +1,46 @@
+"""Rate limits counted in Redis (with REDIS_URL): exact across processes, nothing in the database.
+
+Runs when REDIS_URL names a Redis server (CI's Redis job); skipped otherwise.
+"""
+
+import os
+import secrets
+
+import pytest
+
+from shiporskip.community import ratelimit
+from shiporskip.community.models import RateCounter, Vote
+from shiporskip.conf import Limit
+from tests.community import CODE_LLAMA, reader
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server in REDIS_URL")]
+
+
+@pytest.fixture
+def redis_limits(settings):
+    settings.REDIS_URL = REDIS_URL
+
+    def set_limit(action, session=None, ip=None):
+        settings.SHIPORSKIP_RATE_LIMITS = {**settings.SHIPORSKIP_RATE_LIMITS,
+                                           action: {"session": session, "ip": ip}}
+    return set_limit
+
+
+def test_votes_per_ip_counted_in_redis(seed_pair, redis_limits):
+    redis_limits("vote", session=Limit(100, 60), ip=Limit(3, 60))
+    ip = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"  # a fresh key
+    codes = [reader().post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}, REMOTE_ADDR=ip).status_code
+             for _ in range(5)]
+    assert codes == [303, 303, 303, 429, 429]
+    assert Vote.objects.count() == 3 and not RateCounter.objects.exists()  # the database counted nothing
+
+
+def test_hits_are_counted_once_each_and_expire_with_their_window(redis_limits):
+    import redis
+
+    key = f"test:{secrets.token_hex(8)}"
+    assert [ratelimit.hit(key, Limit(5, 60)) for _ in range(4)] == [1, 2, 3, 4]
+    names = redis.Redis.from_url(REDIS_URL).keys(f"shiporskip:rate:{key}:*")
+    assert len(names) == 1 and 0 < redis.Redis.from_url(REDIS_URL).ttl(names[0]) <= 120
