@@ -85,7 +85,8 @@ def prepare(subscribers: int) -> None:
         review_tool(tool=tool, model="offline")
     Subscriber.objects.bulk_create(
         (Subscriber(email=f"reader{i}@example.com", status="confirmed") for i in range(subscribers)),
-        batch_size=5000)
+        batch_size=5000,
+    )
 
 
 def reset() -> None:
@@ -95,11 +96,11 @@ def reset() -> None:
 
 def queue_baseline() -> None:
     """Baseline: the same delivery rows built in Python and written by bulk_create."""
-    edition = Edition.objects.create(number=999, subject="baseline", html="", text="",
-                                     period_end=timezone.now())
+    edition = Edition.objects.create(
+        number=999, subject="baseline", html="", text="", period_end=timezone.now()
+    )
     ids = Subscriber.objects.receiving().values_list("pk", flat=True).iterator(chunk_size=5000)
-    Delivery.objects.bulk_create((Delivery(edition=edition, subscriber_id=i) for i in ids),
-                                 batch_size=2000)
+    Delivery.objects.bulk_create((Delivery(edition=edition, subscriber_id=i) for i in ids), batch_size=2000)
 
 
 def bench_queue(repeat: int, subscribers: int) -> None:
@@ -117,8 +118,10 @@ def bench_queue(repeat: int, subscribers: int) -> None:
     reset()
     print(f"compose an edition ({Tool.objects.count()} tools):      {compose * 1000:8.1f} ms")
     print(f"queue {queued:,} deliveries (INSERT ... SELECT):  {queue * 1000:8.1f} ms")
-    print(f"baseline: bulk_create of the same rows:     {baseline * 1000:8.1f} ms  "
-          f"(queue / baseline = {queue / baseline:.2f})")
+    print(
+        f"baseline: bulk_create of the same rows:     {baseline * 1000:8.1f} ms  "
+        f"(queue / baseline = {queue / baseline:.2f})"
+    )
     print(f"compose + store + queue for {subscribers:,} subscribers: {publish * 1000:8.1f} ms")
 
 
@@ -126,8 +129,12 @@ class SinkProcess:
     """bench/smtp_sink.py: aiosmtpd in a process of its own, counting messages per recipient."""
 
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "smtp_sink.py")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "smtp_sink.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.port = int(self.proc.stdout.readline())
 
     def ask(self, command: str) -> str:
@@ -157,8 +164,10 @@ def send_once(sink: SinkProcess, keep: list[int], number: int, connections: int)
     readers = dict(Subscriber.objects.filter(pk__in=keep).values_list("email", "pk"))
     if counts != dict.fromkeys(readers, 1):
         twice = sum(n > 1 for n in counts.values())
-        raise SystemExit(f"{connections} connections: {len(counts)} of {len(readers)} readers got the "
-                         f"edition, {twice} more than once")
+        raise SystemExit(
+            f"{connections} connections: {len(counts)} of {len(readers)} readers got the "
+            f"edition, {twice} more than once"
+        )
     return len(keep) / elapsed
 
 
@@ -166,12 +175,16 @@ def bench_smtp(messages: int, connections: list[int], repeat: int) -> None:
     sink = SinkProcess()
     keep = list(Subscriber.objects.order_by("pk").values_list("pk", flat=True)[:messages])
     Subscriber.objects.exclude(pk__in=keep).update(status="unsubscribed")
-    smtp = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": sink.port}
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": sink.port,
+    }
     try:
         with override_settings(**smtp):
-            rates = {n: statistics.median(send_once(sink, keep, n, n) for _ in range(repeat))
-                     for n in connections}
+            rates = {
+                n: statistics.median(send_once(sink, keep, n, n) for _ in range(repeat)) for n in connections
+            }
             readers = list(Subscriber.objects.filter(pk__in=keep))
             reset()
             edition = editions.publish()
@@ -183,11 +196,15 @@ def bench_smtp(messages: int, connections: list[int], repeat: int) -> None:
     finally:
         sink.close()
     one = rates[connections[0]]
-    print(f"delivered over loopback SMTP (aiosmtpd in its own process), exactly once, "
-          f"{messages:,} messages, median of {repeat}:")
+    print(
+        f"delivered over loopback SMTP (aiosmtpd in its own process), exactly once, "
+        f"{messages:,} messages, median of {repeat}:"
+    )
     for n, rate in rates.items():
-        print(f"  {n:2d} connection(s): {rate:8.0f} messages/s   x{rate / one:.2f} of {connections[0]} "
-              f"| {rate / 1000:.2f} of the 1,000/s target")
+        print(
+            f"  {n:2d} connection(s): {rate:8.0f} messages/s   x{rate / one:.2f} of {connections[0]} "
+            f"| {rate / 1000:.2f} of the 1,000/s target"
+        )
     print(f"baseline: Django send_messages, one connection, no bookkeeping: {plain:8.0f} messages/s")
 
 
@@ -196,8 +213,13 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--connections", type=int, nargs="+", default=[1, 4],
-                        help="SHIPORSKIP_SMTP_CONNECTIONS values to compare (the first is the baseline)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        nargs="+",
+        default=[1, 4],
+        help="SHIPORSKIP_SMTP_CONNECTIONS values to compare (the first is the baseline)",
+    )
     parser.add_argument("--smtp-only", action="store_true", help="skip the compose and queue figures")
     args = parser.parse_args()
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")

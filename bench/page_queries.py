@@ -67,9 +67,18 @@ def review_all() -> None:
 def grow(factor: int) -> None:
     """Add synthetic tools copying the bundled ones' facts, spread over every category."""
     tools = list(Tool.objects.select_related("category"))
-    extra = [{"name": f"{t.name} copy {i}", "category": t.category.slug, "facts": t.facts,
-              "best_for": t.best_for, "description": t.description, "pricing": t.pricing}
-             for i in range(1, factor) for t in tools]
+    extra = [
+        {
+            "name": f"{t.name} copy {i}",
+            "category": t.category.slug,
+            "facts": t.facts,
+            "best_for": t.best_for,
+            "description": t.description,
+            "pricing": t.pricing,
+        }
+        for i in range(1, factor)
+        for t in tools
+    ]
     load_catalog({"tools": extra})
 
 

@@ -59,14 +59,22 @@ def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> bytes:
 
 
 def start_origin(folder: Path, port: int) -> tuple[subprocess.Popen, dict]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SHIPORSKIP_", "PROMETHEUS_")) and k not in {"DATABASE_URL", "REDIS_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SHIPORSKIP_", "PROMETHEUS_")) and k not in {"DATABASE_URL", "REDIS_URL"}
+    }
     env["SHIPORSKIP_DATA_DIR"] = str(folder / "data")
     shiporskip = str(Path(sys.executable).parent / "shiporskip")
     subprocess.run([shiporskip, "catalog", "load"], env=env, check=True, capture_output=True)
     subprocess.run([shiporskip, "review", "--all"], env=env, check=True, capture_output=True)
-    origin = subprocess.Popen([shiporskip, "up", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    origin = subprocess.Popen(
+        [shiporskip, "up", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     return origin, env
 
 
@@ -106,8 +114,12 @@ http {{
 
 
 def wrk(port: int, seconds: int, connections: int) -> float:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{PAGE}"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{PAGE}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"wrk on port {port}: {errors.group(1)} error answers\n{out}")
@@ -140,13 +152,17 @@ def main() -> None:
         static.parent.mkdir(parents=True)
         static.write_bytes(body)
         config = nginx_config(folder, static_port, proxy_port, origin_port)
-        proxy = subprocess.Popen([nginx, "-p", str(folder), "-c", str(config), "-g", "daemon off;"],
-                                 start_new_session=True)
+        proxy = subprocess.Popen(
+            [nginx, "-p", str(folder), "-c", str(config), "-g", "daemon off;"], start_new_session=True
+        )
         for port in (static_port, proxy_port):
             fetched = wait_up(f"http://127.0.0.1:{port}{PAGE}", proxy)
             assert fetched == body, f"port {port} served other bytes than the origin"
-        print(f"page {PAGE}: {len(body):,} bytes; wrk -t2 -c{args.connections} -d{args.seconds}s; "
-              f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        print(
+            f"page {PAGE}: {len(body):,} bytes; wrk -t2 -c{args.connections} -d{args.seconds}s; "
+            f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            flush=True,
+        )
         results = {}
         servers = {"nginx static": static_port, "origin": origin_port, "proxy cache": proxy_port}
         for name, port in servers.items():

@@ -98,8 +98,10 @@ def llamacpp_tokens(runs: int) -> None:
                 tokens_out.append(review.tokens_out)
         print(f"llama.cpp Gemma 3 270M: {done}/{runs} panels done")
         if tokens_in:
-            print(f"tokens per verdict: {statistics.mean(tokens_in):.0f} in, "
-                  f"{statistics.mean(tokens_out):.0f} out (mean over {len(tokens_in)} reviews)")
+            print(
+                f"tokens per verdict: {statistics.mean(tokens_in):.0f} in, "
+                f"{statistics.mean(tokens_out):.0f} out (mean over {len(tokens_in)} reviews)"
+            )
 
 
 def main() -> None:

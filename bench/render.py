@@ -51,8 +51,12 @@ from tests.test_scale import PAGES  # noqa: E402 - the same pages the query-coun
 
 TARGET_MS = 15.0
 HTTP_COMPARE_MS, HTTP_PAGE_MS = 30.0, 100.0
-HTTP_PAGES = {"home": "/", "category": "/categories/developer-tools",
-              "persona": "/panel/founder", "all tools": "/tools"}
+HTTP_PAGES = {
+    "home": "/",
+    "category": "/categories/developer-tools",
+    "persona": "/panel/founder",
+    "all tools": "/tools",
+}
 
 
 def render_once(client: Client, url: str) -> tuple[float, int]:
@@ -132,14 +136,18 @@ def over_http(runs: int) -> bool:
         p50 = statistics.median(first)
         ok = p50 <= HTTP_COMPARE_MS
         print(f"\nOver HTTP (granian, 1 worker, page cache off), {Tool.objects.count()} tools:")
-        print(f"{len(pairs)} distinct comparison pages, first visits: p50 {p50:.1f} ms, "
-              f"p95 {percentile(first, 95):.1f} ms | <= {HTTP_COMPARE_MS:g} ms: {'yes' if ok else 'NO'}")
+        print(
+            f"{len(pairs)} distinct comparison pages, first visits: p50 {p50:.1f} ms, "
+            f"p95 {percentile(first, 95):.1f} ms | <= {HTTP_COMPARE_MS:g} ms: {'yes' if ok else 'NO'}"
+        )
         for name, url in HTTP_PAGES.items():
             times = [get_ms(base + url) for _ in range(runs)]
             p50 = statistics.median(times)
             ok &= p50 <= HTTP_PAGE_MS
-            print(f"{name:<12} p50 {p50:6.1f} ms, p95 {percentile(times, 95):6.1f} ms "
-                  f"| <= {HTTP_PAGE_MS:g} ms: {'yes' if p50 <= HTTP_PAGE_MS else 'NO'}")
+            print(
+                f"{name:<12} p50 {p50:6.1f} ms, p95 {percentile(times, 95):6.1f} ms "
+                f"| <= {HTTP_PAGE_MS:g} ms: {'yes' if p50 <= HTTP_PAGE_MS else 'NO'}"
+            )
         return ok
     finally:
         server.terminate()

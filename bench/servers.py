@@ -46,8 +46,9 @@ def prepared_env() -> dict:
     shiporskip = str(Path(sys.executable).parent / "shiporskip")
     subprocess.run([shiporskip, "catalog", "load"], env=env, check=True, capture_output=True)
     subprocess.run([shiporskip, "review", "--all"], env=env, check=True, capture_output=True)
-    subprocess.run([shiporskip, "manage", "collectstatic", "--noinput"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [shiporskip, "manage", "collectstatic", "--noinput"], env=env, check=True, capture_output=True
+    )
     return env
 
 
@@ -55,15 +56,23 @@ def commands(port: int, workers: int) -> dict[str, tuple[list[str], dict]]:
     """name: (command, environment changes). `granian` is exactly what `up` runs."""
     from shiporskip.cli.serve import web_command  # noqa: PLC0415 - needs Django settings
 
-    gunicorn = [sys.executable, "-m", "gunicorn", "shiporskip.wsgi:application", "--bind",
-                f"127.0.0.1:{port}", "--workers", str(workers)]
+    gunicorn = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "shiporskip.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+    ]
     granian = web_command("127.0.0.1", port)
     threads = granian.index("--blocking-threads") + 1 if "--blocking-threads" in granian else None
 
     def with_threads(n: int) -> list[str]:
         if threads is None:
             return [*granian, "--blocking-threads", str(n)]
-        return [*granian[:threads], str(n), *granian[threads + 1:]]
+        return [*granian[:threads], str(n), *granian[threads + 1 :]]
 
     return {
         "gunicorn": (gunicorn, {}),
@@ -73,7 +82,6 @@ def commands(port: int, workers: int) -> dict[str, tuple[list[str], dict]]:
         "granian bt=256": (with_threads(256), {}),
         "granian bt=1": (with_threads(1), {}),
         "granian nocache": (granian, {"SHIPORSKIP_PAGE_CACHE_SECONDS": "0"}),
-        "gunicorn nocache": (gunicorn, {"SHIPORSKIP_PAGE_CACHE_SECONDS": "0"}),
     }
 
 
@@ -89,8 +97,12 @@ def wait_up(port: int, proc: subprocess.Popen) -> None:
 
 
 def throughput(port: int, seconds: int, connections: int) -> float:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{PAGE}"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}{PAGE}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
@@ -101,8 +113,9 @@ def under_slow_clients(port: int) -> list[float]:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         slow.append(sock)
     sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(b"POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                 b"Content-Length: 60000\r\n\r\nemail=")
+    sock.sendall(
+        b"POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60000\r\n\r\nemail="
+    )
     slow.append(sock)
     times = []
     try:
@@ -124,21 +137,31 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if not shutil.which("wrk"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+        )
     env = prepared_env()
-    os.environ.update(SHIPORSKIP_DATA_DIR=env["SHIPORSKIP_DATA_DIR"],
-                      DJANGO_SETTINGS_MODULE="shiporskip.settings", SHIPORSKIP_WEB_WORKERS=str(args.workers))
+    os.environ.update(
+        SHIPORSKIP_DATA_DIR=env["SHIPORSKIP_DATA_DIR"],
+        DJANGO_SETTINGS_MODULE="shiporskip.settings",
+        SHIPORSKIP_WEB_WORKERS=str(args.workers),
+    )
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     results = {}
     for name, (command, changes) in commands(free_port(), args.workers).items():
-        port = int(command[command.index("--port") + 1]) if "--port" in command else int(
-            command[command.index("--bind") + 1].rsplit(":", 1)[1])
-        proc = subprocess.Popen(command, env=env | changes, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        port = (
+            int(command[command.index("--port") + 1])
+            if "--port" in command
+            else int(command[command.index("--bind") + 1].rsplit(":", 1)[1])
+        )
+        proc = subprocess.Popen(
+            command, env=env | changes, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             wait_up(port, proc)
             rps = throughput(port, args.seconds, args.connections)
@@ -147,12 +170,17 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
         results[name] = (rps, statistics.median(slow), max(slow))
-        print(f"{name:16} {rps:9.0f} req/s   under slow clients: median {results[name][1] * 1000:7.1f} ms, "
-              f"worst {results[name][2] * 1000:7.1f} ms", flush=True)
+        print(
+            f"{name:16} {rps:9.0f} req/s   under slow clients: median {results[name][1] * 1000:7.1f} ms, "
+            f"worst {results[name][2] * 1000:7.1f} ms",
+            flush=True,
+        )
     g_rps, g_med, g_max = results["gunicorn"]
     for name, (n_rps, n_med, n_max) in results.items():
-        print(f"{name:16} / gunicorn: throughput {n_rps / g_rps:5.2f}x; latency under slow clients: "
-              f"median {n_med / g_med:.3f}x, worst {n_max / g_max:.3f}x")
+        print(
+            f"{name:16} / gunicorn: throughput {n_rps / g_rps:5.2f}x; latency under slow clients: "
+            f"median {n_med / g_med:.3f}x, worst {n_max / g_max:.3f}x"
+        )
 
 
 if __name__ == "__main__":

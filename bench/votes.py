@@ -36,8 +36,18 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-SLUGS = ["code-llama-4", "mistral-3-small-22b", "github-copilot", "cursor", "aider", "ollama", "vllm",
-         "llamacpp", "langchain", "groq"]
+SLUGS = [
+    "code-llama-4",
+    "mistral-3-small-22b",
+    "github-copilot",
+    "cursor",
+    "aider",
+    "ollama",
+    "vllm",
+    "llamacpp",
+    "langchain",
+    "groq",
+]
 COOKIE = re.compile(rb"(?im)^set-cookie:\s*([^=;\s]+)=([^;\r\n]*)")
 
 
@@ -72,25 +82,30 @@ def environment(db: str, args) -> dict:
 
 
 def cli(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "shiporskip.cli", *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "shiporskip.cli", *args], env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def up_command(env: dict, port: int) -> list[str]:
     """The web server's command line, from the same function `shiporskip up` uses."""
-    code = ("import django, json; django.setup(); from shiporskip.cli.serve import web_command; "
-            f"print(json.dumps(web_command('127.0.0.1', {port})))")
+    code = (
+        "import django, json; django.setup(); from shiporskip.cli.serve import web_command; "
+        f"print(json.dumps(web_command('127.0.0.1', {port})))"
+    )
     env = env | {"DJANGO_SETTINGS_MODULE": "shiporskip.settings"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def start_server(env: dict) -> tuple[subprocess.Popen, int]:
     port = free_port()
     log = open(Path(env["SHIPORSKIP_DATA_DIR"]) / "web.log", "ab")  # noqa: SIM115 - the server's
-    server = subprocess.Popen(up_command(env, port), env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        up_command(env, port), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -118,13 +133,21 @@ class Reader:
 
     async def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes]:
         body = urlencode(form).encode() if form is not None else b""
-        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"X-Forwarded-For: 10.1.{self.number}.1",
-                "Accept: application/json"]
+        head = [
+            f"{method} {path} HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"X-Forwarded-For: 10.1.{self.number}.1",
+            "Accept: application/json",
+        ]
         if self.cookies:
             head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         if method == "POST":
-            head += [f"X-CSRFToken: {self.csrf}", "Referer: http://127.0.0.1/",
-                     "Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+            head += [
+                f"X-CSRFToken: {self.csrf}",
+                "Referer: http://127.0.0.1/",
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Content-Length: {len(body)}",
+            ]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         headers = await self.reader.readuntil(b"\r\n\r\n")
         status = int(headers[9:12])
@@ -232,32 +255,42 @@ def bench(db: str, args) -> bool:
     errors = {mode: errs for mode, (_, errs) in rates.items() if errs}
     log = Path(env["SHIPORSKIP_DATA_DIR"]) / "web.log"
     me = rates["me"][0]
-    print(f"{db:<9} {args.clients} readers, {args.workers} granian workers, {args.seconds:g} s per phase "
-          f"in {args.rounds} rounds, "
-          f"client CPU {client_cpu:.0%} of a core{', REDIS_URL set' if args.redis_url else ''}")
+    print(
+        f"{db:<9} {args.clients} readers, {args.workers} granian workers, {args.seconds:g} s per phase "
+        f"in {args.rounds} rounds, "
+        f"client CPU {client_cpu:.0%} of a core{', REDIS_URL set' if args.redis_url else ''}"
+    )
     print(f"  baseline GET /me     {me:8.1f}/s")
     for mode in ("vote", "bookmark"):
         rate = rates[mode][0]
         print(f"  POST {mode:<15} {rate:8.1f}/s   ratio {rate / me:.2f} (target 0.80)")
-    print(f"  stored: {sum(vote_counts.values())} votes, {len(marks)} bookmarks; "
-          f"{'exactly what the readers last said' if exact else 'MISMATCH'}"
-          f"{f'; errors by status: {errors} (see {log})' if errors else ''}", flush=True)
+    print(
+        f"  stored: {sum(vote_counts.values())} votes, {len(marks)} bookmarks; "
+        f"{'exactly what the readers last said' if exact else 'MISMATCH'}"
+        f"{f'; errors by status: {errors} (see {log})' if errors else ''}",
+        flush=True,
+    )
     if not exact:
-        print(f"  votes stored {vote_counts} != expected {want_votes}\n"
-              f"  bookmarks stored {mark_counts} != expected {want_marks}")
+        print(
+            f"  votes stored {vote_counts} != expected {want_votes}\n"
+            f"  bookmarks stored {mark_counts} != expected {want_marks}"
+        )
     return exact and not errors
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", "--db", nargs="+", choices=["sqlite", "postgres"],
-                        default=["sqlite", "postgres"])
+    parser.add_argument(
+        "--database", "--db", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="turns each phase is split into")
-    parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL") or
-                        "postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres",
+    )
     parser.add_argument("--redis-url", default="", help="count rate limits in Redis (REDIS_URL)")
     args = parser.parse_args()
     ok = [bench(db, args) for db in args.database]

@@ -35,8 +35,12 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from shiporskip.conf import setting
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
 
 FORMAT = "shiporskip-backup"
 FORMAT_VERSION = 1
@@ -52,11 +56,12 @@ class BackupError(Exception):
     """A backup or restore refused, with what to do: the command shows it as its error."""
 
 
-def fail(message: str):
+def fail(message: str) -> NoReturn:
     raise BackupError(message)
 
 
 # -- the site's lock ------------------------------------------------------------------------
+
 
 def _lock(directory: Path, mode: int) -> int | None:
     """Take the data dir's lock without waiting; return its descriptor, or None if held."""
@@ -99,6 +104,7 @@ def processes_using(paths: list[Path]) -> list[int]:
 
 # -- the manifest ---------------------------------------------------------------------------
 
+
 @dataclass
 class Member:
     name: str  # its name in the archive
@@ -124,11 +130,17 @@ def manifest_for(*, engine: str, migrations: list[str], members: list[Member], e
         "format_version": FORMAT_VERSION,
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "engine": engine,
-        "versions": {"shiporskip": __version__, "django": django.get_version(),
-                     "python": platform.python_version(), **extra.pop("versions", {})},
+        "versions": {
+            "shiporskip": __version__,
+            "django": django.get_version(),
+            "python": platform.python_version(),
+            **extra.pop("versions", {}),
+        },
         "migrations": sorted(migrations),
-        "files": {m.name: {"role": m.role, "size": m.path.stat().st_size, "sha256": sha256_of(m.path)}
-                  for m in members},
+        "files": {
+            m.name: {"role": m.role, "size": m.path.stat().st_size, "sha256": sha256_of(m.path)}
+            for m in members
+        },
         **extra,
     }
 
@@ -141,6 +153,7 @@ def known_migrations() -> set[str]:
 
 
 # -- writing a backup -----------------------------------------------------------------------
+
 
 def backup(target: str, *, with_secret_key: bool = False) -> int:
     settings = _settings()
@@ -161,14 +174,21 @@ def backup(target: str, *, with_secret_key: bool = False) -> int:
         manifest = manifest_for(engine=_engine(), migrations=migrations, members=members, extra=extra)
         _write_archive(path, manifest, members)
     size = path.stat().st_size
-    print(f"backup: {path} ({_human(size)}): " + ", ".join(
-        f"{m.name} ({m.role})" for m in members) + f"; {len(migrations)} migrations applied")
+    print(
+        f"backup: {path} ({_human(size)}): "
+        + ", ".join(f"{m.name} ({m.role})" for m in members)
+        + f"; {len(migrations)} migrations applied"
+    )
     if not with_secret_key:
-        print("backup: the secret key is not in it (pass --with-secret-key to keep sessions "
-              "valid across a restore on another machine)")
+        print(
+            "backup: the secret key is not in it (pass --with-secret-key to keep sessions "
+            "valid across a restore on another machine)"
+        )
     if manifest.get("queue") == "redis":
-        print("backup: the queue is in Redis and is not in the backup; the worker queues "
-              "unfinished panel runs again by itself")
+        print(
+            "backup: the queue is in Redis and is not in the backup; the worker queues "
+            "unfinished panel runs again by itself"
+        )
     return 0
 
 
@@ -184,11 +204,15 @@ def _snapshot_sqlite(work: Path) -> tuple[list[Member], dict, list[str]]:
         members.append(Member(queue.name, "queue", work / queue.name))
         snapshot(queue, members[1].path)
     with contextlib.closing(sqlite3.connect(members[0].path)) as conn:
-        migrations = [f"{app}.{name}" for app, name in
-                      conn.execute("SELECT app, name FROM django_migrations")]
+        migrations = [
+            f"{app}.{name}" for app, name in conn.execute("SELECT app, name FROM django_migrations")
+        ]
         tables = _table_rows(conn)
-    extra = {"versions": {"sqlite": sqlite3.sqlite_version}, "tables": tables,
-             "queue": "sqlite" if len(members) > 1 else ("redis" if settings.REDIS_URL else "empty")}
+    extra = {
+        "versions": {"sqlite": sqlite3.sqlite_version},
+        "tables": tables,
+        "queue": "sqlite" if len(members) > 1 else ("redis" if settings.REDIS_URL else "empty"),
+    }
     return members, extra, migrations
 
 
@@ -210,8 +234,8 @@ def snapshot(source: Path, target: Path) -> None:
         src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # starts the read
         page_size = src.execute("PRAGMA page_size").fetchone()[0]
         # tqdm shows a bar on a terminal and stays silent in cron (disable=None).
-        with tqdm(total=None, unit="B", unit_scale=True, desc=source.name, disable=None,
-                  leave=False) as bar:
+        with tqdm(total=None, unit="B", unit_scale=True, desc=source.name, disable=None, leave=False) as bar:
+
             def progress(status, remaining, total):
                 bar.total = total * page_size
                 bar.n = (total - remaining) * page_size
@@ -230,16 +254,23 @@ def snapshot(source: Path, target: Path) -> None:
 
 
 def _table_rows(conn: sqlite3.Connection) -> dict[str, int]:
-    names = [n for (n,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    names = [
+        n
+        for (n,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}  # noqa: S608
 
 
 def _secret_key_member() -> list[Member]:
     settings = _settings()
     if setting("SHIPORSKIP_SECRET_KEY"):
-        print("backup: the secret key comes from SHIPORSKIP_SECRET_KEY, not the data dir: keep "
-              "it with the rest of your environment; it is not in the backup", file=sys.stderr)
+        print(
+            "backup: the secret key comes from SHIPORSKIP_SECRET_KEY, not the data dir: keep "
+            "it with the rest of your environment; it is not in the backup",
+            file=sys.stderr,
+        )
         return []
     return [Member("secret_key", "secret_key", settings.DATA_DIR / "secret_key")]
 
@@ -273,13 +304,16 @@ def _add(tar: tarfile.TarFile, name: str, file, size: int) -> None:
 
 # -- PostgreSQL -----------------------------------------------------------------------------
 
+
 def _pg_env_and_conninfo() -> tuple[dict, str]:
     """libpq's environment (the password stays out of argv and `ps`) and a conninfo string."""
     db = _settings().DATABASES["default"]
-    parts = {"host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"),
-             "dbname": db.get("NAME")}
-    parts |= {k: v for k, v in (db.get("OPTIONS") or {}).items()
-              if k.startswith("ssl") or k in {"options", "application_name"}}
+    parts = {"host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"), "dbname": db.get("NAME")}
+    parts |= {
+        k: v
+        for k, v in (db.get("OPTIONS") or {}).items()
+        if k.startswith("ssl") or k in {"options", "application_name"}
+    }
     conninfo = " ".join(f"{k}={_conn_quote(str(v))}" for k, v in parts.items() if v)
     env = dict(os.environ)
     if db.get("PASSWORD"):
@@ -303,31 +337,42 @@ def _dump_postgresql(work: Path, target: Path):
 
     env, conninfo = _pg_env_and_conninfo()
     if not shutil.which("pg_dump"):
-        print("backup: pg_dump is not on PATH. Install PostgreSQL's client tools (Debian: apt "
-              "install postgresql-client, the same major version as the server), or run where "
-              "they are:\n"
-              f"  {_pg_password_hint()}pg_dump --format=custom --no-password "
-              f"--file={shlex.quote(str(target))} --dbname={shlex.quote(conninfo)}\n"
-              "and restore that file with:\n"
-              f"  {_pg_password_hint()}pg_restore --clean --if-exists --single-transaction "
-              f"--no-owner --no-privileges --dbname={shlex.quote(conninfo)} FILE\n"
-              "  shiporskip manage migrate", file=sys.stderr)
+        print(
+            "backup: pg_dump is not on PATH. Install PostgreSQL's client tools (Debian: apt "
+            "install postgresql-client, the same major version as the server), or run where "
+            "they are:\n"
+            f"  {_pg_password_hint()}pg_dump --format=custom --no-password "
+            f"--file={shlex.quote(str(target))} --dbname={shlex.quote(conninfo)}\n"
+            "and restore that file with:\n"
+            f"  {_pg_password_hint()}pg_restore --clean --if-exists --single-transaction "
+            f"--no-owner --no-privileges --dbname={shlex.quote(conninfo)} FILE\n"
+            "  shiporskip manage migrate",
+            file=sys.stderr,
+        )
         return None, None, None
     # The schema is read just before the dump: a migration would have to run in between for
     # the two to differ, and `up` and `migrate` are not run during a backup.
     migrations = [f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations()]
     dump = work / PG_DUMP_MEMBER
-    result = subprocess.run(["pg_dump", "--format=custom", "--no-password", f"--file={dump}",
-                             f"--dbname={conninfo}"], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        ["pg_dump", "--format=custom", "--no-password", f"--file={dump}", f"--dbname={conninfo}"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         fail(f"pg_dump failed: {result.stderr.strip()[-500:]}")
-    server = connection.pg_version  # e.g. 150020 for 15.20
-    extra = {"versions": {"postgresql": f"{server // 10000}.{server % 10000}"},
-             "queue": "redis" if _settings().REDIS_URL else "none (PostgreSQL without Redis)"}
+    # `connection` is typed as any backend's; this one is PostgreSQL's, which knows its server.
+    server = cast("PostgreSQLWrapper", connection).pg_version  # e.g. 150020 for 15.20
+    extra = {
+        "versions": {"postgresql": f"{server // 10000}.{server % 10000}"},
+        "queue": "redis" if _settings().REDIS_URL else "none (PostgreSQL without Redis)",
+    }
     return [Member(PG_DUMP_MEMBER, "database", dump)], extra, migrations
 
 
 # -- restoring ------------------------------------------------------------------------------
+
 
 def restore(source: str, *, force: bool = False) -> int:
     settings = _settings()
@@ -369,9 +414,11 @@ def read_backup(path: Path, work: Path) -> tuple[dict, dict[str, Path]]:
     if head.startswith(b"SQLite format 3"):
         fail(f"{path} is an SQLite database, not a backup made by `shiporskip backup`")
     if head.startswith(b"PGDMP"):
-        fail(f"{path} is a pg_dump archive, not a backup made by `shiporskip backup`: restore it "
-             "with `pg_restore --clean --if-exists --single-transaction --no-owner --dbname=... "
-             "FILE`, then `shiporskip manage migrate`")
+        fail(
+            f"{path} is a pg_dump archive, not a backup made by `shiporskip backup`: restore it "
+            "with `pg_restore --clean --if-exists --single-transaction --no-owner --dbname=... "
+            "FILE`, then `shiporskip manage migrate`"
+        )
     try:
         tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by the `with tar` below
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile):
@@ -381,13 +428,17 @@ def read_backup(path: Path, work: Path) -> tuple[dict, dict[str, Path]]:
             first = tar.next()
             if first is None or first.name != MANIFEST or not first.isfile():
                 fail(f"{path} is not a backup made by `shiporskip backup` (it has no {MANIFEST})")
-            manifest = _parse_manifest(tar.extractfile(first).read(), path)
+            member = tar.extractfile(first)
+            assert member is not None  # a regular file (checked above) always opens
+            manifest = _parse_manifest(member.read(), path)
             files = {}
             while (info := tar.next()) is not None:
                 expected = manifest["files"].get(info.name)
                 if expected is None or not info.isfile() or info.name in files:
-                    fail(f"{path} holds {info.name!r}, which its manifest does not list: "
-                         "it is damaged or not what `shiporskip backup` wrote")
+                    fail(
+                        f"{path} holds {info.name!r}, which its manifest does not list: "
+                        "it is damaged or not what `shiporskip backup` wrote"
+                    )
                 files[info.name] = _extract(tar, info, expected, work, path)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         fail(f"{path} is truncated or damaged ({exc}); nothing was restored")
@@ -409,14 +460,24 @@ def _parse_manifest(data: bytes, path: Path) -> dict:
     if not isinstance(version, int):
         fail(f"{path}: its {MANIFEST} has no format version")
     if version > FORMAT_VERSION:
-        fail(f"{path} was made by a newer shiporskip (backup format {version}; this version reads "
-             f"format {FORMAT_VERSION}): upgrade shiporskip, then restore")
+        fail(
+            f"{path} was made by a newer shiporskip (backup format {version}; this version reads "
+            f"format {FORMAT_VERSION}): upgrade shiporskip, then restore"
+        )
     files = manifest.get("files")
-    good = isinstance(files, dict) and all(
-        isinstance(f, dict) and isinstance(f.get("size"), int) and isinstance(f.get("sha256"), str)
-        and f.get("role") in {"database", "queue", "secret_key"} for f in files.values())
-    if not good or manifest.get("engine") not in {"sqlite", "postgresql"} \
-            or not isinstance(manifest.get("migrations"), list) or "created_at" not in manifest:
+    if (
+        not isinstance(files, dict)
+        or not all(
+            isinstance(f, dict)
+            and isinstance(f.get("size"), int)
+            and isinstance(f.get("sha256"), str)
+            and f.get("role") in {"database", "queue", "secret_key"}
+            for f in files.values()
+        )
+        or manifest.get("engine") not in {"sqlite", "postgresql"}
+        or not isinstance(manifest.get("migrations"), list)
+        or "created_at" not in manifest
+    ):
         fail(f"{path}: its {MANIFEST} is incomplete (files, engine, migrations, created_at)")
     if sum(f["role"] == "database" for f in files.values()) != 1:
         fail(f"{path}: its {MANIFEST} lists no database")
@@ -437,8 +498,10 @@ def _extract(tar, info, expected: dict, work: Path, path: Path) -> Path:
         file.flush()
         os.fsync(file.fileno())
     if size != expected["size"] or digest.hexdigest() != expected["sha256"]:
-        fail(f"{path}: {info.name} does not match its checksum in the manifest (the file was "
-             "changed or damaged); nothing was restored")
+        fail(
+            f"{path}: {info.name} does not match its checksum in the manifest (the file was "
+            "changed or damaged); nothing was restored"
+        )
     return out
 
 
@@ -446,15 +509,19 @@ def _check_compatible(manifest: dict, source: str) -> None:
     engine = _engine()
     if manifest["engine"] != engine:
         names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-        fail(f"{source} is a backup of a {names[manifest['engine']]} site and this site uses "
-             f"{names[engine]}: restore it with the same database engine "
-             f"({'set DATABASE_URL' if manifest['engine'] == 'postgresql' else 'unset DATABASE_URL'})")
+        fail(
+            f"{source} is a backup of a {names[manifest['engine']]} site and this site uses "
+            f"{names[engine]}: restore it with the same database engine "
+            f"({'set DATABASE_URL' if manifest['engine'] == 'postgresql' else 'unset DATABASE_URL'})"
+        )
     newer = sorted(set(manifest["migrations"]) - known_migrations())
     if newer:
         made_by = manifest.get("versions", {}).get("shiporskip", "a newer version")
-        fail(f"{source} comes from a newer schema than this version of shiporskip knows "
-             f"({', '.join(newer[:3])}{' ...' if len(newer) > 3 else ''}): install shiporskip "
-             f"{made_by} or later, then restore; nothing was changed")
+        fail(
+            f"{source} comes from a newer schema than this version of shiporskip knows "
+            f"({', '.join(newer[:3])}{' ...' if len(newer) > 3 else ''}): install shiporskip "
+            f"{made_by} or later, then restore; nothing was changed"
+        )
 
 
 def _refuse_if_running(got_lock: bool) -> None:
@@ -468,19 +535,25 @@ def _refuse_if_running(got_lock: bool) -> None:
         if "filename" in settings.HUEY:
             paths.append(Path(settings.HUEY["filename"]))
         if pids := processes_using(paths):
-            fail(f"process(es) {', '.join(f'{pid} ({_command(pid)})' for pid in pids)} have the "
-                 f"site's database open (its web server or worker?): {hint}")
+            fail(
+                f"process(es) {', '.join(f'{pid} ({_command(pid)})' for pid in pids)} have the "
+                f"site's database open (its web server or worker?): {hint}"
+            )
     else:
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
             others = cursor.fetchone()[0]
         connection.close()
         if others:
-            fail(f"{others} other connection(s) are open to the database (the site's web server "
-                 f"or worker?): {hint}")
+            fail(
+                f"{others} other connection(s) are open to the database (the site's web server "
+                f"or worker?): {hint}"
+            )
 
 
 def _command(pid: int) -> str:
@@ -510,8 +583,8 @@ def _restore_sqlite(manifest: dict, files: dict[str, Path]) -> None:
     # The database first: it is what matters, and the queue only names runs that the worker
     # claims by their state in the database, so a queue left from before is harmless.
     for role in ("database", "queue"):
-        name = next((n for n, f in manifest["files"].items() if f["role"] == role), None)
-        if name is None or role not in targets:
+        restored = next((n for n, f in manifest["files"].items() if f["role"] == role), None)
+        if restored is None or role not in targets:
             continue
         target = targets[role]
         if target.exists():
@@ -521,9 +594,10 @@ def _restore_sqlite(manifest: dict, files: dict[str, Path]) -> None:
                 _keep(target, kept)
                 if not whole and Path(f"{target}-wal").exists():  # a damaged file keeps its WAL
                     os.replace(f"{target}-wal", f"{kept}-wal")
-                print(f"restore: the database it replaces is kept as {kept} (delete it when "
-                      "you are satisfied)")
-        os.replace(files[name], target)
+                print(
+                    f"restore: the database it replaces is kept as {kept} (delete it when you are satisfied)"
+                )
+        os.replace(files[restored], target)
         for stale in (Path(f"{target}-wal"), Path(f"{target}-shm"), Path(f"{target}-journal")):
             stale.unlink(missing_ok=True)
         _fsync_dir(target.parent)
@@ -560,13 +634,16 @@ def _pg_restore_tools(source: Path) -> bool:
     missing = [tool for tool in ("pg_restore", "psql") if not shutil.which(tool)]
     if missing:
         _, conninfo = _pg_env_and_conninfo()
-        print(f"restore: {' and '.join(missing)} not on PATH. Install PostgreSQL's client tools "
-              "(Debian: apt install postgresql-client), or, with the site stopped, run where "
-              "they are:\n"
-              f"  tar -xzf {shlex.quote(str(source))} {PG_DUMP_MEMBER}\n"
-              f"  {_pg_password_hint()}pg_restore --clean --if-exists --single-transaction "
-              f"--no-owner --no-privileges --dbname={shlex.quote(conninfo)} {PG_DUMP_MEMBER}\n"
-              "  shiporskip manage migrate", file=sys.stderr)
+        print(
+            f"restore: {' and '.join(missing)} not on PATH. Install PostgreSQL's client tools "
+            "(Debian: apt install postgresql-client), or, with the site stopped, run where "
+            "they are:\n"
+            f"  tar -xzf {shlex.quote(str(source))} {PG_DUMP_MEMBER}\n"
+            f"  {_pg_password_hint()}pg_restore --clean --if-exists --single-transaction "
+            f"--no-owner --no-privileges --dbname={shlex.quote(conninfo)} {PG_DUMP_MEMBER}\n"
+            "  shiporskip manage migrate",
+            file=sys.stderr,
+        )
     return not missing
 
 
@@ -576,8 +653,12 @@ def _restore_postgresql(dump: Path) -> None:
 
     connections.close_all()
     script = dump.with_suffix(".sql")
-    result = subprocess.run(["pg_restore", "--no-owner", "--no-privileges", f"--file={script}", str(dump)],
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        ["pg_restore", "--no-owner", "--no-privileges", f"--file={script}", str(dump)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         fail(f"pg_restore could not read the dump: {result.stderr.strip()[-500:]}; nothing was restored")
     # Every table goes first, not only those in the dump (what pg_restore --clean drops): a
@@ -588,11 +669,24 @@ def _restore_postgresql(dump: Path) -> None:
         "DO $$ DECLARE t record; BEGIN\n"
         "  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP\n"
         "    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', t.tablename);\n"
-        "  END LOOP;\nEND $$;\n")
-    result = subprocess.run(["psql", "--no-psqlrc", "--quiet", "--single-transaction",
-                             "--set=ON_ERROR_STOP=1", f"--dbname={conninfo}", f"--file={drop}",
-                             f"--file={script}"],
-                            env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        "  END LOOP;\nEND $$;\n"
+    )
+    result = subprocess.run(
+        [
+            "psql",
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            f"--dbname={conninfo}",
+            f"--file={drop}",
+            f"--file={script}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     if result.returncode != 0:
         fail(f"the restore failed and was rolled back, nothing changed: {result.stderr.strip()[-500:]}")
 
@@ -602,8 +696,11 @@ def _put_secret_key(extracted: Path) -> None:
     os.replace(extracted, settings.DATA_DIR / "secret_key")  # extracted 0600, same file system
     _fsync_dir(settings.DATA_DIR)
     if setting("SHIPORSKIP_SECRET_KEY"):
-        print("restore: the backup's secret key is in the data dir, but SHIPORSKIP_SECRET_KEY is "
-              "set and wins over it", file=sys.stderr)
+        print(
+            "restore: the backup's secret key is in the data dir, but SHIPORSKIP_SECRET_KEY is "
+            "set and wins over it",
+            file=sys.stderr,
+        )
 
 
 def _migrate() -> int:
@@ -621,6 +718,7 @@ def _migrate() -> int:
 
 
 # -- small helpers --------------------------------------------------------------------------
+
 
 def _settings():
     from django.conf import settings
@@ -641,7 +739,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _human(size: int) -> str:
+def _human(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"

@@ -86,7 +86,8 @@ def env_rate(name: str, default: str):
     seconds = RATE_UNITS.get(unit.strip().rstrip("s") or "x")
     if not count.strip().isdigit() or not seconds or int(count) < 1:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a rate: write it like 60/minute (second, minute, hour, day) or off.")
+            f"{name}={raw!r} is not a rate: write it like 60/minute (second, minute, hour, day) or off."
+        )
     return Limit(hits=int(count), seconds=seconds)
 
 
@@ -112,7 +113,8 @@ def env_networks(name: str, default: str) -> list:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
             raise ImproperlyConfigured(
-                f"{name}: {item!r} is not an address or network, e.g. 10.0.0.0/8 or 127.0.0.1.") from None
+                f"{name}: {item!r} is not an address or network, e.g. 10.0.0.0/8 or 127.0.0.1."
+            ) from None
     return networks
 
 
@@ -146,8 +148,16 @@ def prepare_data_dir(directory: Path) -> list[Path]:
 # What the project keeps in its data dir that no other local user may read: sessions and
 # password-reset links live in the databases, sign-in links in mail files. Only these are
 # touched, so a data dir pointed at a shared folder keeps the modes of everything else.
-PRIVATE = ("secret_key", "*.sqlite3", "*.sqlite3-wal", "*.sqlite3-shm", "*.sqlite3-journal", "mail",
-           "static", "metrics")
+PRIVATE = (
+    "secret_key",
+    "*.sqlite3",
+    "*.sqlite3-wal",
+    "*.sqlite3-shm",
+    "*.sqlite3-journal",
+    "mail",
+    "static",
+    "metrics",
+)
 
 
 def keep_private(directory: Path) -> list[Path]:
@@ -181,7 +191,8 @@ def env_url(name: str, default: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a site address: write it like https://verdicts.example.com.")
+            f"{name}={raw!r} is not a site address: write it like https://verdicts.example.com."
+        )
     return raw
 
 
@@ -259,108 +270,234 @@ HTTPS_DEFAULT = "(on for an https site)"
 # Every setting the project reads, with its default and meaning. The README's table is checked
 # against it (tests/test_docs.py), and `setting()` refuses a name that is not in it.
 SETTINGS = _table(
-    Setting("SHIPORSKIP_DATA_DIR", env_path, "./data",
-            "Where the SQLite database, queue and secret key live."),
-    Setting("DATABASE_URL", env_str, "", "e.g. postgres://user@127.0.0.1:5432/db.",
-            shown="(SQLite in the data dir)"),
-    Setting("REDIS_URL", env_str, "",
-            "Use Redis for the cache and the task queue, e.g. redis://127.0.0.1:6379/0."),
-    Setting("SHIPORSKIP_MODEL", env_str, "offline",
-            "Reviewer backend as provider/model; `offline` needs no model."),
-    Setting("SHIPORSKIP_SECRET_KEY", env_str, "", "Django's SECRET_KEY.",
-            shown="(generated into the data dir)"),
+    Setting(
+        "SHIPORSKIP_DATA_DIR", env_path, "./data", "Where the SQLite database, queue and secret key live."
+    ),
+    Setting(
+        "DATABASE_URL",
+        env_str,
+        "",
+        "e.g. postgres://user@127.0.0.1:5432/db.",
+        shown="(SQLite in the data dir)",
+    ),
+    Setting(
+        "REDIS_URL", env_str, "", "Use Redis for the cache and the task queue, e.g. redis://127.0.0.1:6379/0."
+    ),
+    Setting(
+        "SHIPORSKIP_MODEL",
+        env_str,
+        "offline",
+        "Reviewer backend as provider/model; `offline` needs no model.",
+    ),
+    Setting(
+        "SHIPORSKIP_SECRET_KEY", env_str, "", "Django's SECRET_KEY.", shown="(generated into the data dir)"
+    ),
     Setting("SHIPORSKIP_DEBUG", env_bool, False, "Django debug pages; never on a public site."),
-    Setting("SHIPORSKIP_ALLOWED_HOSTS", env_list, "localhost,127.0.0.1,[::1]",
-            "Comma-separated host names served."),
-    Setting("SHIPORSKIP_CACHE_SECONDS", env_int, 60,
-            "How long public pages may be cached by the app and proxies."),
+    Setting(
+        "SHIPORSKIP_ALLOWED_HOSTS",
+        env_list,
+        "localhost,127.0.0.1,[::1]",
+        "Comma-separated host names served.",
+    ),
+    Setting(
+        "SHIPORSKIP_CACHE_SECONDS", env_int, 60, "How long public pages may be cached by the app and proxies."
+    ),
     Setting("SHIPORSKIP_QUEUE_IMMEDIATE", env_bool, False, "Run queued tasks inline (tests, debugging)."),
-    Setting("SHIPORSKIP_WEB_WORKERS", partial(env_int, minimum=1), 2,
-            "Web server processes started by `shiporskip up`."),
-    Setting("SHIPORSKIP_PAGE_CACHE_SECONDS", env_int, 3600,
-            "Longest a rendered public page is kept; 0 turns the page cache off."),
-    Setting("SHIPORSKIP_ACCESS_LOG", env_bool, False,
-            "One line per request in the web log (a write per request)."),
+    Setting(
+        "SHIPORSKIP_WEB_WORKERS",
+        partial(env_int, minimum=1),
+        2,
+        "Web server processes started by `shiporskip up`.",
+    ),
+    Setting(
+        "SHIPORSKIP_PAGE_CACHE_SECONDS",
+        env_int,
+        3600,
+        "Longest a rendered public page is kept; 0 turns the page cache off.",
+    ),
+    Setting(
+        "SHIPORSKIP_ACCESS_LOG", env_bool, False, "One line per request in the web log (a write per request)."
+    ),
     # The reviewer backends' calls (panel/backends/chat.py and the providers).
-    Setting("SHIPORSKIP_TIMEOUT", partial(env_float, minimum=0.1), 120.0,
-            "Seconds one LLM call may take before it is retried."),
-    Setting("SHIPORSKIP_MAX_RETRIES", env_int, 4,
-            "Retries of an LLM call on 429, 5xx, timeouts and lost connections."),
-    Setting("SHIPORSKIP_RETRY_BASE_SECONDS", env_float, 1.0,
-            "First backoff delay after an answer that is not a chat completion; it doubles per retry, "
-            "with jitter (HTTP failures back off as the `openai` SDK does: 0.5 s doubling to 8 s, or the "
-            "server's `Retry-After`)."),
+    Setting(
+        "SHIPORSKIP_TIMEOUT",
+        partial(env_float, minimum=0.1),
+        120.0,
+        "Seconds one LLM call may take before it is retried.",
+    ),
+    Setting(
+        "SHIPORSKIP_MAX_RETRIES",
+        env_int,
+        4,
+        "Retries of an LLM call on 429, 5xx, timeouts and lost connections.",
+    ),
+    Setting(
+        "SHIPORSKIP_RETRY_BASE_SECONDS",
+        env_float,
+        1.0,
+        "First backoff delay after an answer that is not a chat completion; it doubles per retry, "
+        "with jitter (HTTP failures back off as the `openai` SDK does: 0.5 s doubling to 8 s, or the "
+        "server's `Retry-After`).",
+    ),
     Setting("SHIPORSKIP_REPAIR_ATTEMPTS", env_int, 2, "Times an invalid reply is sent back with its error."),
     Setting("SHIPORSKIP_MAX_TOKENS", partial(env_int, minimum=16), 1200, "Token limit of one review reply."),
     Setting("SHIPORSKIP_TEMPERATURE", env_float, 0.2, "Sampling temperature of reviewer calls."),
-    Setting("SHIPORSKIP_CONCURRENCY", partial(env_int, minimum=1), 4,
-            "Persona calls in flight at once per panel run."),
-    Setting("SHIPORSKIP_HEARTBEAT_SECONDS", partial(env_float, minimum=0.1), 5.0,
-            "Seconds between a panel run's heartbeats (6 missed: redone)."),
-    Setting("SHIPORSKIP_STRUCTURED_OUTPUT", choice("json_schema", "json_object", "instructions"), "",
-            "json_schema, json_object or instructions.", shown="(per provider)"),
-    Setting("SHIPORSKIP_PRICES", env_str, "", "YAML file of USD per million tokens per model.",
-            shown="(bundled table)"),
-    Setting("SHIPORSKIP_LLAMACPP_CTX", partial(env_int, minimum=512), 4096,
-            "Context size for in-process GGUF models."),
-    Setting("SHIPORSKIP_LLAMACPP_CHAT_FORMAT", env_str, "", "llama-cpp-python chat format, e.g. gemma.",
-            shown="(from the GGUF)"),
-    Setting("SHIPORSKIP_ALLOW_SELF_REVIEW", env_bool, False,
-            "Let a model review its maker's tools (reviews marked)."),
+    Setting(
+        "SHIPORSKIP_CONCURRENCY",
+        partial(env_int, minimum=1),
+        4,
+        "Persona calls in flight at once per panel run.",
+    ),
+    Setting(
+        "SHIPORSKIP_HEARTBEAT_SECONDS",
+        partial(env_float, minimum=0.1),
+        5.0,
+        "Seconds between a panel run's heartbeats (6 missed: redone).",
+    ),
+    Setting(
+        "SHIPORSKIP_STRUCTURED_OUTPUT",
+        choice("json_schema", "json_object", "instructions"),
+        "",
+        "json_schema, json_object or instructions.",
+        shown="(per provider)",
+    ),
+    Setting(
+        "SHIPORSKIP_PRICES",
+        env_str,
+        "",
+        "YAML file of USD per million tokens per model.",
+        shown="(bundled table)",
+    ),
+    Setting(
+        "SHIPORSKIP_LLAMACPP_CTX",
+        partial(env_int, minimum=512),
+        4096,
+        "Context size for in-process GGUF models.",
+    ),
+    Setting(
+        "SHIPORSKIP_LLAMACPP_CHAT_FORMAT",
+        env_str,
+        "",
+        "llama-cpp-python chat format, e.g. gemma.",
+        shown="(from the GGUF)",
+    ),
+    Setting(
+        "SHIPORSKIP_ALLOW_SELF_REVIEW",
+        env_bool,
+        False,
+        "Let a model review its maker's tools (reviews marked).",
+    ),
     # Providers (panel/backends/openai_compat.py), read when a reviewer is made.
     Setting("OPENAI_API_KEY", env_str, "", "Key for openai/ models."),
-    Setting("OPENAI_BASE_URL", env_str, "", "Any OpenAI-compatible server for openai/ models.",
-            shown="(OpenAI's API)"),
+    Setting(
+        "OPENAI_BASE_URL",
+        env_str,
+        "",
+        "Any OpenAI-compatible server for openai/ models.",
+        shown="(OpenAI's API)",
+    ),
     Setting("OLLAMA_BASE_URL", env_str, "http://127.0.0.1:11434/v1", "Ollama's OpenAI-compatible endpoint."),
     Setting("VLLM_BASE_URL", env_str, "http://127.0.0.1:8000/v1", "vLLM's OpenAI-compatible endpoint."),
     Setting("VLLM_API_KEY", env_str, "", "Key, if your vLLM server was started with one."),
-    Setting("LLAMACPP_SERVER_URL", env_str, "http://127.0.0.1:8080/v1",
-            "llama.cpp server's OpenAI-compatible endpoint."),
+    Setting(
+        "LLAMACPP_SERVER_URL",
+        env_str,
+        "http://127.0.0.1:8080/v1",
+        "llama.cpp server's OpenAI-compatible endpoint.",
+    ),
     Setting("LLAMACPP_SERVER_API_KEY", env_str, "", "Key, if your llama.cpp server was started with one."),
     # Rate limits per browser session and per client IP (community/ratelimit.py).
     Setting("SHIPORSKIP_RATE_VOTE", env_rate, "60/minute", "Votes per browser session; `off` for no limit."),
     Setting("SHIPORSKIP_RATE_VOTE_IP", env_rate, "600/minute", "Votes per client IP address."),
     Setting("SHIPORSKIP_RATE_BOOKMARK", env_rate, "60/minute", "Bookmark changes per browser session."),
     Setting("SHIPORSKIP_RATE_BOOKMARK_IP", env_rate, "600/minute", "Bookmark changes per client IP address."),
-    Setting("SHIPORSKIP_RATE_SIGNIN", env_rate, "10/minute",
-            "Sign-in attempts and password-reset requests per session."),
-    Setting("SHIPORSKIP_RATE_SIGNIN_IP", env_rate, "60/minute",
-            "Sign-in attempts and password-reset requests per IP."),
+    Setting(
+        "SHIPORSKIP_RATE_SIGNIN",
+        env_rate,
+        "10/minute",
+        "Sign-in attempts and password-reset requests per session.",
+    ),
+    Setting(
+        "SHIPORSKIP_RATE_SIGNIN_IP",
+        env_rate,
+        "60/minute",
+        "Sign-in attempts and password-reset requests per IP.",
+    ),
     Setting("SHIPORSKIP_RATE_SIGNUP", env_rate, "5/hour", "Sign-ups per browser session."),
     Setting("SHIPORSKIP_RATE_SIGNUP_IP", env_rate, "20/hour", "Sign-ups per client IP address."),
     Setting("SHIPORSKIP_RATE_SUBSCRIBE", env_rate, "5/hour", "Newsletter sign-ups per browser session."),
-    Setting("SHIPORSKIP_RATE_SUBSCRIBE_IP", env_rate, "30/hour",
-            "Newsletter sign-ups per client IP address."),
+    Setting(
+        "SHIPORSKIP_RATE_SUBSCRIBE_IP", env_rate, "30/hour", "Newsletter sign-ups per client IP address."
+    ),
     Setting("SHIPORSKIP_RATE_ADMIN", env_rate, "5/minute", "Admin sign-in attempts per browser session."),
     Setting("SHIPORSKIP_RATE_ADMIN_IP", env_rate, "20/hour", "Admin sign-in attempts per client IP address."),
-    Setting("SHIPORSKIP_PROXY_COUNT", env_int, 0,
-            "Proxies in front whose X-Forwarded-For gives the client IP."),
+    Setting(
+        "SHIPORSKIP_PROXY_COUNT", env_int, 0, "Proxies in front whose X-Forwarded-For gives the client IP."
+    ),
     # The public address and https (defaults derived from the address are passed by settings.py).
-    Setting("SHIPORSKIP_SITE_URL", env_url, "http://127.0.0.1:8000",
-            "The site's public address: email links, canonical links, sitemap, cards."),
-    Setting("SHIPORSKIP_SECURE_COOKIES", env_bool, False, "Send session and CSRF cookies over https only.",
-            shown=HTTPS_DEFAULT),
-    Setting("SHIPORSKIP_SSL_REDIRECT", env_bool, False, "Redirect http requests to https.",
-            shown=HTTPS_DEFAULT),
-    Setting("SHIPORSKIP_HSTS_SECONDS", env_int, 0, "HSTS max-age in seconds; 0 is off.",
-            shown="(31536000 for an https site)"),
+    Setting(
+        "SHIPORSKIP_SITE_URL",
+        env_url,
+        "http://127.0.0.1:8000",
+        "The site's public address: email links, canonical links, sitemap, cards.",
+    ),
+    Setting(
+        "SHIPORSKIP_SECURE_COOKIES",
+        env_bool,
+        False,
+        "Send session and CSRF cookies over https only.",
+        shown=HTTPS_DEFAULT,
+    ),
+    Setting(
+        "SHIPORSKIP_SSL_REDIRECT", env_bool, False, "Redirect http requests to https.", shown=HTTPS_DEFAULT
+    ),
+    Setting(
+        "SHIPORSKIP_HSTS_SECONDS",
+        env_int,
+        0,
+        "HSTS max-age in seconds; 0 is off.",
+        shown="(31536000 for an https site)",
+    ),
     Setting("SHIPORSKIP_HSTS_INCLUDE_SUBDOMAINS", env_bool, True, "HSTS covers the site's subdomains too."),
-    Setting("SHIPORSKIP_HSTS_PRELOAD", env_bool, False,
-            "Ask browsers' HSTS preload lists to include the site."),
-    Setting("SHIPORSKIP_PROXY_SSL_HEADER", env_header, "off",
-            "Header by which the proxy says a request came over https; off.",
-            shown="(X-Forwarded-Proto for an https site)"),
-    Setting("SHIPORSKIP_MAX_BODY", partial(env_int, minimum=1024), 65_536,
-            "Largest request body in bytes; larger ones get 413."),
-    Setting("SHIPORSKIP_MAIL_DIR", env_str, "",
-            "Write mail to files here instead of sending it (mode 0600)."),
-    Setting("SHIPORSKIP_ADMINS", env_list, "",
-            "Comma-separated addresses emailed a traceback on each server error."),
-    Setting("SHIPORSKIP_LOG_LEVEL", choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
-            "Level of the site's log on standard error (DEBUG, INFO, WARNING)."),
+    Setting(
+        "SHIPORSKIP_HSTS_PRELOAD", env_bool, False, "Ask browsers' HSTS preload lists to include the site."
+    ),
+    Setting(
+        "SHIPORSKIP_PROXY_SSL_HEADER",
+        env_header,
+        "off",
+        "Header by which the proxy says a request came over https; off.",
+        shown="(X-Forwarded-Proto for an https site)",
+    ),
+    Setting(
+        "SHIPORSKIP_MAX_BODY",
+        partial(env_int, minimum=1024),
+        65_536,
+        "Largest request body in bytes; larger ones get 413.",
+    ),
+    Setting(
+        "SHIPORSKIP_MAIL_DIR", env_str, "", "Write mail to files here instead of sending it (mode 0600)."
+    ),
+    Setting(
+        "SHIPORSKIP_ADMINS",
+        env_list,
+        "",
+        "Comma-separated addresses emailed a traceback on each server error.",
+    ),
+    Setting(
+        "SHIPORSKIP_LOG_LEVEL",
+        choice("DEBUG", "INFO", "WARNING", "ERROR"),
+        "INFO",
+        "Level of the site's log on standard error (DEBUG, INFO, WARNING).",
+    ),
     # Email, with Django's own names.
-    Setting("EMAIL_HOST", env_str, "", "SMTP server; unset writes mail under <data dir>/mail.",
-            shown="(unset: mail goes to files)"),
+    Setting(
+        "EMAIL_HOST",
+        env_str,
+        "",
+        "SMTP server; unset writes mail under <data dir>/mail.",
+        shown="(unset: mail goes to files)",
+    ),
     Setting("EMAIL_PORT", partial(env_int, minimum=1), 25, "SMTP port."),
     Setting("EMAIL_HOST_USER", env_str, "", "SMTP user name."),
     Setting("EMAIL_HOST_PASSWORD", env_str, "", "SMTP password."),
@@ -369,26 +506,59 @@ SETTINGS = _table(
     Setting("EMAIL_TIMEOUT", partial(env_int, minimum=1), 30, "Seconds an SMTP connection may take."),
     Setting("DEFAULT_FROM_EMAIL", env_str, "Ship or Skip <noreply@localhost>", "Sender of every email."),
     # The weekly digest (newsletter/).
-    Setting("SHIPORSKIP_DIGEST_WEEKDAY", choice(*WEEKDAYS), "mon",
-            "Day the weekly edition goes out: mon, tue, ... sun."),
-    Setting("SHIPORSKIP_DIGEST_HOUR", partial(env_int, maximum=23), 9,
-            "Hour (0-23) the weekly edition goes out, in the digest's time zone."),
-    Setting("SHIPORSKIP_DIGEST_TIMEZONE", env_zone, "UTC",
-            "Time zone of the digest's day and hour, e.g. Europe/Paris."),
-    Setting("SHIPORSKIP_DIGEST_RATE", env_float, 0.0,
-            "Most edition emails sent per second; 0 means no limit."),
-    Setting("SHIPORSKIP_SMTP_CONNECTIONS", partial(env_int, minimum=1, maximum=64), 4,
-            "SMTP connections an edition is sent over at once (1-64)."),
-    Setting("SHIPORSKIP_CONFIRM_DAYS", partial(env_int, minimum=1), 7,
-            "Days a subscription's confirmation link stays valid."),
-    Setting("SHIPORSKIP_FACTS_STALE_DAYS", partial(env_int, minimum=1), 365,
-            "Days after which prices and adoption figures count as stale."),
+    Setting(
+        "SHIPORSKIP_DIGEST_WEEKDAY",
+        choice(*WEEKDAYS),
+        "mon",
+        "Day the weekly edition goes out: mon, tue, ... sun.",
+    ),
+    Setting(
+        "SHIPORSKIP_DIGEST_HOUR",
+        partial(env_int, maximum=23),
+        9,
+        "Hour (0-23) the weekly edition goes out, in the digest's time zone.",
+    ),
+    Setting(
+        "SHIPORSKIP_DIGEST_TIMEZONE",
+        env_zone,
+        "UTC",
+        "Time zone of the digest's day and hour, e.g. Europe/Paris.",
+    ),
+    Setting(
+        "SHIPORSKIP_DIGEST_RATE", env_float, 0.0, "Most edition emails sent per second; 0 means no limit."
+    ),
+    Setting(
+        "SHIPORSKIP_SMTP_CONNECTIONS",
+        partial(env_int, minimum=1, maximum=64),
+        4,
+        "SMTP connections an edition is sent over at once (1-64).",
+    ),
+    Setting(
+        "SHIPORSKIP_CONFIRM_DAYS",
+        partial(env_int, minimum=1),
+        7,
+        "Days a subscription's confirmation link stays valid.",
+    ),
+    Setting(
+        "SHIPORSKIP_FACTS_STALE_DAYS",
+        partial(env_int, minimum=1),
+        365,
+        "Days after which prices and adoption figures count as stale.",
+    ),
     # Operations (ops/metrics.py).
-    Setting("PROMETHEUS_MULTIPROC_DIR", env_str, "",
-            "Folder where each web process keeps its Prometheus counters.",
-            shown="(<data dir>/metrics)"),
-    Setting("SHIPORSKIP_METRICS_ALLOW", env_networks, "127.0.0.1,::1",
-            "Addresses or networks that may read /metrics."),
+    Setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        env_str,
+        "",
+        "Folder where each web process keeps its Prometheus counters.",
+        shown="(<data dir>/metrics)",
+    ),
+    Setting(
+        "SHIPORSKIP_METRICS_ALLOW",
+        env_networks,
+        "127.0.0.1,::1",
+        "Addresses or networks that may read /metrics.",
+    ),
     Setting("SHIPORSKIP_METRICS_TOKEN", env_str, "", "Bearer token that lets any address read /metrics."),
 )
 DOCUMENTED = {row.name: (row.shown_default, row.doc) for row in SETTINGS.values()}

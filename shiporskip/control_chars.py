@@ -14,9 +14,40 @@ form (`shiporskip/middleware.py`).
 import re
 from collections.abc import Callable, Iterator
 
-NAMES = ["NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
-         "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB",
-         "ESC", "FS", "GS", "RS", "US"]
+NAMES = [
+    "NUL",
+    "SOH",
+    "STX",
+    "ETX",
+    "EOT",
+    "ENQ",
+    "ACK",
+    "BEL",
+    "BS",
+    "HT",
+    "LF",
+    "VT",
+    "FF",
+    "CR",
+    "SO",
+    "SI",
+    "DLE",
+    "DC1",
+    "DC2",
+    "DC3",
+    "DC4",
+    "NAK",
+    "SYN",
+    "ETB",
+    "CAN",
+    "EM",
+    "SUB",
+    "ESC",
+    "FS",
+    "GS",
+    "RS",
+    "US",
+]
 CONTROL = re.compile("[\x00-\x1f\x7f]")
 # What long free text (a description, a persona's style brief) may keep: a YAML block
 # scalar gives line breaks, and a tab is harmless in a paragraph. CR is still refused: YAML
@@ -61,8 +92,9 @@ def path_text(path: tuple) -> str:
     return out
 
 
-def find(data: object, *, allow: Callable[[tuple], str] = lambda path: "", strip: bool = True,
-         path: tuple = ()) -> str | None:
+def find(
+    data: object, *, allow: Callable[[tuple], str] = lambda path: "", strip: bool = True, path: tuple = ()
+) -> str | None:
     """Walk a parsed file or form (dicts, lists, strings) and describe the first control
     character: "facts.price.note contains a control character (U+000D CR): remove it".
 

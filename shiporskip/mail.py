@@ -30,7 +30,10 @@ class NowhereBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         for message in email_messages:
-            log.error("Email not sent (no EMAIL_HOST is set): %r to %d recipient(s). Set EMAIL_HOST "
-                      "to send mail, or SHIPORSKIP_MAIL_DIR to keep it in files.",
-                      message.subject, len(message.recipients()))
+            log.error(
+                "Email not sent (no EMAIL_HOST is set): %r to %d recipient(s). Set EMAIL_HOST "
+                "to send mail, or SHIPORSKIP_MAIL_DIR to keep it in files.",
+                message.subject,
+                len(message.recipients()),
+            )
         return 0

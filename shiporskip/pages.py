@@ -32,7 +32,7 @@ def one_tool(kwargs) -> list[str]:
     return [SITE, tool_scope(kwargs["slug"])]
 
 
-def two_tools(kwargs) -> list[str]:
+def two_tools(kwargs) -> list[str] | None:
     """A comparison: the site and both tools' tallies, for each way the address splits in two
     (the view finds which is real). An address too long to be one (the view refuses it before
     any query) is not looked up at all: None."""
@@ -77,9 +77,15 @@ def public(view=None, *, shows=lists, stored=True):
                 keep(key, response, seconds)
         if not response.has_header("ETag"):
             return response
-        return get_conditional_response(
-            request, etag=response["ETag"], last_modified=getattr(response, "last_modified_at", None),
-            response=response) or response
+        return (
+            get_conditional_response(
+                request,
+                etag=response["ETag"],
+                last_modified=getattr(response, "last_modified_at", None),
+                response=response,
+            )
+            or response
+        )
 
     return wrapper
 
@@ -99,9 +105,14 @@ def page_key(request, scopes, values) -> str:
 def storable(response) -> bool:
     """Only what the view marked public as a whole: not an open run's page, an error or a cookie."""
     cache_control = response.get("Cache-Control", "")
-    return (response.status_code == 200 and not response.streaming and not response.cookies
-            and "public" in cache_control and "no-cache" not in cache_control
-            and "Cookie" not in response.get("Vary", ""))
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "public" in cache_control
+        and "no-cache" not in cache_control
+        and "Cookie" not in response.get("Vary", "")
+    )
 
 
 def keep(key: str, response, seconds: int) -> None:
@@ -123,8 +134,9 @@ class PublicGZipMiddleware(GZipMiddleware):
     max_random_bytes = 0
 
     def process_response(self, request, response):
-        if ("public" not in response.get("Cache-Control", "")
-                or response.get("Content-Type", "").startswith("image/png")):  # already compressed
+        if "public" not in response.get("Cache-Control", "") or response.get("Content-Type", "").startswith(
+            "image/png"
+        ):  # already compressed
             return response
         return super().process_response(request, response)
 

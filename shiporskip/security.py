@@ -25,12 +25,15 @@ class SecurityHeadersMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return HttpResponse("Content-Length is not a number.\n", status=400,
-                                content_type="text/plain; charset=utf-8")
+            return HttpResponse(
+                "Content-Length is not a number.\n", status=400, content_type="text/plain; charset=utf-8"
+            )
         if length <= settings.MAX_BODY:
             return None
         response = HttpResponse(
             f"The request body is {length} bytes; this site takes at most {settings.MAX_BODY}.\n",
-            status=413, content_type="text/plain; charset=utf-8")
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
         response["Connection"] = "close"  # the unread body must not be taken for a next request
         return response

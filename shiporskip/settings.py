@@ -6,6 +6,7 @@ Importing it only reads: the data dir and its secret key are made at start-up
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -54,7 +55,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below whitenoise (which serves its own pre-compressed static files), above whatever
-    # writes a body; compresses only public pages, which hold no secret (pages.PublicGZip).
+    # writes a body; compresses only public pages, which hold no secret (pages.PublicGZipMiddleware).
     "shiporskip.pages.PublicGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,9 +86,9 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     if url := setting("DATABASE_URL"):
-        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     # SQLite tuned for a web process and a worker writing at once: WAL lets readers go on
     # during a write, IMMEDIATE takes the write lock up front (no upgrade deadlocks), and the
     # timeout waits for the lock instead of failing with "database is locked".
@@ -110,13 +111,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = setting("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # Room for the rendered pages of a long tail of comparisons (Django's default is 300
     # entries); a page is some 10 to 40 KB, so this is at most some 80 MB per web process.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                          "OPTIONS": {"MAX_ENTRIES": 3000}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 3000},
+        }
+    }
 CACHE_SECONDS = setting("SHIPORSKIP_CACHE_SECONDS")
 # Rendered public pages kept in the cache (pages.public): until what they show changes, and
 # at most this long (dates such as "stale facts" move with the calendar); 0 turns it off.
@@ -183,18 +187,18 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Rate limits per browser session and per client IP, counted in Redis with REDIS_URL, else in
 # the database (ratelimit.py).
 SHIPORSKIP_RATE_LIMITS = {
-    "vote": {"session": setting("SHIPORSKIP_RATE_VOTE"),
-             "ip": setting("SHIPORSKIP_RATE_VOTE_IP")},
-    "bookmark": {"session": setting("SHIPORSKIP_RATE_BOOKMARK"),
-                 "ip": setting("SHIPORSKIP_RATE_BOOKMARK_IP")},
-    "signin": {"session": setting("SHIPORSKIP_RATE_SIGNIN"),
-               "ip": setting("SHIPORSKIP_RATE_SIGNIN_IP")},
-    "signup": {"session": setting("SHIPORSKIP_RATE_SIGNUP"),
-               "ip": setting("SHIPORSKIP_RATE_SIGNUP_IP")},
-    "subscribe": {"session": setting("SHIPORSKIP_RATE_SUBSCRIBE"),
-                  "ip": setting("SHIPORSKIP_RATE_SUBSCRIBE_IP")},
-    "admin": {"session": setting("SHIPORSKIP_RATE_ADMIN"),
-              "ip": setting("SHIPORSKIP_RATE_ADMIN_IP")},
+    "vote": {"session": setting("SHIPORSKIP_RATE_VOTE"), "ip": setting("SHIPORSKIP_RATE_VOTE_IP")},
+    "bookmark": {
+        "session": setting("SHIPORSKIP_RATE_BOOKMARK"),
+        "ip": setting("SHIPORSKIP_RATE_BOOKMARK_IP"),
+    },
+    "signin": {"session": setting("SHIPORSKIP_RATE_SIGNIN"), "ip": setting("SHIPORSKIP_RATE_SIGNIN_IP")},
+    "signup": {"session": setting("SHIPORSKIP_RATE_SIGNUP"), "ip": setting("SHIPORSKIP_RATE_SIGNUP_IP")},
+    "subscribe": {
+        "session": setting("SHIPORSKIP_RATE_SUBSCRIBE"),
+        "ip": setting("SHIPORSKIP_RATE_SUBSCRIBE_IP"),
+    },
+    "admin": {"session": setting("SHIPORSKIP_RATE_ADMIN"), "ip": setting("SHIPORSKIP_RATE_ADMIN_IP")},
 }
 SHIPORSKIP_PROXY_COUNT = setting("SHIPORSKIP_PROXY_COUNT")
 
@@ -279,11 +283,13 @@ if not SECURE_HSTS_PRELOAD:
     # not asking for it is a choice, not an oversight: check --deploy need not warn (W021).
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 if not SITE_URL.startswith("https://") and (
-        SESSION_COOKIE_SECURE or SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS):
+    SESSION_COOKIE_SECURE or SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS
+):
     raise ImproperlyConfigured(
         f"SHIPORSKIP_SITE_URL={SITE_URL} is http, but secure cookies, the https redirect or HSTS "
         "are on: readers could not sign in or reach the site. Set an https SHIPORSKIP_SITE_URL "
-        "or turn those off.")
+        "or turn those off."
+    )
 
 # Content-Security-Policy (django-csp): scripts, styles and everything else from this site
 # only; no inline script, no eval (htmx is configured for it in base.html).
@@ -300,13 +306,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
-PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-                      "microphone=(), payment=(), usb=(), interest-cohort=()")
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
 
 # Request bodies: every form and API body here is small; refuse big ones before reading them.
 MAX_BODY = setting("SHIPORSKIP_MAX_BODY")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY
-FILE_UPLOAD_HANDLERS = []  # no endpoint takes files: a multipart file part is read and dropped
+FILE_UPLOAD_HANDLERS: list[str] = []  # no endpoint takes files: a multipart file part is read and dropped
 
 # Errors are logged with their traceback on standard error (the web server's and worker's
 # log); with SHIPORSKIP_ADMINS set, each server error is also emailed to them.
@@ -322,8 +330,11 @@ LOGGING = {
     },
     "loggers": {
         "django": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["stderr", *(["admins"] if ADMINS else [])],
-                           "level": "WARNING" if LOG_LEVEL != "DEBUG" else "DEBUG", "propagate": False},
+        "django.request": {
+            "handlers": ["stderr", *(["admins"] if ADMINS else [])],
+            "level": "WARNING" if LOG_LEVEL != "DEBUG" else "DEBUG",
+            "propagate": False,
+        },
         "shiporskip": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
         "huey": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },

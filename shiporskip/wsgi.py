@@ -14,4 +14,5 @@ application = get_wsgi_application()
 
 if fixed:
     logging.getLogger("shiporskip").warning(
-        "%d path(s) in %s could be read by other users; now owner-only.", len(fixed), data_dir())
+        "%d path(s) in %s could be read by other users; now owner-only.", len(fixed), data_dir()
+    )

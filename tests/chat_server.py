@@ -42,10 +42,16 @@ def valid_review(persona: dict, score: int = 80, **overrides) -> dict:
 
 
 def completion(content: str, finish_reason: str = "stop") -> dict:
-    return {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": "test",
-            "choices": [{"index": 0, "finish_reason": finish_reason,
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}}
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "test",
+        "choices": [
+            {"index": 0, "finish_reason": finish_reason, "message": {"role": "assistant", "content": content}}
+        ],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+    }
 
 
 class ChatServer:
@@ -59,8 +65,7 @@ class ChatServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         # shutdown() waits for serve_forever's next poll: at the default half second, every
         # test using this server paid that wait on closing.
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                         daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()
@@ -106,8 +111,7 @@ class ChatServer:
                 elif kind == "status":
                     code, headers = args[0], args[1] if len(args) > 1 else {}
                     message = args[2] if len(args) > 2 else "scripted failure"
-                    self.send_json(code, {"error": {"message": message, "type": "test"}},
-                                   headers)
+                    self.send_json(code, {"error": {"message": message, "type": "test"}}, headers)
                 elif kind == "raw":
                     self.send_raw(200, args[0].encode(), "text/html")
 

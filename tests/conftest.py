@@ -21,10 +21,17 @@ from tests.smtp import smtp, smtp_server  # noqa: F401 - a real SMTP server for 
 HUEY.immediate = True
 
 FACTS = {
-    "kind": "model", "open_weights": True, "license_kind": "permissive",
-    "pricing_model": "free", "self_hostable": True, "parameters": "7B",
-    "context_window": 32768, "runtimes": ["Ollama", "llama.cpp"], "api_available": False,
-    "release_year": 2024, "facts_as_of": "2025-06-01",
+    "kind": "model",
+    "open_weights": True,
+    "license_kind": "permissive",
+    "pricing_model": "free",
+    "self_hostable": True,
+    "parameters": "7B",
+    "context_window": 32768,
+    "runtimes": ["Ollama", "llama.cpp"],
+    "api_available": False,
+    "release_year": 2024,
+    "facts_as_of": "2025-06-01",
     "sources": ["https://example.com/model-card"],
 }
 
@@ -33,10 +40,18 @@ def tool_entry(name: str, category: str = "open-weight-models", **overrides) -> 
     """A valid catalog entry for a tool, with facts overridable by keyword."""
     facts = copy.deepcopy(FACTS)
     facts.update(overrides.pop("facts", {}))
-    entry = {"name": name, "vendor": "Acme", "category": category,
-             "best_for": f"Testing {name}", "description": f"{name} is a test model.",
-             "pricing": "Free", "entry_price": "Free", "license": "Apache 2.0",
-             "website": "https://example.com", "facts": facts}
+    entry = {
+        "name": name,
+        "vendor": "Acme",
+        "category": category,
+        "best_for": f"Testing {name}",
+        "description": f"{name} is a test model.",
+        "pricing": "Free",
+        "entry_price": "Free",
+        "license": "Apache 2.0",
+        "website": "https://example.com",
+        "facts": facts,
+    }
     return {**entry, **overrides}
 
 
@@ -137,8 +152,9 @@ def seed_pair(personas):
 
     data = read_file(BUNDLED_CATALOG)
     wanted = {"Code Llama 4", "Mistral 3 Small (22B)"}
-    load_catalog({"categories": data["categories"],
-                  "tools": [t for t in data["tools"] if t["name"] in wanted]})
+    load_catalog(
+        {"categories": data["categories"], "tools": [t for t in data["tools"] if t["name"] in wanted]}
+    )
     tools = list(Tool.objects.select_related("category").order_by("slug"))
     for tool in tools:
         review_tool(tool=tool, model="offline")
@@ -151,8 +167,15 @@ def panel_label(slug: str) -> str:
 
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ class HttpReader:
     def __init__(self, base: str, headers: dict | None = None):
         self.base = base
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
         self.opener.addheaders = list((headers or {}).items())
         self.csrf = self.get_json("/me")["csrf"]
 
@@ -23,7 +24,8 @@ class HttpReader:
         """POST a form asking for JSON; return the status and the decoded body."""
         headers = {"Accept": "application/json", "X-CSRFToken": self.csrf, "Referer": self.base + "/"}
         request = urllib.request.Request(  # noqa: S310 (the base is our own loopback server)
-            self.base + path, data=urllib.parse.urlencode(data).encode(), method="POST", headers=headers)
+            self.base + path, data=urllib.parse.urlencode(data).encode(), method="POST", headers=headers
+        )
         try:
             with self.opener.open(request, timeout=60) as response:
                 return response.status, json.load(response)

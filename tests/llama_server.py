@@ -35,11 +35,29 @@ def start_llama_server(timeout: float = 180):
 def _serve(port: int, log, timeout: float):
     # Gemma's chat format drops system messages: our prompt is one user turn.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", gemma_path(),
-         "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2),
-         "--n_threads_batch", str(os.cpu_count() or 2)],
-        stdout=log, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            gemma_path(),
+            "--chat_format",
+            "gemma",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            str(os.cpu_count() or 2),
+            "--n_threads_batch",
+            str(os.cpu_count() or 2),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/v1"
 
     def answering() -> bool:
@@ -51,6 +69,7 @@ def _serve(port: int, log, timeout: float):
                 return True
         except OSError:
             return False
+
     try:
         wait_for(answering, timeout, "the llama.cpp server to answer /v1/models", poll=0.2)
         yield url

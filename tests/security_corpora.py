@@ -158,8 +158,10 @@ class Tally:
         out = []
         for probe, row in sorted(self.counts.items()):
             extra = "".join(f", {k} {n}" for (p, k), n in sorted(self.notes.items()) if p == probe)
-            out.append(f"{probe}: tried {row['tried']}, refused safely {row['refused']}, "
-                       f"problems {row['problems']}{extra}")
+            out.append(
+                f"{probe}: tried {row['tried']}, refused safely {row['refused']}, "
+                f"problems {row['problems']}{extra}"
+            )
         return out
 
 

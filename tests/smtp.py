@@ -68,7 +68,8 @@ def smtp(smtp_server, settings):
 
 def subscribers(count: int, status: str = "confirmed", prefix: str = "reader") -> list[Subscriber]:
     return Subscriber.objects.bulk_create(
-        [Subscriber(email=f"{prefix}{i}@example.com", status=status) for i in range(count)])
+        [Subscriber(email=f"{prefix}{i}@example.com", status=status) for i in range(count)]
+    )
 
 
 def text_part(message) -> str:

@@ -14,8 +14,10 @@ PASSWORD = "correct horse battery"
 def signup(client, email="alice@example.com", password=PASSWORD):
     """Sign up as a reader does: the form, then the link in the email it sends (if it sends one)."""
     sent = client.post("/accounts/signup", {"email": email, "password1": password, "password2": password})
-    link = re.search(r"http://127.0.0.1:8000(/accounts/signup/finish/\S+)",
-                     mail.outbox[-1].body if sent.status_code == 302 and mail.outbox else "")
+    link = re.search(
+        r"http://127.0.0.1:8000(/accounts/signup/finish/\S+)",
+        mail.outbox[-1].body if sent.status_code == 302 and mail.outbox else "",
+    )
     if link is None:
         return sent
     client.get(link.group(1))  # the page with the button
@@ -86,8 +88,11 @@ def test_bad_sign_up_and_sign_in_say_why(seed_pair):
     signup(taken)
     # Signing up again with a taken address answers as for a new one (no tell to a stranger);
     # the account's owner is the one told, by email.
-    again = reader().post("/accounts/signup", {"email": "alice@example.com", "password1": PASSWORD,
-                                               "password2": PASSWORD}, follow=True)
+    again = reader().post(
+        "/accounts/signup",
+        {"email": "alice@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        follow=True,
+    )
     assert "Check your inbox" in again.content.decode()
     assert "already has an account" in mail.outbox[-1].body and mail.outbox[-1].to == ["alice@example.com"]
     weak = signup(reader(), email="bob@example.com", password="123").content.decode()

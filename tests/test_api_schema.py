@@ -35,8 +35,11 @@ def untyped(schema: dict, node: dict, where: str, seen: set) -> list[str]:
         seen.add(name)
     node = resolve(schema, node)
     found = []
-    if node.get("type") == "object" and not node.get("properties") and node.get(
-            "additionalProperties") in (None, True, {}):
+    if (
+        node.get("type") == "object"
+        and not node.get("properties")
+        and node.get("additionalProperties") in (None, True, {})
+    ):
         found.append(where)
     for key, sub in node.get("properties", {}).items():
         found += untyped(schema, sub, f"{where}.{key}", seen)

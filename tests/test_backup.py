@@ -99,9 +99,13 @@ class Lines:
 
 def start_site(data_dir: Path) -> tuple[subprocess.Popen, Lines, int]:
     port = free_port()
-    proc = subprocess.Popen([SCRIPT, "up", "--port", str(port)], text=True,
-                            env=sqlite_env(data_dir, SHIPORSKIP_WEB_WORKERS="1"),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [SCRIPT, "up", "--port", str(port)],
+        text=True,
+        env=sqlite_env(data_dir, SHIPORSKIP_WEB_WORKERS="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines = Lines(proc)
     lines.wait_for("is running at", 90)
     return proc, lines, port
@@ -132,8 +136,13 @@ def test_round_trip_while_the_site_takes_writes(tmp_path):
     site, restored, file = tmp_path / "site", tmp_path / "restored", tmp_path / "backups" / "b.tar.gz"
     file.parent.mkdir()
     proc, _, _ = start_site(site)
-    writer = subprocess.Popen([sys.executable, "-c", WRITER], env=sqlite_env(site), text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER],
+        env=sqlite_env(site),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     written = Lines(writer)
     try:
         written.wait_for("ready", 60)
@@ -179,6 +188,7 @@ def test_round_trip_while_the_site_takes_writes(tmp_path):
 
 # -- bad backups ----------------------------------------------------------------------------
 
+
 def rebuild(good: Path, out: Path, *, manifest=None, members=None, drop=()) -> Path:
     """A copy of a backup with its manifest or files changed (checksums as given)."""
     with tarfile.open(good) as tar:
@@ -206,8 +216,10 @@ def restored_site(directory: Path, backup: Path) -> dict:
 
 
 def state(directory: Path) -> dict:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(directory.iterdir())}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(directory.iterdir())
+    }
 
 
 @pytest.fixture(scope="module")
@@ -222,31 +234,51 @@ def good_backup(tmp_path_factory):
 
 def flip(content: bytes) -> bytes:
     middle = len(content) // 2
-    return content[:middle] + bytes([content[middle] ^ 0xFF]) + content[middle + 1:]
+    return content[:middle] + bytes([content[middle] ^ 0xFF]) + content[middle + 1 :]
 
 
 BAD = {
-    "truncated": (lambda good, out: out.write_bytes(good.read_bytes()[:len(good.read_bytes()) // 2]),
-                  "is truncated or damaged"),
-    "wrong checksum": (lambda good, out: rebuild(good, out, members={
-        "shiporskip.sqlite3": flip(member(good, "shiporskip.sqlite3"))}),
-        "shiporskip.sqlite3 does not match its checksum"),
-    "a member missing": (lambda good, out: rebuild(good, out, drop={"queue.sqlite3"}),
-                         "is truncated: queue.sqlite3 missing"),
-    "a member not in the manifest": (lambda good, out: rebuild(good, out, members={"extra": b"x"}),
-                                     "'extra', which its manifest does not list"),
+    "truncated": (
+        lambda good, out: out.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2]),
+        "is truncated or damaged",
+    ),
+    "wrong checksum": (
+        lambda good, out: rebuild(
+            good, out, members={"shiporskip.sqlite3": flip(member(good, "shiporskip.sqlite3"))}
+        ),
+        "shiporskip.sqlite3 does not match its checksum",
+    ),
+    "a member missing": (
+        lambda good, out: rebuild(good, out, drop={"queue.sqlite3"}),
+        "is truncated: queue.sqlite3 missing",
+    ),
+    "a member not in the manifest": (
+        lambda good, out: rebuild(good, out, members={"extra": b"x"}),
+        "'extra', which its manifest does not list",
+    ),
     "not a backup: text": (lambda good, out: out.write_text("hello\n"), "not a backup made by"),
     "not a backup: tar without manifest": (
-        lambda good, out: rebuild(good, out, drop={"manifest.json"}), "not a backup made by"),
+        lambda good, out: rebuild(good, out, drop={"manifest.json"}),
+        "not a backup made by",
+    ),
     "not a backup: a database": (
         lambda good, out: out.write_bytes(member(good, "shiporskip.sqlite3")),
-        "is an SQLite database, not a backup"),
-    "newer schema": (lambda good, out: rebuild(good, out, manifest=lambda m: m["migrations"].append(
-        "catalog.9999_from_the_future")), "comes from a newer schema"),
-    "newer format": (lambda good, out: rebuild(good, out, manifest=lambda m: m.update(format_version=99)),
-                     "made by a newer shiporskip"),
-    "another engine": (lambda good, out: rebuild(good, out, manifest=lambda m: m.update(engine="postgresql")),
-                       "is a backup of a PostgreSQL site and this site uses SQLite"),
+        "is an SQLite database, not a backup",
+    ),
+    "newer schema": (
+        lambda good, out: rebuild(
+            good, out, manifest=lambda m: m["migrations"].append("catalog.9999_from_the_future")
+        ),
+        "comes from a newer schema",
+    ),
+    "newer format": (
+        lambda good, out: rebuild(good, out, manifest=lambda m: m.update(format_version=99)),
+        "made by a newer shiporskip",
+    ),
+    "another engine": (
+        lambda good, out: rebuild(good, out, manifest=lambda m: m.update(engine="postgresql")),
+        "is a backup of a PostgreSQL site and this site uses SQLite",
+    ),
 }
 
 
@@ -305,11 +337,21 @@ def test_restore_over_a_crashed_site_keeps_its_last_writes_aside(good_backup, tm
     site = tmp_path / "site"
     restored_site(site, good_backup)
     # A process killed mid-work leaves its last commits in the -wal file, not yet in the database.
-    crashed = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-        "c.execute('PRAGMA wal_autocheckpoint=0'); c.execute('CREATE TABLE last_words (t TEXT)'); "
-        "c.execute(\"INSERT INTO last_words VALUES ('committed')\"); print('done', flush=True); "
-        "time.sleep(60)"), str(site / "shiporskip.sqlite3")], stdout=subprocess.PIPE, text=True)
+    crashed = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+                "c.execute('PRAGMA wal_autocheckpoint=0'); c.execute('CREATE TABLE last_words (t TEXT)'); "
+                "c.execute(\"INSERT INTO last_words VALUES ('committed')\"); print('done', flush=True); "
+                "time.sleep(60)"
+            ),
+            str(site / "shiporskip.sqlite3"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert crashed.stdout.readline().strip() == "done"
     crashed.kill()
     crashed.wait()
@@ -346,10 +388,19 @@ def test_restore_and_up_keep_out_of_each_others_way(good_backup, tmp_path):
         os.close(fd)
 
     # A process with the database open (a web server not started by `up`, say) is seen too.
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
-        "c.execute('SELECT 1 FROM sqlite_master'); print('open', flush=True); time.sleep(60)"),
-        str(site / "shiporskip.sqlite3")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+                "c.execute('SELECT 1 FROM sqlite_master'); print('open', flush=True); time.sleep(60)"
+            ),
+            str(site / "shiporskip.sqlite3"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         result = cli(sqlite_env(site), "restore", str(good_backup))
@@ -397,8 +448,9 @@ def with_db(url: str, name: str) -> str:
 def pg_scratch():
     """Two scratch databases beside the test database, dropped afterwards."""
     if not PG_URL.startswith("postgres"):
-        pytest.skip("the PostgreSQL round trip runs with DATABASE_URL=postgres://... "
-                    "(scripts/test's second pass)")
+        pytest.skip(
+            "the PostgreSQL round trip runs with DATABASE_URL=postgres://... (scripts/test's second pass)"
+        )
     if not shutil.which("pg_dump") or not shutil.which("pg_restore") or not shutil.which("psql"):
         pytest.skip("pg_dump, pg_restore or psql is not on PATH")
     import psycopg
@@ -429,8 +481,13 @@ def test_postgresql_round_trip_with_pg_dump_while_writes_go_on(pg_scratch, tmp_p
     reviewed = cli(pg_env(source, data), "review", "code-llama-4", "mistral-3-small-22b")
     assert reviewed.returncode == 0, reviewed.stderr
     file = tmp_path / "pg.tar.gz"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER], env=pg_env(source, data), text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER],
+        env=pg_env(source, data),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     written = Lines(writer)
     try:
         wait_for(lambda: committed(written) >= 20, 60, "the writer's first rows")
@@ -484,12 +541,16 @@ def test_postgresql_round_trip_with_pg_dump_while_writes_go_on(pg_scratch, tmp_p
 def test_without_pg_dump_backup_prints_the_commands(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {
         "DATABASE_URL": "postgres://verdicts:s3cret@db.example.com:5433/verdicts",
-        "SHIPORSKIP_DATA_DIR": str(tmp_path / "data"), "PATH": str(tmp_path / "empty")}
+        "SHIPORSKIP_DATA_DIR": str(tmp_path / "data"),
+        "PATH": str(tmp_path / "empty"),
+    }
     result = cli(env, "backup", str(tmp_path / "b.tar.gz"))
     assert result.returncode == 1
-    assert ("PGPASSWORD=<the database password> pg_dump --format=custom --no-password "
-            f"--file={tmp_path / 'b.tar.gz'} --dbname='host=db.example.com port=5433 user=verdicts "
-            "dbname=verdicts'") in result.stderr
+    assert (
+        "PGPASSWORD=<the database password> pg_dump --format=custom --no-password "
+        f"--file={tmp_path / 'b.tar.gz'} --dbname='host=db.example.com port=5433 user=verdicts "
+        "dbname=verdicts'"
+    ) in result.stderr
     assert "pg_restore --clean --if-exists --single-transaction" in result.stderr
     assert "s3cret" not in result.stderr + result.stdout
     assert not (tmp_path / "b.tar.gz").exists()

@@ -22,8 +22,7 @@ def test_bundled_catalog_holds_the_seed_page_tools_with_its_facts(db):
     llama = Tool.objects.get(slug="code-llama-4")
     mistral = Tool.objects.get(slug="mistral-3-small-22b")
     assert llama.category.name == mistral.category.name == "Developer Tools"
-    assert llama.best_for == ("Meta's open-weight code model fine-tuned for agentic, "
-                              "multi-step workflows")
+    assert llama.best_for == ("Meta's open-weight code model fine-tuned for agentic, multi-step workflows")
     assert mistral.best_for == "Open-weight 22B model for edge and consumer hardware inference"
     assert llama.pricing == "Free (open weights under Llama 4 community license)"
     assert mistral.pricing == "Free (Apache 2.0 open weights on Hugging Face)"
@@ -59,8 +58,7 @@ def test_unknown_category_is_named(db):
 
 def test_duplicate_slugs_in_one_file_are_refused(db):
     with pytest.raises(CatalogError, match="appears twice"):
-        load_catalog({"categories": [CATEGORY],
-                      "tools": [tool_entry("Same Name"), tool_entry("same name")]})
+        load_catalog({"categories": [CATEGORY], "tools": [tool_entry("Same Name"), tool_entry("same name")]})
 
 
 def test_model_clean_refuses_malformed_facts(db):
@@ -74,5 +72,4 @@ def test_model_clean_refuses_malformed_facts(db):
 def test_a_category_name_taken_by_another_slug_is_refused(db):
     load_catalog({"categories": [CATEGORY], "tools": []})
     with pytest.raises(CatalogError, match="belongs to category `open-weight-models`"):
-        load_catalog({"categories": [{"slug": "other", "name": "Open-Weight Models"}],
-                      "tools": []})
+        load_catalog({"categories": [{"slug": "other", "name": "Open-Weight Models"}], "tools": []})

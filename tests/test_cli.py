@@ -16,8 +16,9 @@ SCRIPT = str(Path(sys.executable).parent / "shiporskip")
 
 
 def run_script(*args, **env):
-    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [SCRIPT, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+    )
 
 
 def test_help_documents_every_command():
@@ -29,8 +30,9 @@ def test_help_documents_every_command():
         assert run_script(command, "--help").returncode == 0
 
 
-@pytest.mark.parametrize("args", [["frobnicate"], ["up", "--port", "nope"],
-                                  ["up", "--port", "70000"], ["compare", "only-one"]])
+@pytest.mark.parametrize(
+    "args", [["frobnicate"], ["up", "--port", "nope"], ["up", "--port", "70000"], ["compare", "only-one"]]
+)
 def test_bad_arguments_give_one_line_and_status_2(args):
     result = run_script(*args)
     assert result.returncode == 2
@@ -56,16 +58,16 @@ def test_a_bad_setting_is_named_before_anything_runs():
 def test_add_with_a_bad_file_adds_nothing(catalog, tmp_path, capsys):
     before = Tool.objects.count()
     path = tmp_path / "tools.yaml"
-    path.write_text(yaml.safe_dump([tool_entry("Fine One"),
-                                    tool_entry("Broken One", facts={"facts_as_of": "soon"})]))
+    path.write_text(
+        yaml.safe_dump([tool_entry("Fine One"), tool_entry("Broken One", facts={"facts_as_of": "soon"})])
+    )
     assert main(["add", "--file", str(path)]) == 2
     err = capsys.readouterr().err
     assert "tools[1] (Broken One): facts.facts_as_of" in err
     assert Tool.objects.count() == before
 
 
-@pytest.mark.parametrize(("name", "text"), [("bad.yaml", "tools: [unclosed"),
-                                            ("bad.json", "{not json")])
+@pytest.mark.parametrize(("name", "text"), [("bad.yaml", "tools: [unclosed"), ("bad.json", "{not json")])
 def test_add_with_an_unparsable_file_says_so(personas, tmp_path, capsys, name, text):
     path = tmp_path / name
     path.write_text(text)
@@ -89,9 +91,24 @@ def test_add_from_a_json_file_and_queue_its_review(catalog, tmp_path, capsys):
 
 
 def test_add_from_flags_and_review_at_once(catalog, capsys):
-    code = main(["add", "--name", "Flag Tool", "--category", "local-inference", "--kind", "app",
-                 "--source", "https://example.com/flag", "--fact", "open_source=true",
-                 "--fact", "runtimes=[Linux, macOS]", "--review"])
+    code = main(
+        [
+            "add",
+            "--name",
+            "Flag Tool",
+            "--category",
+            "local-inference",
+            "--kind",
+            "app",
+            "--source",
+            "https://example.com/flag",
+            "--fact",
+            "open_source=true",
+            "--fact",
+            "runtimes=[Linux, macOS]",
+            "--review",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     tool = Tool.objects.with_panel().get(slug="flag-tool")
     assert tool.facts["runtimes"] == ["Linux", "macOS"] and tool.facts["open_source"] is True
@@ -106,8 +123,21 @@ def test_add_from_flags_needs_the_essentials(catalog, capsys):
 
 
 def test_add_refuses_a_bad_fact_value(catalog, capsys):
-    code = main(["add", "--name", "Odd", "--category", "llm-apis", "--kind", "api",
-                 "--source", "https://example.com", "--fact", "context_window=lots"])
+    code = main(
+        [
+            "add",
+            "--name",
+            "Odd",
+            "--category",
+            "llm-apis",
+            "--kind",
+            "api",
+            "--source",
+            "https://example.com",
+            "--fact",
+            "context_window=lots",
+        ]
+    )
     assert code == 2 and "facts.context_window" in capsys.readouterr().err
     assert not Tool.objects.filter(slug="odd").exists()
 
@@ -133,8 +163,7 @@ def test_compare_json(seed_pair, capsys):
     assert data["tools"][0]["panel"]["label"] == panel_label("code-llama-4")
     bars = [r["bar"] for row in data["scorecard"] for r in row["reviews"]]
     assert len(bars) == 8 and all(isinstance(b, int) for b in bars)
-    assert [row["persona"] for row in data["scorecard"]] == ["builder", "skeptic", "futurist",
-                                                            "founder"]
+    assert [row["persona"] for row in data["scorecard"]] == ["builder", "skeptic", "futurist", "founder"]
 
 
 def test_review_all_shows_progress(catalog, capsys):
@@ -168,16 +197,32 @@ def test_review_reports_a_run_in_progress_without_a_traceback(seed_pair, capsys)
 
 
 def test_add_refuses_an_unclosed_fact(catalog, capsys):
-    code = main(["add", "--name", "Odd", "--category", "llm-apis", "--kind", "api",
-                 "--source", "https://example.com", "--fact", "runtimes=[Linux, macOS"])
+    code = main(
+        [
+            "add",
+            "--name",
+            "Odd",
+            "--category",
+            "llm-apis",
+            "--kind",
+            "api",
+            "--source",
+            "https://example.com",
+            "--fact",
+            "runtimes=[Linux, macOS",
+        ]
+    )
     assert code == 2 and "not valid YAML" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("name", "value", "words"), [
-    ("SHIPORSKIP_TIMEOUT", "soon", "SHIPORSKIP_TIMEOUT='soon' is not a number"),
-    ("SHIPORSKIP_MAX_RETRIES", "-1", "SHIPORSKIP_MAX_RETRIES=-1 must be at least 0"),
-    ("SHIPORSKIP_STRUCTURED_OUTPUT", "xml", "must be one of: json_schema"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("SHIPORSKIP_TIMEOUT", "soon", "SHIPORSKIP_TIMEOUT='soon' is not a number"),
+        ("SHIPORSKIP_MAX_RETRIES", "-1", "SHIPORSKIP_MAX_RETRIES=-1 must be at least 0"),
+        ("SHIPORSKIP_STRUCTURED_OUTPUT", "xml", "must be one of: json_schema"),
+    ],
+)
 def test_bad_llm_settings_are_named(name, value, words):
     result = run_script("compare", "a", "b", **{name: value})
     assert result.returncode == 2 and words in result.stderr

@@ -35,8 +35,15 @@ from tests.conftest import tool_entry
 pytestmark = pytest.mark.django_db
 
 CONTROLS = [chr(c) for c in range(0x20)] + ["\x7f"]
-COMBINATIONS = ["a\r\nBcc: x@y", "x\r\nSubject: spam\r\n\r\nbody", "\x00\x00", "a\x1b[31mred",
-                "a\rb\nc", "tab\tand\x00nul", "\x00"]
+COMBINATIONS = [
+    "a\r\nBcc: x@y",
+    "x\r\nSubject: spam\r\n\r\nbody",
+    "\x00\x00",
+    "a\x1b[31mred",
+    "a\rb\nc",
+    "tab\tand\x00nul",
+    "\x00",
+]
 CORPUS = [f"a{c}b" for c in CONTROLS] + COMBINATIONS
 # Where each value costs a whole admin form or CLI run, the other fields get a sample of it.
 SAMPLE = ["a\rb", "a\nb", "a\tb", "a\x00b", "a\x1bb", "a\x7fb", "a\r\nBcc: x@y"]
@@ -75,12 +82,18 @@ def report(request):
     lines = []
     for probe, c in sorted(COUNTS.items()):
         if TALLY is not None:
-            TALLY.add(f"control characters: {probe}", tried=c["tried"],
-                      refused=c["refused"] + c["allowed"], problems=c["problems"])
+            TALLY.add(
+                f"control characters: {probe}",
+                tried=c["tried"],
+                refused=c["refused"] + c["allowed"],
+                problems=c["problems"],
+            )
             if c["allowed"]:
                 TALLY.note(f"control characters: {probe}", "of them stored by design", c["allowed"])
-        lines.append(f"control characters: {probe}: tried {c['tried']}, refused safely "
-                     f"{c['refused']}, stored by design {c['allowed']}, problems {c['problems']}")
+        lines.append(
+            f"control characters: {probe}: tried {c['tried']}, refused safely "
+            f"{c['refused']}, stored by design {c['allowed']}, problems {c['problems']}"
+        )
     if TALLY is None:
         capture = request.config.pluginmanager.get_plugin("capturemanager")
         with capture.global_and_fixture_disabled():
@@ -95,32 +108,70 @@ CATEGORY = {"slug": "open-weight-models", "name": "Open-Weight Models", "descrip
 
 def full_entry(name: str = "Probe Tool") -> dict:
     """A tool with every evidence group, so every field of the schema can carry a probe."""
-    return tool_entry(name, facts={
-        "price": {**SRC, "currency": "USD", "free_tier": True, "free_tier_limits": "Some",
-                  "seat_plan": "Pro", "seat_monthly": 10, "note": "A note"},
-        "capabilities": [{**SRC, "metric": "mmlu", "value": 70, "unit": "percent", "setup": "5-shot"}],
-        "limits": {**SRC, "platforms": ["Linux"], "sizes": [
-            {**SRC, "parameters": "7B", "memory_gb": 5, "quantisation": "Q4_K_M"}]},
-        "adoption": {**SRC, "repository": "https://example.com/repo", "stars": 5, "usage": "Many"},
-        "deployment": {**SRC, "data_retention": "None", "certifications": ["SOC 2"]},
-        "terms": {**SRC, "commercial_use": "Allowed for any use"},
-    })
+    return tool_entry(
+        name,
+        facts={
+            "price": {
+                **SRC,
+                "currency": "USD",
+                "free_tier": True,
+                "free_tier_limits": "Some",
+                "seat_plan": "Pro",
+                "seat_monthly": 10,
+                "note": "A note",
+            },
+            "capabilities": [{**SRC, "metric": "mmlu", "value": 70, "unit": "percent", "setup": "5-shot"}],
+            "limits": {
+                **SRC,
+                "platforms": ["Linux"],
+                "sizes": [{**SRC, "parameters": "7B", "memory_gb": 5, "quantisation": "Q4_K_M"}],
+            },
+            "adoption": {**SRC, "repository": "https://example.com/repo", "stars": 5, "usage": "Many"},
+            "deployment": {**SRC, "data_retention": "None", "certifications": ["SOC 2"]},
+            "terms": {**SRC, "commercial_use": "Allowed for any use"},
+        },
+    )
 
 
 CATEGORY_FIELDS = [("slug",), ("name",), ("description",)]
-TOOL_FIELDS = [(f,) for f in ("name", "vendor", "category", "best_for", "description", "pricing",
-                              "entry_price", "license", "website")] + [
-    ("facts", f) for f in ("kind", "license_kind", "pricing_model", "parameters", "facts_as_of")] + [
-    ("facts", "runtimes", 0), ("facts", "sources", 0),
-    ("facts", "price", "note"), ("facts", "price", "seat_plan"), ("facts", "price", "currency"),
-    ("facts", "price", "free_tier_limits"), ("facts", "price", "source"), ("facts", "price", "as_of"),
-    ("facts", "capabilities", 0, "metric"), ("facts", "capabilities", 0, "setup"),
-    ("facts", "capabilities", 0, "unit"), ("facts", "limits", "platforms", 0),
-    ("facts", "limits", "sizes", 0, "parameters"), ("facts", "limits", "sizes", 0, "quantisation"),
-    ("facts", "adoption", "usage"), ("facts", "adoption", "repository"),
-    ("facts", "deployment", "data_retention"), ("facts", "deployment", "certifications", 0),
-    ("facts", "terms", "commercial_use"),
-]
+TOOL_FIELDS = (
+    [
+        (f,)
+        for f in (
+            "name",
+            "vendor",
+            "category",
+            "best_for",
+            "description",
+            "pricing",
+            "entry_price",
+            "license",
+            "website",
+        )
+    ]
+    + [("facts", f) for f in ("kind", "license_kind", "pricing_model", "parameters", "facts_as_of")]
+    + [
+        ("facts", "runtimes", 0),
+        ("facts", "sources", 0),
+        ("facts", "price", "note"),
+        ("facts", "price", "seat_plan"),
+        ("facts", "price", "currency"),
+        ("facts", "price", "free_tier_limits"),
+        ("facts", "price", "source"),
+        ("facts", "price", "as_of"),
+        ("facts", "capabilities", 0, "metric"),
+        ("facts", "capabilities", 0, "setup"),
+        ("facts", "capabilities", 0, "unit"),
+        ("facts", "limits", "platforms", 0),
+        ("facts", "limits", "sizes", 0, "parameters"),
+        ("facts", "limits", "sizes", 0, "quantisation"),
+        ("facts", "adoption", "usage"),
+        ("facts", "adoption", "repository"),
+        ("facts", "deployment", "data_retention"),
+        ("facts", "deployment", "certifications", 0),
+        ("facts", "terms", "commercial_use"),
+    ]
+)
 
 
 def put(data, path, value):
@@ -138,8 +189,11 @@ def path_text(path) -> str:
 
 def state() -> tuple:
     """What a refused load must leave untouched."""
-    return (list(Category.objects.order_by("pk").values()), list(Tool.objects.order_by("pk").values()),
-            FactsChange.objects.count())
+    return (
+        list(Category.objects.order_by("pk").values()),
+        list(Tool.objects.order_by("pk").values()),
+        FactsChange.objects.count(),
+    )
 
 
 @pytest.fixture
@@ -154,9 +208,12 @@ def probe_load(probe: str, data: dict, path: tuple, where: str, value: str, allo
         load_catalog(data)
     except CatalogError as exc:
         message = str(exc)
-        ok = (not allowed(value, allow) and message.startswith(where)
-              and f"{path_text(path)} {named(value, allow)}" in message
-              and not any(c in message for c in value if ord(c) < 0x20 or c == "\x7f"))
+        ok = (
+            not allowed(value, allow)
+            and message.startswith(where)
+            and f"{path_text(path)} {named(value, allow)}" in message
+            and not any(c in message for c in value if ord(c) < 0x20 or c == "\x7f")
+        )
         count(probe, "refused" if ok and state() == before else "problems")
         assert ok, (path, value, message)
         assert state() == before, (path, value)
@@ -170,14 +227,26 @@ def test_every_catalog_field_refuses_control_characters_by_name(catalog_base):
         allow = MULTILINE if path == ("description",) else ""
         for value in CORPUS:
             category = put(CATEGORY, path, value)
-            probe_load("catalog file: categories", {"categories": [category], "tools": []},
-                       path, "categories[0]", value, allow)
+            probe_load(
+                "catalog file: categories",
+                {"categories": [category], "tools": []},
+                path,
+                "categories[0]",
+                value,
+                allow,
+            )
             load_catalog({"categories": [CATEGORY], "tools": []})  # undo an allowed change
     for path in TOOL_FIELDS:
         allow = MULTILINE if path == ("description",) else ""
         for value in CORPUS:
-            probe_load("catalog file: tools, facts and evidence", {"tools": [put(full_entry(), path, value)]},
-                       path, "tools[0]", value, allow)
+            probe_load(
+                "catalog file: tools, facts and evidence",
+                {"tools": [put(full_entry(), path, value)]},
+                path,
+                "tools[0]",
+                value,
+                allow,
+            )
             if allowed(value, allow):
                 assert Tool.objects.get(slug="probe-tool").description == value.strip()
                 Tool.objects.filter(slug="probe-tool").delete()
@@ -212,7 +281,8 @@ def test_catalog_load_of_a_file_with_a_nul_says_so_and_loads_nothing(catalog_bas
         err = capsys.readouterr().err
         assert f"tools[0]: name contains a control character ({label(char)}): remove it" in err
         assert [line for line in err.splitlines() if "error" in line] == [
-            f"shiporskip: error: tools[0]: name contains a control character ({label(char)}): remove it"]
+            f"shiporskip: error: tools[0]: name contains a control character ({label(char)}): remove it"
+        ]
         assert state() == before
         count("catalog load (CLI, JSON file)", "refused")
     path = tmp_path / "escaped.yaml"  # YAML spells them as escapes in a double-quoted string
@@ -223,10 +293,21 @@ def test_catalog_load_of_a_file_with_a_nul_says_so_and_loads_nothing(catalog_bas
 
 
 def test_add_flags_refuse_control_characters_by_flag(catalog_base, capsys):
-    flags = {"name": "Flag Tool", "category": "open-weight-models", "kind": "model",
-             "source": "https://example.com", "vendor": "Acme", "best-for": "Tests",
-             "description": "Text", "pricing": "Free", "entry-price": "Free", "license": "MIT",
-             "website": "https://example.com", "facts-as-of": "2025-01-01", "fact": "parameters=7B"}
+    flags = {
+        "name": "Flag Tool",
+        "category": "open-weight-models",
+        "kind": "model",
+        "source": "https://example.com",
+        "vendor": "Acme",
+        "best-for": "Tests",
+        "description": "Text",
+        "pricing": "Free",
+        "entry-price": "Free",
+        "license": "MIT",
+        "website": "https://example.com",
+        "facts-as-of": "2025-01-01",
+        "fact": "parameters=7B",
+    }
     for flag in flags:
         for value in CORPUS if flag in {"name", "description", "fact"} else SAMPLE:
             argv = ["add"]
@@ -249,28 +330,44 @@ def test_add_flags_refuse_control_characters_by_flag(catalog_base, capsys):
 
 # -- the admin ------------------------------------------------------------------------------
 
+
 def tool_form(tool, **changes) -> dict:
-    form = {"name": tool.name, "slug": tool.slug, "vendor": tool.vendor, "category": tool.category_id,
-            "best_for": tool.best_for, "description": tool.description, "pricing": tool.pricing,
-            "entry_price": tool.entry_price, "license": tool.license, "website": tool.website,
-            "facts": json.dumps(tool.facts), "facts_changes-TOTAL_FORMS": 0,
-            "facts_changes-INITIAL_FORMS": 0}
+    form = {
+        "name": tool.name,
+        "slug": tool.slug,
+        "vendor": tool.vendor,
+        "category": tool.category_id,
+        "best_for": tool.best_for,
+        "description": tool.description,
+        "pricing": tool.pricing,
+        "entry_price": tool.entry_price,
+        "license": tool.license,
+        "website": tool.website,
+        "facts": json.dumps(tool.facts),
+        "facts_changes-TOTAL_FORMS": 0,
+        "facts_changes-INITIAL_FORMS": 0,
+    }
     return {**form, **changes}
 
 
 def test_the_admin_refuses_control_characters_in_tools_and_categories(admin_client, catalog_base):
     tool = Tool.objects.get(slug="base-tool")
     url = f"/admin/catalog/tool/{tool.pk}/change/"
-    cases = [("name", value) for value in CORPUS] + [
-        (field, value) for field in ("vendor", "best_for", "pricing", "license") for value in SAMPLE] + [
-        ("facts", json.dumps({**tool.facts, "parameters": value})) for value in CORPUS]
+    cases = (
+        [("name", value) for value in CORPUS]
+        + [(field, value) for field in ("vendor", "best_for", "pricing", "license") for value in SAMPLE]
+        + [("facts", json.dumps({**tool.facts, "parameters": value})) for value in CORPUS]
+    )
     for field, value in cases:
         before = state()
         response = admin_client.post(url, tool_form(tool, **{field: value}))
         page = response.content.decode()
         raw = json.loads(value)["parameters"] if field == "facts" else value
-        ok = (response.status_code == 200 and state() == before
-              and ("control character" in page or "Null characters are not allowed" in page))
+        ok = (
+            response.status_code == 200
+            and state() == before
+            and ("control character" in page or "Null characters are not allowed" in page)
+        )
         count("admin: tool and category forms", "refused" if ok else "problems")
         assert ok, (field, raw)
     # A description is a text area: the browser sends CRLF, and line breaks are kept.
@@ -282,8 +379,10 @@ def test_the_admin_refuses_control_characters_in_tools_and_categories(admin_clie
     assert "control character (U+001B ESC)" in response.content.decode()
     count("admin: tool and category forms", "refused")
     category = Category.objects.get()
-    response = admin_client.post(f"/admin/catalog/category/{category.pk}/change/",
-                                 {"name": "Open\rWeight", "slug": category.slug, "description": ""})
+    response = admin_client.post(
+        f"/admin/catalog/category/{category.pk}/change/",
+        {"name": "Open\rWeight", "slug": category.slug, "description": ""},
+    )
     assert "control character (U+000D CR)" in response.content.decode()
     assert Category.objects.get().name == category.name
     count("admin: tool and category forms", "refused")
@@ -292,20 +391,29 @@ def test_the_admin_refuses_control_characters_in_tools_and_categories(admin_clie
 def test_the_admin_refuses_control_characters_in_personas(admin_client, db):
     load_personas()
     persona = Persona.objects.get(key="builder")
-    base = {f: getattr(persona, f) for f in ("key", "name", "lens", "motto", "style_brief",
-                                             "summary_section", "ship_threshold", "order")}
+    base = {
+        f: getattr(persona, f)
+        for f in ("key", "name", "lens", "motto", "style_brief", "summary_section", "ship_threshold", "order")
+    }
     base |= {f: json.dumps(getattr(persona, f)) for f in ("excites", "tires", "sections", "criteria")}
     base["active"] = "on"
     url = f"/admin/panel/persona/{persona.pk}/change/"
     snapshot = list(Persona.objects.values())
     sections = persona.sections
-    for field, value in [("name", "Buil\rder"), ("lens", "a\x00b"), ("motto", "a\x1bb"),
-                         ("style_brief", "a\x07b"),
-                         ("sections", json.dumps([{**sections[0], "title": "T\r\nBcc: x"}, *sections[1:]]))]:
+    for field, value in [
+        ("name", "Buil\rder"),
+        ("lens", "a\x00b"),
+        ("motto", "a\x1bb"),
+        ("style_brief", "a\x07b"),
+        ("sections", json.dumps([{**sections[0], "title": "T\r\nBcc: x"}, *sections[1:]])),
+    ]:
         response = admin_client.post(url, {**base, field: value})
         page = response.content.decode()
-        ok = response.status_code == 200 and list(Persona.objects.values()) == snapshot and (
-            "control character" in page or "Null characters are not allowed" in page)
+        ok = (
+            response.status_code == 200
+            and list(Persona.objects.values()) == snapshot
+            and ("control character" in page or "Null characters are not allowed" in page)
+        )
         count("admin: persona form", "refused" if ok else "problems")
         assert ok, (field, value)
     assert "sections[0].title contains a control character (U+000D CR)" in page
@@ -313,10 +421,22 @@ def test_the_admin_refuses_control_characters_in_personas(admin_client, db):
 
 # -- persona files --------------------------------------------------------------------------
 
-PERSONA_FIELDS = [("key",), ("name",), ("lens",), ("motto",), ("style_brief",), ("excites", 0),
-                  ("tires", 0), ("summary_section",), ("sections", 0, "key"), ("sections", 0, "title"),
-                  ("sections", 0, "question"), ("criteria", 0, "key"), ("criteria", 0, "label"),
-                  ("criteria", 0, "anchors", "20")]
+PERSONA_FIELDS = [
+    ("key",),
+    ("name",),
+    ("lens",),
+    ("motto",),
+    ("style_brief",),
+    ("excites", 0),
+    ("tires", 0),
+    ("summary_section",),
+    ("sections", 0, "key"),
+    ("sections", 0, "title"),
+    ("sections", 0, "question"),
+    ("criteria", 0, "key"),
+    ("criteria", 0, "label"),
+    ("criteria", 0, "anchors", "20"),
+]
 
 
 def test_every_persona_field_refuses_control_characters_by_name(db, tmp_path):
@@ -338,8 +458,10 @@ def test_every_persona_field_refuses_control_characters_by_name(db, tmp_path):
                 load_personas(path)
             except PersonaError as exc:
                 message = str(exc)
-                ok = (f"personas[0]: {path_text(field)} {named(value, allow)}" in message
-                      and list(Persona.objects.order_by("pk").values()) == snapshot)
+                ok = (
+                    f"personas[0]: {path_text(field)} {named(value, allow)}" in message
+                    and list(Persona.objects.order_by("pk").values()) == snapshot
+                )
                 count("persona files", "refused" if ok else "problems")
                 assert ok, (field, value, message)
                 continue
@@ -351,6 +473,7 @@ def test_every_persona_field_refuses_control_characters_by_name(db, tmp_path):
 
 # -- public forms ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def site(personas):
     load_catalog({"categories": [CATEGORY], "tools": [tool_entry("Probe Tool"), tool_entry("Other Tool")]})
@@ -358,23 +481,35 @@ def site(personas):
 
 
 def stored() -> tuple:
-    return (get_user_model().objects.count(), Subscriber.objects.count(), Vote.objects.count(),
-            Bookmark.objects.count(), Session.objects.count())
+    return (
+        get_user_model().objects.count(),
+        Subscriber.objects.count(),
+        Vote.objects.count(),
+        Bookmark.objects.count(),
+        Session.objects.count(),
+    )
 
 
 FORMS = {
-    "/accounts/signup": {"email": "new@example.com", "password1": "a long passphrase 42",
-                         "password2": "a long passphrase 42"},
+    "/accounts/signup": {
+        "email": "new@example.com",
+        "password1": "a long passphrase 42",
+        "password2": "a long passphrase 42",
+    },
     "/accounts/signin": {"username": "member@example.com", "password": "a long passphrase 42"},
     "/accounts/reset": {"email": "member@example.com"},
     "/newsletter/subscribe": {"email": "reader@example.com"},
     "/tools/probe-tool/vote": {"verdict": "ship", "next": "/tools/probe-tool"},
     "/tools/probe-tool/bookmark": {"bookmarked": "1", "next": "/tools/probe-tool"},
     # Forms behind a token: refused before the token is even looked at.
-    "/accounts/signup/finish/TOKEN": {"password1": "a long passphrase 42",
-                                      "password2": "a long passphrase 42"},
-    "/accounts/reset/MQ/set-password": {"new_password1": "a long passphrase 42",
-                                        "new_password2": "a long passphrase 42"},
+    "/accounts/signup/finish/TOKEN": {
+        "password1": "a long passphrase 42",
+        "password2": "a long passphrase 42",
+    },
+    "/accounts/reset/MQ/set-password": {
+        "new_password1": "a long passphrase 42",
+        "new_password2": "a long passphrase 42",
+    },
 }
 
 
@@ -385,8 +520,11 @@ def test_every_public_form_refuses_control_characters_with_400(client, site):
                 before = stored()
                 response = client.post(url, {**fields, field: value})
                 page = response.content.decode()
-                ok = (response.status_code == 400 and f"The form field “{field}” {named(value)}" in page
-                      and stored() == before)
+                ok = (
+                    response.status_code == 400
+                    and f"The form field “{field}” {named(value)}" in page
+                    and stored() == before
+                )
                 count("public forms", "refused" if ok else "problems")
                 assert ok, (url, field, value, response.status_code)
 
@@ -395,7 +533,8 @@ def test_a_refusal_answers_in_the_form_the_client_asked_for(client, site):
     url, data = "/newsletter/subscribe", {"email": "a\r\nBcc: x@y"}
     as_json = client.post(url, data, HTTP_ACCEPT="application/json")
     assert as_json.status_code == 400 and as_json.json() == {
-        "error": "The form field “email” contains a control character (U+000D CR): remove it."}
+        "error": "The form field “email” contains a control character (U+000D CR): remove it."
+    }
     fragment = client.post(url, data, HTTP_HX_REQUEST="true")
     assert fragment.status_code == 400 and fragment.content.decode().startswith('<p class="error"')
     page = client.post(url, data)
@@ -403,7 +542,8 @@ def test_a_refusal_answers_in_the_form_the_client_asked_for(client, site):
     assert "no-cache" in page["Cache-Control"] and not Subscriber.objects.exists()
     api = client.get("/api/tools/%00")
     assert api.status_code == 400 and api.json() == {
-        "detail": "The address contains a control character (U+0000 NUL): remove it."}
+        "detail": "The address contains a control character (U+0000 NUL): remove it."
+    }
     count("public forms", "refused")
     count("public forms", "refused")
     count("public forms", "refused")
@@ -412,25 +552,53 @@ def test_a_refusal_answers_in_the_form_the_client_asked_for(client, site):
 
 # -- addresses: path segments and query parameters --------------------------------------------
 
-PATHS = ["/tools/{}", "/categories/{}", "/compare/{}", "/compare/probe-tool-vs-{}", "/panel/{}",
-         "/tools/{}/vote", "/tools/{}/bookmark", "/newsletter/confirm/{}", "/newsletter/unsubscribe/{}",
-         "/newsletter/{}", "/accounts/reset/{}/set-password", "/accounts/signup/finish/{}",
-         "/admin/catalog/tool/{}/change/", "/{}", "/api/tools/{}",
-         "/api/tools/{}/history", "/api/tools/{}/facts-history", "/api/compare/{}/probe-tool",
-         "/api/compare/probe-tool/{}"]
-QUERIES = [("/", "q"), ("/api/tools", "category"), ("/compare/", "a"), ("/compare/", "b"),
-           ("/panel/builder", "category"), ("/me", "tools"), ("/tools/probe-tool/vote", "verdict"),
-           ("/tools/probe-tool/bookmark", "next"), ("/newsletter/subscribe", "email"),
-           ("/accounts/signup", "next"), ("/accounts/signin", "next"), ("/bookmarks", "x"),
-           ("/api/personas", "x"), ("/admin/catalog/tool/", "q"), ("/admin/login/", "next")]
+PATHS = [
+    "/tools/{}",
+    "/categories/{}",
+    "/compare/{}",
+    "/compare/probe-tool-vs-{}",
+    "/panel/{}",
+    "/tools/{}/vote",
+    "/tools/{}/bookmark",
+    "/newsletter/confirm/{}",
+    "/newsletter/unsubscribe/{}",
+    "/newsletter/{}",
+    "/accounts/reset/{}/set-password",
+    "/accounts/signup/finish/{}",
+    "/admin/catalog/tool/{}/change/",
+    "/{}",
+    "/api/tools/{}",
+    "/api/tools/{}/history",
+    "/api/tools/{}/facts-history",
+    "/api/compare/{}/probe-tool",
+    "/api/compare/probe-tool/{}",
+]
+QUERIES = [
+    ("/", "q"),
+    ("/api/tools", "category"),
+    ("/compare/", "a"),
+    ("/compare/", "b"),
+    ("/panel/builder", "category"),
+    ("/me", "tools"),
+    ("/tools/probe-tool/vote", "verdict"),
+    ("/tools/probe-tool/bookmark", "next"),
+    ("/newsletter/subscribe", "email"),
+    ("/accounts/signup", "next"),
+    ("/accounts/signin", "next"),
+    ("/bookmarks", "x"),
+    ("/api/personas", "x"),
+    ("/admin/catalog/tool/", "q"),
+    ("/admin/login/", "next"),
+]
 
 
 def refused(response, where: str, value: str) -> bool:
     body = response.content.decode()
     if response.status_code != 400:
         return False
-    return f"{where} {named(value)}" in (response.json()["detail"] if response["Content-Type"]
-                                        .startswith("application/json") else body)
+    return f"{where} {named(value)}" in (
+        response.json()["detail"] if response["Content-Type"].startswith("application/json") else body
+    )
 
 
 def test_every_path_segment_refuses_control_characters_with_400(client, site):

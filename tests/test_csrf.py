@@ -9,8 +9,10 @@ from tests.community import CODE_LLAMA, csrf_from
 POSTS = [
     (f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}),
     (f"/tools/{CODE_LLAMA}/bookmark", {"bookmarked": "1"}),
-    ("/accounts/signup", {"email": "a@example.com", "password1": "long passphrase",
-                          "password2": "long passphrase"}),
+    (
+        "/accounts/signup",
+        {"email": "a@example.com", "password1": "long passphrase", "password2": "long passphrase"},
+    ),
     ("/accounts/signin", {"username": "a@example.com", "password": "a long passphrase"}),
     ("/accounts/signout", {}),
     ("/accounts/reset", {"email": "a@example.com"}),
@@ -32,8 +34,12 @@ def test_post_without_token_is_refused(seed_pair, url, data):
 def test_the_same_post_with_the_token_from_me_goes_through(seed_pair):
     client = Client(enforce_csrf_checks=True)
     token = client.get("/me").json()["csrf"]
-    response = client.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"},
-                           HTTP_X_CSRFTOKEN=token, HTTP_ACCEPT="application/json")
+    response = client.post(
+        f"/tools/{CODE_LLAMA}/vote",
+        {"verdict": "ship"},
+        HTTP_X_CSRFTOKEN=token,
+        HTTP_ACCEPT="application/json",
+    )
     assert response.status_code == 200 and Vote.objects.count() == 1
     page = client.get(f"/tools/{CODE_LLAMA}/bookmark").content.decode()
     client.post(f"/tools/{CODE_LLAMA}/bookmark", {"csrfmiddlewaretoken": csrf_from(page)})

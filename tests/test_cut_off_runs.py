@@ -64,19 +64,31 @@ def tool(seed_pair):
 
 def shiporskip(chat: ChatServer, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env |= {"DATABASE_URL": database_url(), "SHIPORSKIP_DATA_DIR": str(settings.DATA_DIR),
-            "OPENAI_BASE_URL": chat.url, "OPENAI_API_KEY": "sk-test",
-            "SHIPORSKIP_TIMEOUT": str(HANG * 2), "SHIPORSKIP_HEARTBEAT_SECONDS": str(BEAT)}
-    return subprocess.Popen([sys.executable, "-m", "shiporskip.cli", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env |= {
+        "DATABASE_URL": database_url(),
+        "SHIPORSKIP_DATA_DIR": str(settings.DATA_DIR),
+        "OPENAI_BASE_URL": chat.url,
+        "OPENAI_API_KEY": "sk-test",
+        "SHIPORSKIP_TIMEOUT": str(HANG * 2),
+        "SHIPORSKIP_HEARTBEAT_SECONDS": str(BEAT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "shiporskip.cli", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def waiting_on_the_model(chat: ChatServer, proc: subprocess.Popen) -> PanelRun:
     """The running run once every persona's call is in flight and hanging."""
+
     def asking():
         assert proc.poll() is None, proc.stdout.read()
         run = PanelRun.objects.filter(tool__slug=SLUG, status="running").first()
         return run if run and len(chat.requests) == len(PERSONAS) else None
+
     return wait_for(asking, 60, "the run's calls to reach the model")
 
 
@@ -99,8 +111,7 @@ def test_the_heartbeat_advances_while_a_call_is_in_flight_and_the_sweep_leaves_i
         first = run.heartbeat_at
         # Past six beats with no call finished: only the heartbeat's own thread writes now.
         later = first + datetime.timedelta(seconds=8 * BEAT)
-        wait_for(lambda: PanelRun.objects.get(pk=run.pk).heartbeat_at > later, 20,
-                 "the heartbeat to advance")
+        wait_for(lambda: PanelRun.objects.get(pk=run.pk).heartbeat_at > later, 20, "the heartbeat to advance")
         run.refresh_from_db()
         assert (run.status, run.personas_done) == ("running", 0), run.progress
         assert set(run.progress.values()) == {"asking"}
@@ -144,6 +155,7 @@ def test_a_killed_review_is_failed_and_queued_again_by_the_sweep(chat, tool):
     def swept():
         sweep_cut_off_runs.call_local()  # the worker's periodic task, every minute
         return PanelRun.objects.get(pk=run.pk).status == "failed"
+
     wait_for(swept, 30, "the sweep to find the run silent")
     run.refresh_from_db()
     again = PanelRun.objects.exclude(pk=run.pk).filter(tool=tool).latest("id")
@@ -181,13 +193,22 @@ def test_deliveries_claimed_by_a_killed_sender_are_sent_by_the_sweep(seed_pair, 
     """The other claimed job: a newsletter sender killed with deliveries claimed."""
     readers = subscribers(6)
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env |= {"DATABASE_URL": database_url(), "SHIPORSKIP_DATA_DIR": str(settings.DATA_DIR),
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_server.port),
-            "SHIPORSKIP_SMTP_CONNECTIONS": "1"}
+    env |= {
+        "DATABASE_URL": database_url(),
+        "SHIPORSKIP_DATA_DIR": str(settings.DATA_DIR),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "SHIPORSKIP_SMTP_CONNECTIONS": "1",
+    }
     # Killed by SIGKILL before message 3 (the fault comes from tests/digest_crash.py).
-    proc = subprocess.Popen([sys.executable, "-m", "tests.digest_crash", "claim:3"], env=env,
-                            cwd=Path(__file__).resolve().parent.parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.digest_crash", "claim:3"],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     out = finished(proc, timeout=120)
     assert proc.returncode == -signal.SIGKILL, out
     assert Delivery.objects.filter(status="sending").count() == 4  # claimed, never sent

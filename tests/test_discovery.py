@@ -87,8 +87,10 @@ def test_a_shared_comparison_unfurls_and_its_feed_is_discoverable(seed_pair, liv
     """What a chat app or a feed reader reads off the page, read in chromium."""
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.goto(live_server.url + "/compare/code-llama-4-vs-mistral-3-small-22b")
-    meta = {name: page.locator(f'meta[property="{name}"], meta[name="{name}"]').first.get_attribute("content")
-            for name in ("og:title", "og:image", "og:url", "twitter:card")}
+    meta = {
+        name: page.locator(f'meta[property="{name}"], meta[name="{name}"]').first.get_attribute("content")
+        for name in ("og:title", "og:image", "og:url", "twitter:card")
+    }
     assert meta["og:title"].startswith("Code Llama 4 vs Mistral 3 Small (22B)")
     assert meta["twitter:card"] == "summary_large_image"
     assert meta["og:url"] == settings.SITE_URL + "/compare/code-llama-4-vs-mistral-3-small-22b"

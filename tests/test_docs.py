@@ -23,8 +23,11 @@ def test_only_the_settings_table_reads_the_environment():
     """Settings and providers ask conf.setting(): a raw read would skip the table's type,
     default and documentation (and this README check)."""
     raw = re.compile(r"""(?:environ\.get|getenv)\(\s*["']([A-Z_]+)["']""")
-    found = {str(path.relative_to(ROOT)): raw.findall(path.read_text())
-             for path in (ROOT / "shiporskip").rglob("*.py") if path.name != "conf.py"}
+    found = {
+        str(path.relative_to(ROOT)): raw.findall(path.read_text())
+        for path in (ROOT / "shiporskip").rglob("*.py")
+        if path.name != "conf.py"
+    }
     assert {path: names for path, names in found.items() if names} == {}
 
 
@@ -53,8 +56,13 @@ def test_readme_links_stay_inside_the_repository():
 
 def test_readme_help_matches_the_real_help():
     env = {"COLUMNS": "100", "PATH": "/usr/bin:/bin"}
-    real = subprocess.run([str(Path(sys.executable).parent / "shiporskip"), "--help"],
-                          capture_output=True, text=True, env=env, check=True).stdout
+    real = subprocess.run(
+        [str(Path(sys.executable).parent / "shiporskip"), "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
     assert real.strip() in README
 
 

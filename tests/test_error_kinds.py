@@ -16,8 +16,11 @@ def raises_without_kind() -> list[str]:
     found = []
     for path in ROOT.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ReviewerError"
-                    and not any(k.arg == "kind" for k in node.keywords)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "ReviewerError"
+                and not any(k.arg == "kind" for k in node.keywords)
+            ):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 

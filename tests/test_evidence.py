@@ -23,33 +23,62 @@ def with_evidence(**groups) -> dict:
 
 
 def test_a_full_evidence_record_parses():
-    facts = validate_facts(with_evidence(
-        price={"currency": "USD", "free_tier": True, "seat_monthly": 0, **SRC},
-        capabilities=[{"metric": "aider_polyglot", "value": 52.4, "unit": "percent",
-                       "setup": "aider with gpt-4.1, diff", **SRC}],
-        limits={"max_output_tokens": 8192, "gpu_required": False, "platforms": ["Linux"],
-                "sizes": [{"parameters": "7B", "memory_gb": 4.7, "quantisation": "Q4_K_M", **SRC}], **SRC},
-        adoption={"repository": "https://github.com/example/model", "stars": 1200, **SRC},
-        deployment={"cloud": False, "on_device": True, **SRC},
-        terms={"commercial_use": "Apache 2.0: commercial use allowed", **SRC}))
+    facts = validate_facts(
+        with_evidence(
+            price={"currency": "USD", "free_tier": True, "seat_monthly": 0, **SRC},
+            capabilities=[
+                {
+                    "metric": "aider_polyglot",
+                    "value": 52.4,
+                    "unit": "percent",
+                    "setup": "aider with gpt-4.1, diff",
+                    **SRC,
+                }
+            ],
+            limits={
+                "max_output_tokens": 8192,
+                "gpu_required": False,
+                "platforms": ["Linux"],
+                "sizes": [{"parameters": "7B", "memory_gb": 4.7, "quantisation": "Q4_K_M", **SRC}],
+                **SRC,
+            },
+            adoption={"repository": "https://github.com/example/model", "stars": 1200, **SRC},
+            deployment={"cloud": False, "on_device": True, **SRC},
+            terms={"commercial_use": "Apache 2.0: commercial use allowed", **SRC},
+        )
+    )
     assert facts.capability("aider_polyglot").shown() == "52.4%"
     assert facts.smallest_memory_gb() == 4.7
 
 
-@pytest.mark.parametrize(("groups", "field"), [
-    ({"price": {"seat_monthly": 10}}, "facts.price.source"),
-    ({"price": {"seat_monthly": -1, **SRC}}, "facts.price.seat_monthly"),
-    ({"price": {"input_per_mtok": 2.5, "output_per_mtok": 10, **SRC}}, "facts.price"),  # no model named
-    ({"price": {"seat_monthly": 10, "source": "https://e.com", "as_of": TOMORROW}}, "facts.price.as_of"),
-    ({"capabilities": [{"metric": "mmlu", "value": 70, "unit": "elo", **SRC}]}, "facts.capabilities.0"),
-    ({"capabilities": [{"metric": "mmlu", "value": 70, "unit": "furlongs", **SRC}]}, "facts.capabilities.0"),
-    ({"capabilities": [{"metric": "mmlu", "value": 170, "unit": "percent", **SRC}]}, "facts.capabilities.0"),
-    ({"capabilities": [{"metric": "tokens_per_second", "value": 40, "unit": "tokens/s", **SRC}]},
-     "facts.capabilities.0"),  # throughput without its hardware means nothing
-    ({"capabilities": [{"metric": "mmlu", "value": 70, "unit": "percent"}]}, "facts.capabilities.0.source"),
-    ({"limits": {"sizes": [{"parameters": "7B", "memory_gb": 4, **SRC}], **SRC}}, "facts.limits.sizes.0"),
-    ({"terms": {"commercial_use": "ok", "source": "nope", "as_of": "2026-01-01"}}, "facts.terms"),
-])
+@pytest.mark.parametrize(
+    ("groups", "field"),
+    [
+        ({"price": {"seat_monthly": 10}}, "facts.price.source"),
+        ({"price": {"seat_monthly": -1, **SRC}}, "facts.price.seat_monthly"),
+        ({"price": {"input_per_mtok": 2.5, "output_per_mtok": 10, **SRC}}, "facts.price"),  # no model named
+        ({"price": {"seat_monthly": 10, "source": "https://e.com", "as_of": TOMORROW}}, "facts.price.as_of"),
+        ({"capabilities": [{"metric": "mmlu", "value": 70, "unit": "elo", **SRC}]}, "facts.capabilities.0"),
+        (
+            {"capabilities": [{"metric": "mmlu", "value": 70, "unit": "furlongs", **SRC}]},
+            "facts.capabilities.0",
+        ),
+        (
+            {"capabilities": [{"metric": "mmlu", "value": 170, "unit": "percent", **SRC}]},
+            "facts.capabilities.0",
+        ),
+        (
+            {"capabilities": [{"metric": "tokens_per_second", "value": 40, "unit": "tokens/s", **SRC}]},
+            "facts.capabilities.0",
+        ),  # throughput without its hardware means nothing
+        (
+            {"capabilities": [{"metric": "mmlu", "value": 70, "unit": "percent"}]},
+            "facts.capabilities.0.source",
+        ),
+        ({"limits": {"sizes": [{"parameters": "7B", "memory_gb": 4, **SRC}], **SRC}}, "facts.limits.sizes.0"),
+        ({"terms": {"commercial_use": "ok", "source": "nope", "as_of": "2026-01-01"}}, "facts.terms"),
+    ],
+)
 def test_malformed_evidence_is_refused_naming_the_field(groups, field):
     with pytest.raises(FactsError) as exc:
         validate_facts(with_evidence(**groups))
@@ -67,8 +96,21 @@ def test_malformed_evidence_in_a_file_changes_nothing(db, tmp_path, capsys):
 
 def test_malformed_evidence_from_cli_flags_is_refused(db, capsys):
     figure = "{metric: mmlu, value: 70, unit: elo, source: https://e.com, as_of: 2026-01-01}"
-    code = main(["add", "--name", "Odd", "--category", "open-weight-models", "--kind", "model",
-                 "--source", "https://example.com", "--fact", f"capabilities=[{figure}]"])
+    code = main(
+        [
+            "add",
+            "--name",
+            "Odd",
+            "--category",
+            "open-weight-models",
+            "--kind",
+            "model",
+            "--source",
+            "https://example.com",
+            "--fact",
+            f"capabilities=[{figure}]",
+        ]
+    )
     assert code == 2 and "facts.capabilities.0" in capsys.readouterr().err
     assert not Tool.objects.filter(slug="odd").exists()
 
@@ -76,9 +118,18 @@ def test_malformed_evidence_from_cli_flags_is_refused(db, capsys):
 def test_malformed_evidence_in_the_admin_is_refused(admin_client, catalog):
     tool = Tool.objects.get(slug="ollama")
     facts = {**tool.facts, "price": {"seat_monthly": -3, **SRC}}
-    response = admin_client.post(f"/admin/catalog/tool/{tool.pk}/change/", {
-        "name": tool.name, "slug": tool.slug, "vendor": tool.vendor, "category": tool.category_id,
-        "facts": json.dumps(facts), "facts_changes-TOTAL_FORMS": 0, "facts_changes-INITIAL_FORMS": 0})
+    response = admin_client.post(
+        f"/admin/catalog/tool/{tool.pk}/change/",
+        {
+            "name": tool.name,
+            "slug": tool.slug,
+            "vendor": tool.vendor,
+            "category": tool.category_id,
+            "facts": json.dumps(facts),
+            "facts_changes-TOTAL_FORMS": 0,
+            "facts_changes-INITIAL_FORMS": 0,
+        },
+    )
     assert response.status_code == 200 and "facts.price.seat_monthly" in response.content.decode()
     assert Tool.objects.get(pk=tool.pk).facts == tool.facts
 

@@ -39,8 +39,9 @@ def pair_with_doubt():
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE])
-def test_the_comparison_shows_lead_sections_bars_margins_and_dissent(reviewed, live_server, browser,
-                                                                     viewport):
+def test_the_comparison_shows_lead_sections_bars_margins_and_dissent(
+    reviewed, live_server, browser, viewport
+):
     slugs, dissent = pair_with_doubt()
     page = browser.new_page(viewport=viewport)
     page.goto(f"{live_server.url}/compare/{slugs[0]}-vs-{slugs[1]}")
@@ -57,8 +58,12 @@ def test_the_comparison_shows_lead_sections_bars_margins_and_dissent(reviewed, l
 
 
 def test_provisional_and_near_bar_marks(reviewed, live_server, browser):
-    review = next(r for t in Tool.objects.exclude(current_run=None)
-                  for r in t.current_run.reviews.select_related("persona", "tool") if r.provisional)
+    review = next(
+        r
+        for t in Tool.objects.exclude(current_run=None)
+        for r in t.current_run.reviews.select_related("persona", "tool")
+        if r.provisional
+    )
     page = browser.new_page()
     page.goto(live_server.url + review.tool.get_absolute_url())
     article = page.locator(f"#review-{review.persona.key}")

@@ -37,11 +37,21 @@ def test_a_new_tool_starts_its_history(personas):
 
 
 @pytest.mark.django_db
-def test_a_changed_fact_is_kept_field_by_field_and_re_reviews(reviewed_tool,
-                                                              django_capture_on_commit_callbacks):
-    entry = tool_entry("Histo", facts={"context_window": 131072,
-                                       "price": {"seat_monthly": 0, "free_tier": True,
-                                                 "source": "https://example.com/p", "as_of": "2026-01-01"}})
+def test_a_changed_fact_is_kept_field_by_field_and_re_reviews(
+    reviewed_tool, django_capture_on_commit_callbacks
+):
+    entry = tool_entry(
+        "Histo",
+        facts={
+            "context_window": 131072,
+            "price": {
+                "seat_monthly": 0,
+                "free_tier": True,
+                "source": "https://example.com/p",
+                "as_of": "2026-01-01",
+            },
+        },
+    )
     with django_capture_on_commit_callbacks(execute=True):
         result = load(entry, by="catalog load next.yaml")
     assert result.refacted == 1
@@ -74,14 +84,23 @@ def test_re_dating_alone_is_kept_but_re_reviews_nothing(reviewed_tool):
 
 
 @pytest.mark.django_db
-def test_the_admin_keeps_history_with_the_user(admin_client, reviewed_tool,
-                                               django_capture_on_commit_callbacks):
+def test_the_admin_keeps_history_with_the_user(
+    admin_client, reviewed_tool, django_capture_on_commit_callbacks
+):
     facts = {**copy.deepcopy(reviewed_tool.facts), "context_window": 65536}
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(f"/admin/catalog/tool/{reviewed_tool.pk}/change/", {
-            "name": reviewed_tool.name, "slug": reviewed_tool.slug, "vendor": "Acme",
-            "category": reviewed_tool.category_id, "facts": json.dumps(facts),
-            "facts_changes-TOTAL_FORMS": 0, "facts_changes-INITIAL_FORMS": 0})
+        response = admin_client.post(
+            f"/admin/catalog/tool/{reviewed_tool.pk}/change/",
+            {
+                "name": reviewed_tool.name,
+                "slug": reviewed_tool.slug,
+                "vendor": "Acme",
+                "category": reviewed_tool.category_id,
+                "facts": json.dumps(facts),
+                "facts_changes-TOTAL_FORMS": 0,
+                "facts_changes-INITIAL_FORMS": 0,
+            },
+        )
     assert response.status_code == 302
     change = FactsChange.objects.filter(tool=reviewed_tool).first()
     assert change.by.startswith("admin (") and change.changes[0]["field"] == "context_window"
@@ -91,8 +110,9 @@ def test_the_admin_keeps_history_with_the_user(admin_client, reviewed_tool,
 @pytest.mark.django_db
 def test_facts_history_api_and_cli_message(client, reviewed_tool, tmp_path, capsys):
     path = tmp_path / "next.yaml"
-    path.write_text(yaml.safe_dump({"categories": [CATEGORY],
-                                    "tools": [tool_entry("Histo", facts={"parameters": "8B"})]}))
+    path.write_text(
+        yaml.safe_dump({"categories": [CATEGORY], "tools": [tool_entry("Histo", facts={"parameters": "8B"})]})
+    )
     assert main(["catalog", "load", str(path)]) == 0
     assert "1 reviewed tool(s) with changed facts queued for a re-review" in capsys.readouterr().out
     history = client.get("/api/tools/histo/facts-history").json()
@@ -102,8 +122,9 @@ def test_facts_history_api_and_cli_message(client, reviewed_tool, tmp_path, caps
 
 
 @pytest.mark.django_db
-def test_verdict_history_shows_what_the_re_review_changed(client, reviewed_tool,
-                                                         django_capture_on_commit_callbacks):
+def test_verdict_history_shows_what_the_re_review_changed(
+    client, reviewed_tool, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         load(tool_entry("Histo", facts={"open_weights": False, "license_kind": "proprietary"}))
     data = client.get("/api/tools/histo/history").json()

@@ -10,41 +10,63 @@ from tests.chat_server import ChatServer
 SELF_NOTE = "Reviewed by a model from the tool's own maker."
 
 
-@pytest.mark.parametrize(("model", "maker"), [
-    ("openai/gpt-4o-mini", "OpenAI"), ("openai/o3-mini", "OpenAI"),
-    ("ollama/gpt-oss:20b", "OpenAI"), ("openai/claude-3-5-haiku", "Anthropic"),
-    ("ollama/qwen2.5:7b", "Alibaba/Qwen"), ("vllm/Qwen/Qwen2.5-7B-Instruct", "Alibaba/Qwen"),
-    ("llamacpp/models/gemma-3-270m.gguf", "Google"), ("llamacpp-server/gemma", "Google"),
-    ("openai/gemini-2.0-flash", "Google"), ("vllm/meta-llama/Llama-3.1-8B", "Meta"),
-    ("ollama/codellama:7b", "Meta"), ("ollama/mistral-small:22b", "Mistral AI"),
-    ("ollama/codestral", "Mistral AI"), ("ollama/deepseek-r1:8b", "DeepSeek"),
-    ("vllm/deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "DeepSeek"),  # named for its maker first
-    ("ollama/phi4-mini", "Microsoft"), ("ollama/phi-3.5", "Microsoft"),
-    ("ollama/granite3.1-dense", "IBM"), ("ollama/command-r", "Cohere"),
-])
+@pytest.mark.parametrize(
+    ("model", "maker"),
+    [
+        ("openai/gpt-4o-mini", "OpenAI"),
+        ("openai/o3-mini", "OpenAI"),
+        ("ollama/gpt-oss:20b", "OpenAI"),
+        ("openai/claude-3-5-haiku", "Anthropic"),
+        ("ollama/qwen2.5:7b", "Alibaba/Qwen"),
+        ("vllm/Qwen/Qwen2.5-7B-Instruct", "Alibaba/Qwen"),
+        ("llamacpp/models/gemma-3-270m.gguf", "Google"),
+        ("llamacpp-server/gemma", "Google"),
+        ("openai/gemini-2.0-flash", "Google"),
+        ("vllm/meta-llama/Llama-3.1-8B", "Meta"),
+        ("ollama/codellama:7b", "Meta"),
+        ("ollama/mistral-small:22b", "Mistral AI"),
+        ("ollama/codestral", "Mistral AI"),
+        ("ollama/deepseek-r1:8b", "DeepSeek"),
+        ("vllm/deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "DeepSeek"),  # named for its maker first
+        ("ollama/phi4-mini", "Microsoft"),
+        ("ollama/phi-3.5", "Microsoft"),
+        ("ollama/granite3.1-dense", "IBM"),
+        ("ollama/command-r", "Cohere"),
+    ],
+)
 def test_a_model_name_tells_its_maker(model, maker):
     assert maker_of(model).name == maker
 
 
-@pytest.mark.parametrize("model", [
-    "offline", "openai/test-model", "llamacpp-server/local", "ollama/dolphin-mixup",
-    "llamacpp/home/meta/gemma-models/my-finetune.gguf", "ollama",
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "offline",
+        "openai/test-model",
+        "llamacpp-server/local",
+        "ollama/dolphin-mixup",
+        "llamacpp/home/meta/gemma-models/my-finetune.gguf",
+        "ollama",
+    ],
+)
 def test_an_unrecognised_model_or_offline_is_in_no_family(model):
     assert maker_of(model) is None
 
 
-@pytest.mark.parametrize(("model", "vendor", "same"), [
-    ("openai/gpt-4o-mini", "OpenAI", True),
-    ("llamacpp-server/gemma", "Google (Google DeepMind)", True),
-    ("ollama/qwen2.5:7b", "Alibaba Cloud (Qwen team)", True),
-    ("vllm/meta-llama/Llama-3.1-8B", "Meta", True),
-    ("ollama/phi4", "GitHub (Microsoft)", True),
-    ("ollama/llama3.1", "ggml-org (Georgi Gerganov)", False),  # llama.cpp is not Meta's
-    ("ollama/llama3.1", "Metaphor Systems", False),
-    ("openai/gpt-4o-mini", "Nomic AI", False),
-    ("offline", "OpenAI", False),
-])
+@pytest.mark.parametrize(
+    ("model", "vendor", "same"),
+    [
+        ("openai/gpt-4o-mini", "OpenAI", True),
+        ("llamacpp-server/gemma", "Google (Google DeepMind)", True),
+        ("ollama/qwen2.5:7b", "Alibaba Cloud (Qwen team)", True),
+        ("vllm/meta-llama/Llama-3.1-8B", "Meta", True),
+        ("ollama/phi4", "GitHub (Microsoft)", True),
+        ("ollama/llama3.1", "ggml-org (Georgi Gerganov)", False),  # llama.cpp is not Meta's
+        ("ollama/llama3.1", "Metaphor Systems", False),
+        ("openai/gpt-4o-mini", "Nomic AI", False),
+        ("offline", "OpenAI", False),
+    ],
+)
 def test_the_vendor_string_says_whether_it_is_the_same_maker(model, vendor, same):
     assert (shared_maker(model, vendor) is not None) is same
 
@@ -74,8 +96,7 @@ def test_a_self_review_fails_at_once_and_says_what_to_do(server, codex, client):
     assert Tool.objects.get(pk=codex.pk).current_run_id is None
 
 
-def test_an_allowed_self_review_is_stored_and_marked_on_the_tool_page(server, codex, client,
-                                                                     settings):
+def test_an_allowed_self_review_is_stored_and_marked_on_the_tool_page(server, codex, client, settings):
     settings.SHIPORSKIP_ALLOW_SELF_REVIEW = True
     run = review_tool(tool=codex, model="openai/gpt-4o-mini")
     assert run.status == "done", run.error

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from shiporskip.catalog.loading import load_catalog
 from shiporskip.catalog.models import Category, Tool
-from shiporskip.panel.history import EVENTS_SHOWN
+from shiporskip.panel.history import EVENTS_SHOWN, record_event
 from shiporskip.panel.models import PanelRun, Persona, Review
 from shiporskip.panel.running import review_tool
 from tests.conftest import FACTS, tool_entry
@@ -23,8 +23,10 @@ from tests.security_corpora import TALLY, XSS, unescaped
 ATOM = "{http://www.w3.org/2005/Atom}"
 SVG = "{http://www.w3.org/2000/svg}"
 FEED = "/feeds/verdicts.atom"
-CATEGORIES = [{"slug": "open-weight-models", "name": "Open-Weight Models"},
-              {"slug": "developer-tools", "name": "Developer Tools"}]
+CATEGORIES = [
+    {"slug": "open-weight-models", "name": "Open-Weight Models"},
+    {"slug": "developer-tools", "name": "Developer Tools"},
+]
 SCORES = {"ship": 81, "skip": 30, "none": None}
 
 
@@ -37,14 +39,31 @@ def verdict(tool, *verdicts, scores=None) -> PanelRun:
     """A finished panel run whose personas say `verdicts` in order, stored as running._store does."""
     personas = list(Persona.objects.active())
     now = timezone.now()
-    run = PanelRun.objects.create(tool=tool, model="offline", status="done", started_at=now,
-                                  finished_at=now, personas_total=len(personas),
-                                  personas_done=len(personas))
+    run = PanelRun.objects.create(
+        tool=tool,
+        model="offline",
+        status="done",
+        started_at=now,
+        finished_at=now,
+        personas_total=len(personas),
+        personas_done=len(personas),
+    )
     scores = scores or [SCORES[v] for v in verdicts]
     Review.objects.bulk_create(
-        Review(run=run, tool=tool, persona=p, verdict=v, score=s, threshold=60, model="offline",
-               prompt_version="test", persona_version=p.version)
-        for p, v, s in zip(personas, verdicts, scores, strict=True))
+        Review(
+            run=run,
+            tool=tool,
+            persona=p,
+            verdict=v,
+            score=s,
+            threshold=60,
+            model="offline",
+            prompt_version="test",
+            persona_version=p.version,
+        )
+        for p, v, s in zip(personas, verdicts, scores, strict=True)
+    )
+    record_event(run.pk)
     Tool.objects.filter(pk=tool.pk).update(current_run=run)
     return run
 
@@ -64,10 +83,17 @@ def fetch_feed(client, url=FEED):
 
 
 def entries(root) -> list[dict]:
-    return [{"id": e.findtext(f"{ATOM}id"), "title": e.findtext(f"{ATOM}title"),
-             "link": e.find(f"{ATOM}link").get("href"), "summary": e.findtext(f"{ATOM}summary"),
-             "updated": e.findtext(f"{ATOM}updated"),
-             "category": e.find(f"{ATOM}category").get("term")} for e in root.findall(f"{ATOM}entry")]
+    return [
+        {
+            "id": e.findtext(f"{ATOM}id"),
+            "title": e.findtext(f"{ATOM}title"),
+            "link": e.find(f"{ATOM}link").get("href"),
+            "summary": e.findtext(f"{ATOM}summary"),
+            "updated": e.findtext(f"{ATOM}updated"),
+            "category": e.find(f"{ATOM}category").get("term"),
+        }
+        for e in root.findall(f"{ATOM}entry")
+    ]
 
 
 def local(url: str) -> str:
@@ -77,6 +103,7 @@ def local(url: str) -> str:
 
 
 # ---- feeds ----
+
 
 def test_feeds_are_atom_and_every_link_in_them_answers_200(client, seed_pair):
     for url in (FEED, "/categories/developer-tools/verdicts.atom"):
@@ -121,7 +148,8 @@ def test_an_entry_when_a_verdict_comes_out_and_a_new_one_when_it_changes(client,
     assert entries(fetch_feed(client)[0])[0]["title"] == "Alpha: Skip · 0 ship / 4 skip (was 1 ship / 3 skip)"
     verdict(tool, "none", "none", "none", "none")
     assert entries(fetch_feed(client)[0])[0]["title"] == (
-        "Alpha: No verdict (every reviewer abstained) (was Skip)")
+        "Alpha: No verdict (every reviewer abstained) (was Skip)"
+    )
 
 
 def test_entry_ids_are_stable_across_requests_and_unique(client, personas):
@@ -143,7 +171,8 @@ def test_a_category_feed_holds_only_its_category(client, personas):
     root, _ = fetch_feed(client, "/categories/developer-tools/verdicts.atom")
     assert root.findtext(f"{ATOM}title") == "Ship or Skip: Developer Tools verdicts"
     assert [(e["title"], e["category"]) for e in entries(root)] == [
-        ("Gamma: Ship · 3 ship / 1 skip", "Developer Tools")]
+        ("Gamma: Ship · 3 ship / 1 skip", "Developer Tools")
+    ]
     root, _ = fetch_feed(client, "/categories/open-weight-models/verdicts.atom")
     assert sorted(e["title"].split(":")[0] for e in entries(root)) == ["Alpha", "Beta"]
     assert len(entries(fetch_feed(client)[0])) == 3
@@ -187,20 +216,25 @@ def alternates(html_text: str) -> dict[str, str]:
 
 
 def test_feeds_are_discoverable_from_the_home_tool_and_category_pages(client, seed_pair):
-    home, tool, category = (client.get(url).content.decode() for url in
-                            ("/", "/tools/code-llama-4", "/categories/developer-tools"))
+    home, tool, category = (
+        client.get(url).content.decode()
+        for url in ("/", "/tools/code-llama-4", "/categories/developer-tools")
+    )
     site_feed = {FEED: "Ship or Skip: new and changed verdicts"}
     category_feed = {"/categories/developer-tools/verdicts.atom": "Ship or Skip: Developer Tools verdicts"}
     assert alternates(home) == site_feed
     assert alternates(tool) == alternates(category) == {**site_feed, **category_feed}
-    assert ('<a href="/categories/developer-tools/verdicts.atom">Follow new Developer Tools verdicts '
-            '(Atom feed)</a>') in category
+    assert (
+        '<a href="/categories/developer-tools/verdicts.atom">Follow new Developer Tools verdicts '
+        "(Atom feed)</a>"
+    ) in category
     for page in (home, tool, category):
         for href in alternates(page):
             fetch_feed(client, href)
 
 
 # ---- badges ----
+
 
 def get_badge(client, slug, query="", **headers):
     response = client.get(f"/tools/{slug}/badge.svg{query}", headers=headers)
@@ -220,10 +254,13 @@ def test_the_badge_says_ship_skip_split_or_no_verdict(client, personas):
     verdict(skip, "ship", "skip", "skip", "skip")
     verdict(split, "ship", "ship", "skip", "skip")
     verdict(abstained, "none", "none", "none", "none")
-    cases = {ship: ("Ship · 3/4", "Ship · 3 ship / 1 skip"), skip: ("Skip · 1/4", "Skip · 1 ship / 3 skip"),
-             split: ("Split · 2/4", "Split · 2 ship / 2 skip"),
-             abstained: ("No verdict", "no verdict (every reviewer abstained)"),
-             unreviewed: ("No verdict yet", "no verdict yet")}
+    cases = {
+        ship: ("Ship · 3/4", "Ship · 3 ship / 1 skip"),
+        skip: ("Skip · 1/4", "Skip · 1 ship / 3 skip"),
+        split: ("Split · 2/4", "Split · 2 ship / 2 skip"),
+        abstained: ("No verdict", "no verdict (every reviewer abstained)"),
+        unreviewed: ("No verdict yet", "no verdict yet"),
+    }
     for tool, (value, words) in cases.items():
         response = get_badge(client, tool.slug)
         assert response["Content-Type"] == "image/svg+xml"
@@ -254,18 +291,23 @@ def test_light_and_dark_differ_and_the_score_style_shows_the_mean(client, person
     dark = get_badge(client, "alpha", "?theme=dark")
     assert light.content != dark.content and light["ETag"] != dark["ETag"]
     assert badge_texts(light) == badge_texts(dark)  # the same words in both
-    fills = [{t.get("fill") for t in parse(b.content).iter(f"{SVG}rect")} - {"url(#s)", None}
-             for b in (light, dark)]
+    fills = [
+        {t.get("fill") for t in parse(b.content).iter(f"{SVG}rect")} - {"url(#s)", None}
+        for b in (light, dark)
+    ]
     assert not fills[0] & fills[1]  # no colour in common
     title, texts = badge_texts(get_badge(client, "alpha", "?style=score&theme=dark"))
     assert texts == ["Ship or Skip", "Ship · 68/100"]
     assert title == "Alpha on Ship or Skip: Ship, panel score 68/100 (3 ship / 1 skip)"
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("?theme=neon", "theme must be one of light, dark, not 'neon'."),
-    ("?style=stars", "style must be one of count, score, not 'stars'."),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?theme=neon", "theme must be one of light, dark, not 'neon'."),
+        ("?style=stars", "style must be one of count, score, not 'stars'."),
+    ],
+)
 def test_a_bad_badge_option_is_refused_by_name(client, personas, query, message):
     add_tools("Alpha")
     response = client.get(f"/tools/alpha/badge.svg{query}")
@@ -275,15 +317,17 @@ def test_a_bad_badge_option_is_refused_by_name(client, personas, query, message)
 
 def test_an_untrusted_name_is_escaped_and_the_badge_stays_small(client, personas):
     category = Category.objects.create(slug="open-weight-models", name="Open-Weight Models")
-    evil = Tool.objects.create(name='Evil <script>alert(1)</script> "&\' Tool', slug="evil",
-                               category=category, facts=FACTS)
+    evil = Tool.objects.create(
+        name="Evil <script>alert(1)</script> \"&' Tool", slug="evil", category=category, facts=FACTS
+    )
     verdict(evil, "ship", "ship", "ship", "skip")
     response = get_badge(client, "evil", "?style=score")
     assert b"<script" not in response.content
-    assert badge_texts(response)[0].startswith('Evil <script>alert(1)</script> "&\' Tool on Ship or Skip')
+    assert badge_texts(response)[0].startswith("Evil <script>alert(1)</script> \"&' Tool on Ship or Skip")
     # The longest name a tool may have, each character one that escapes to six bytes.
-    longest = Tool.objects.create(name="'" * Tool._meta.get_field("name").max_length, slug="quotes",
-                                  category=category, facts=FACTS)
+    longest = Tool.objects.create(
+        name="'" * Tool._meta.get_field("name").max_length, slug="quotes", category=category, facts=FACTS
+    )
     verdict(longest, "ship", "ship", "ship", "skip")
     for query in ("", "?theme=dark&style=score"):
         response = get_badge(client, "quotes", query)
@@ -321,17 +365,20 @@ def test_the_tool_page_offers_an_embed_snippet(client, personas):
     site = settings.SITE_URL
     assert textareas(box) == {
         "embed-html": f'<a href="{site}/tools/alpha"><img src="{site}/tools/alpha/badge.svg" '
-                      'alt="Alpha on Ship or Skip"></a>',
-        "embed-md": f"[![Alpha on Ship or Skip]({site}/tools/alpha/badge.svg)]({site}/tools/alpha)"}
-    assert 'readonly' in box and '<img src="/tools/alpha/badge.svg"' in box
+        'alt="Alpha on Ship or Skip"></a>',
+        "embed-md": f"[![Alpha on Ship or Skip]({site}/tools/alpha/badge.svg)]({site}/tools/alpha)",
+    }
+    assert "readonly" in box and '<img src="/tools/alpha/badge.svg"' in box
 
 
 def test_xss_corpus_as_tool_names_stays_inert_in_badges_feeds_and_snippets(client, personas):
     """Every payload as a tool's name: the badge and the feed still parse, each name comes back
     exactly as text, and no HTML a reader renders (feed summaries, the embed box) holds it verbatim."""
     category = Category.objects.create(slug="open-weight-models", name="Open-Weight Models")
-    tools = [Tool.objects.create(name=f"T{j} {payload}", slug=f"t{j}", category=category, facts=FACTS)
-             for j, payload in enumerate(XSS)]
+    tools = [
+        Tool.objects.create(name=f"T{j} {payload}", slug=f"t{j}", category=category, facts=FACTS)
+        for j, payload in enumerate(XSS)
+    ]
     for tool in tools:
         verdict(tool, "ship", "ship", "ship", "skip")
     by_link = {e["link"]: e for e in entries(fetch_feed(client)[0])}
@@ -354,12 +401,14 @@ def test_xss_corpus_as_tool_names_stays_inert_in_badges_feeds_and_snippets(clien
             found.append("embed snippet")
     tried = 4 * len(tools)  # each name in a feed entry, two badges and an embed box
     bad = sum(len(v) for v in problems.values())
-    TALLY.add("tool names in feeds, badges and embed snippets", tried=tried, refused=tried - bad,
-              problems=bad)
+    TALLY.add(
+        "tool names in feeds, badges and embed snippets", tried=tried, refused=tried - bad, problems=bad
+    )
     assert {k: v for k, v in problems.items() if v} == {}
 
 
 # ---- in the browser ----
+
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)

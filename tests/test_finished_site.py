@@ -26,8 +26,17 @@ from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 # The footer's links: other parts of the site build /tools and the feed; they are linked by path.
-FOOTER = ["/", "/tools", "/#categories", "/#compare", "/panel/", "/bookmarks", "/newsletter/",
-          "/feeds/verdicts.atom", "/api/docs"]
+FOOTER = [
+    "/",
+    "/tools",
+    "/#categories",
+    "/#compare",
+    "/panel/",
+    "/bookmarks",
+    "/newsletter/",
+    "/feeds/verdicts.atom",
+    "/api/docs",
+]
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -36,10 +45,11 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def footer_of(html: str) -> str:
-    return html[html.index('<footer class="site-footer">'):]
+    return html[html.index('<footer class="site-footer">') :]
 
 
 # -- 404 and 500 -----------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_an_unknown_address_gets_the_styled_404_with_the_picker(seed_pair, client, settings):
@@ -76,6 +86,7 @@ def test_the_500_page_stands_alone_with_no_query():
 
 # -- icons and footer ------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_real_favicon_and_touch_icon(seed_pair, client):
     html = client.get("/").content.decode()
@@ -108,12 +119,14 @@ def test_the_footer_links_every_main_part(seed_pair, client):
 
 # -- JavaScript off: the reader's own vote and bookmark ------------------------------------
 
+
 @pytest.mark.django_db
 def test_without_javascript_the_confirm_page_shows_the_readers_vote_and_bookmark(seed_pair):
     reader = Client()
     tool_page = reader.get(f"/tools/{CODE_LLAMA}").content.decode()
-    link = re.search(r'<noscript><p class="vote-mine"><a href="([^"]+)">Your vote on Code Llama 4</a>',
-                     tool_page).group(1)
+    link = re.search(
+        r'<noscript><p class="vote-mine"><a href="([^"]+)">Your vote on Code Llama 4</a>', tool_page
+    ).group(1)
     confirm = reader.get(link)
     html = confirm.content.decode()
     assert "You have not voted on Code Llama 4 yet." in html and "not in your bookmarks yet" in html
@@ -140,6 +153,7 @@ def test_without_javascript_the_confirm_page_shows_the_readers_vote_and_bookmark
 
 # -- the newsletter address never in a URL -------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_box_posts_and_its_no_javascript_page_changes_nothing(seed_pair):
     for url in ("/", f"/tools/{CODE_LLAMA}", COMPARE):
@@ -147,8 +161,9 @@ def test_the_box_posts_and_its_no_javascript_page_changes_nothing(seed_pair):
         box = re.search(r'<form class="newsletter-box"[^>]*>', html).group(0)
         assert 'method="post"' in box and 'action="/newsletter/subscribe/form"' in box, url
     client = Client(enforce_csrf_checks=True)  # the cached box holds no token
-    response = client.post("/newsletter/subscribe/form",
-                           {"email": "Plain@Example.com", "csrfmiddlewaretoken": ""})
+    response = client.post(
+        "/newsletter/subscribe/form", {"email": "Plain@Example.com", "csrfmiddlewaretoken": ""}
+    )
     html = response.content.decode()
     assert response.status_code == 200 and 'value="Plain@Example.com"' in html
     assert 'method="post" action="/newsletter/subscribe"' in html
@@ -160,11 +175,13 @@ def test_the_box_posts_and_its_no_javascript_page_changes_nothing(seed_pair):
 
 # -- how the verdict was made --------------------------------------------------------------
 
+
 def test_models_in_words():
     from shiporskip.panel.provenance import model_in_words
 
-    assert model_in_words("offline").startswith("the offline reviewer (") and "no language model" in \
-        model_in_words("offline")
+    assert model_in_words("offline").startswith(
+        "the offline reviewer ("
+    ) and "no language model" in model_in_words("offline")
     assert model_in_words("llamacpp/models/gemma-3-270m.gguf") == "llama.cpp model gemma-3-270m"
     assert model_in_words("llamacpp-server/gemma") == "llama.cpp server model gemma"
     assert model_in_words("openai/gpt-4o-mini") == "OpenAI model gpt-4o-mini"
@@ -179,7 +196,7 @@ def test_provenance_sits_behind_a_disclosure_once_per_panel(seed_pair, client):
     html = client.get(f"/tools/{CODE_LLAMA}").content.decode()
     assert "Written by <code>" not in html and "prompt 3" not in html
     assert html.count('<details class="provenance-box" id="how-made">') == 1
-    block = html[html.index('<details class="provenance-box"'):html.index("</details>")]
+    block = html[html.index('<details class="provenance-box"') : html.index("</details>")]
     assert "<summary>How this verdict was made</summary>" in block
     today = timezone.localdate().strftime("%-d %b %Y")
     assert html.count("Written by the offline reviewer (") == 1
@@ -189,6 +206,7 @@ def test_provenance_sits_behind_a_disclosure_once_per_panel(seed_pair, client):
 
 
 # -- packaging and `up` --------------------------------------------------------------------
+
 
 def test_the_license_is_an_spdx_string_for_modern_setuptools():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -206,8 +224,13 @@ def test_up_prints_the_address_last_and_keeps_logs_in_files(tmp_path):
     with __import__("socket").socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([script, "up", "--port", str(port)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [script, "up", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines: list[str] = []
     reading = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reading.start()
@@ -215,6 +238,7 @@ def test_up_prints_the_address_last_and_keeps_logs_in_files(tmp_path):
     def ready():
         assert proc.poll() is None, "".join(lines)
         return any("The worker is ready" in line for line in lines)
+
     logs = tmp_path / "logs"
     try:
         wait_for(ready, 90, "the worker to be ready")
@@ -228,7 +252,7 @@ def test_up_prints_the_address_last_and_keeps_logs_in_files(tmp_path):
     address = f"Ship or Skip is running at http://127.0.0.1:{port}/"
     ready_at = next(i for i, line in enumerate(lines) if "The worker is ready" in line)
     assert address in lines[ready_at]
-    after = [line.strip() for line in lines[ready_at + 1:] if line.strip()]
+    after = [line.strip() for line in lines[ready_at + 1 :] if line.strip()]
     assert after == ["Stopping the web server and the worker…"], after
     assert sum(address in line for line in lines) == 2  # when the server listens, and again
     assert any(f"Logs: {logs / 'web.log'} and {logs / 'worker.log'}" in line for line in lines)

@@ -35,8 +35,10 @@ def test_the_404_page_is_styled_and_fits_a_phone(seed_pair, live_server, browser
     expect(page.get_by_role("heading", level=1)).to_have_text("We can't find that page")
     assert page.get_by_role("navigation", name="Main").is_visible()
     assert page.get_by_role("button", name="Compare").is_visible()  # the picker
-    assert page.locator("header.site-header").evaluate("e => getComputedStyle(e).backgroundColor") \
-        == "rgb(26, 26, 46)"  # the site's stylesheet applies
+    assert (
+        page.locator("header.site-header").evaluate("e => getComputedStyle(e).backgroundColor")
+        == "rgb(26, 26, 46)"
+    )  # the site's stylesheet applies
     assert page_width(page) <= width
 
 
@@ -49,7 +51,8 @@ def test_the_decision_table_reads_on_a_phone(seed_pair, live_server, browser, wi
     pills = page.locator("table.decision .verdict")
     expect(pills).to_have_count(2)
     line = page.locator("table.decision th[scope=row]").first.evaluate(
-        "e => parseFloat(getComputedStyle(e).lineHeight)")
+        "e => parseFloat(getComputedStyle(e).lineHeight)"
+    )
     for pill in pills.all():
         assert pill.bounding_box()["height"] < 1.6 * line, "a verdict pill wraps onto several lines"
     best_for = page.locator("table.decision tr", has_text="Best for").locator("td").first
@@ -113,13 +116,23 @@ def page_types(live_server, seed_pair) -> dict[str, str]:
 
     edition = editions.publish()
     pages = {
-        "home": "/", "tools": "/tools", "tool": f"/tools/{CODE_LLAMA}", "comparison": COMPARE,
-        "category": seed_pair[0].category.get_absolute_url(), "persona": "/panel/builder",
-        "personas": "/panel/", "newsletter archive": "/newsletter/",
-        "newsletter edition": f"/newsletter/{edition.number}", "sign in": "/accounts/signin",
-        "sign up": "/accounts/signup", "bookmarks": "/bookmarks", "404": "/no-such-page",
-        "vote confirm": f"/tools/{CODE_LLAMA}/vote?verdict=ship", "subscribe": "/newsletter/subscribe",
-        "alternatives": f"/tools/{CODE_LLAMA}/alternatives", "search": "/search?q=llama",
+        "home": "/",
+        "tools": "/tools",
+        "tool": f"/tools/{CODE_LLAMA}",
+        "comparison": COMPARE,
+        "category": seed_pair[0].category.get_absolute_url(),
+        "persona": "/panel/builder",
+        "personas": "/panel/",
+        "newsletter archive": "/newsletter/",
+        "newsletter edition": f"/newsletter/{edition.number}",
+        "sign in": "/accounts/signin",
+        "sign up": "/accounts/signup",
+        "bookmarks": "/bookmarks",
+        "404": "/no-such-page",
+        "vote confirm": f"/tools/{CODE_LLAMA}/vote?verdict=ship",
+        "subscribe": "/newsletter/subscribe",
+        "alternatives": f"/tools/{CODE_LLAMA}/alternatives",
+        "search": "/search?q=llama",
     }
     # Pages other parts of the site add: checked once they exist.
     present = {}
@@ -136,8 +149,19 @@ def page_types(live_server, seed_pair) -> dict[str, str]:
 @pytest.mark.parametrize("width", [1280, 360])
 def test_axe_finds_nothing_moderate_or_worse_on_any_page_type(seed_pair, live_server, browser, width):
     pages = page_types(live_server, seed_pair)
-    assert {"home", "tool", "comparison", "category", "persona", "personas", "newsletter edition",
-            "sign in", "sign up", "bookmarks", "404"} <= set(pages)
+    assert {
+        "home",
+        "tool",
+        "comparison",
+        "category",
+        "persona",
+        "personas",
+        "newsletter edition",
+        "sign in",
+        "sign up",
+        "bookmarks",
+        "404",
+    } <= set(pages)
     page = page_at(browser, width)
     # Bookmarks with a tool in them: the list has headings of its own.
     page.goto(live_server.url + f"/tools/{CODE_LLAMA}")
@@ -153,6 +177,8 @@ def test_axe_finds_nothing_moderate_or_worse_on_any_page_type(seed_pair, live_se
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         for v in result["violations"]:
             if v["impact"] in SERIOUS:
-                problems.append(f"{name} ({url}): {v['id']} ({v['impact']}) at "
-                                f"{[n['target'] for n in v['nodes'][:3]]}: {v['help']}")
+                problems.append(
+                    f"{name} ({url}): {v['id']} ({v['impact']}) at "
+                    f"{[n['target'] for n in v['nodes'][:3]]}: {v['help']}"
+                )
     assert not problems, "\n".join(problems)

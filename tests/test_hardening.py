@@ -20,47 +20,79 @@ from tests.waiting import wait_for
 
 SCRIPT = str(Path(sys.executable).parent / "shiporskip")
 # The production configuration the README documents, and nothing else.
-PRODUCTION = {"SHIPORSKIP_DEBUG": "false", "SHIPORSKIP_SITE_URL": "https://verdicts.example.com",
-              "SHIPORSKIP_ALLOWED_HOSTS": "verdicts.example.com"}
+PRODUCTION = {
+    "SHIPORSKIP_DEBUG": "false",
+    "SHIPORSKIP_SITE_URL": "https://verdicts.example.com",
+    "SHIPORSKIP_ALLOWED_HOSTS": "verdicts.example.com",
+}
 
 
 def clean_env(tmp_path, **extra) -> dict:
     ours = ("SHIPORSKIP_", "EMAIL_", "DJANGO_", "DATABASE_URL", "REDIS_URL")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    return env | {"SHIPORSKIP_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "shiporskip.settings",
-                  **extra}
+    return env | {
+        "SHIPORSKIP_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "shiporskip.settings",
+        **extra,
+    }
 
 
 def settings_under(env: dict, *names: str) -> dict:
     """Settings as a fresh process reads them from `env` (they are fixed at import)."""
-    code = ("import django, json; django.setup(); from django.conf import settings as s; "
-            f"print(json.dumps({{n: getattr(s, n, None) for n in {list(names)!r}}}, default=str))")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                            timeout=60)
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        f"print(json.dumps({{n: getattr(s, n, None) for n in {list(names)!r}}}, default=str))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_documented_production_settings_pass_check_deploy(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
-                            env=clean_env(tmp_path, **PRODUCTION), capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        env=clean_env(tmp_path, **PRODUCTION),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_an_https_site_turns_the_secure_settings_on_and_each_can_be_set(tmp_path):
-    names = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_HTTPONLY", "SECURE_SSL_REDIRECT",
-             "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "CSRF_TRUSTED_ORIGINS")
+    names = (
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "CSRF_COOKIE_HTTPONLY",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_PRELOAD",
+        "SECURE_PROXY_SSL_HEADER",
+        "CSRF_TRUSTED_ORIGINS",
+    )
     on = settings_under(clean_env(tmp_path, **PRODUCTION), *names)
-    assert on == {"SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True, "CSRF_COOKIE_HTTPONLY": True,
-                  "SECURE_SSL_REDIRECT": True, "SECURE_HSTS_SECONDS": 31_536_000,
-                  "SECURE_HSTS_PRELOAD": False,
-                  "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
-                  "CSRF_TRUSTED_ORIGINS": ["https://verdicts.example.com"]}
-    chosen = settings_under(clean_env(tmp_path, **PRODUCTION, SHIPORSKIP_HSTS_SECONDS="3600",
-                                      SHIPORSKIP_HSTS_PRELOAD="true", SHIPORSKIP_SSL_REDIRECT="false",
-                                      SHIPORSKIP_PROXY_SSL_HEADER="X-Scheme"), *names)
+    assert on == {
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "CSRF_COOKIE_HTTPONLY": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31_536_000,
+        "SECURE_HSTS_PRELOAD": False,
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "CSRF_TRUSTED_ORIGINS": ["https://verdicts.example.com"],
+    }
+    chosen = settings_under(
+        clean_env(
+            tmp_path,
+            **PRODUCTION,
+            SHIPORSKIP_HSTS_SECONDS="3600",
+            SHIPORSKIP_HSTS_PRELOAD="true",
+            SHIPORSKIP_SSL_REDIRECT="false",
+            SHIPORSKIP_PROXY_SSL_HEADER="X-Scheme",
+        ),
+        *names,
+    )
     assert chosen["SECURE_HSTS_SECONDS"] == 3600 and chosen["SECURE_HSTS_PRELOAD"] is True
     assert chosen["SECURE_SSL_REDIRECT"] is False
     assert chosen["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_SCHEME", "https"]
@@ -68,24 +100,33 @@ def test_an_https_site_turns_the_secure_settings_on_and_each_can_be_set(tmp_path
     assert laptop["SESSION_COOKIE_SECURE"] is False and laptop["SECURE_HSTS_SECONDS"] == 0
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"SHIPORSKIP_SITE_URL": "verdicts.example.com"}, "is not a site address"),
-    ({"SHIPORSKIP_SITE_URL": "https://verdicts.example.com/path"}, "is not a site address"),
-    ({"SHIPORSKIP_SSL_REDIRECT": "true"}, "is http, but secure cookies"),
-    ({"SHIPORSKIP_HSTS_SECONDS": "soon"}, "is not a whole number"),
-    ({"SHIPORSKIP_PROXY_SSL_HEADER": "X Forwarded: https"}, "is not a header name"),
-    ({"SHIPORSKIP_MAX_BODY": "10"}, "must be at least 1024"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SHIPORSKIP_SITE_URL": "verdicts.example.com"}, "is not a site address"),
+        ({"SHIPORSKIP_SITE_URL": "https://verdicts.example.com/path"}, "is not a site address"),
+        ({"SHIPORSKIP_SSL_REDIRECT": "true"}, "is http, but secure cookies"),
+        ({"SHIPORSKIP_HSTS_SECONDS": "soon"}, "is not a whole number"),
+        ({"SHIPORSKIP_PROXY_SSL_HEADER": "X Forwarded: https"}, "is not a header name"),
+        ({"SHIPORSKIP_MAX_BODY": "10"}, "must be at least 1024"),
+    ],
+)
 def test_contradictory_or_malformed_security_settings_stop_start_up_with_a_message(tmp_path, env, message):
-    result = subprocess.run([SCRIPT, "runs"], env=clean_env(tmp_path, **env), capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [SCRIPT, "runs"], env=clean_env(tmp_path, **env), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_every_page_has_a_strict_content_security_policy(client, seed_pair):
-    for url in ["/", "/compare/code-llama-4-vs-mistral-3-small-22b", "/tools/code-llama-4",
-                "/accounts/signin", "/admin/login/"]:
+    for url in [
+        "/",
+        "/compare/code-llama-4-vs-mistral-3-small-22b",
+        "/tools/code-llama-4",
+        "/accounts/signin",
+        "/admin/login/",
+    ]:
         response = client.get(url)
         policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
         assert policy["script-src"] == "'self'", url
@@ -99,10 +140,20 @@ def test_pages_run_under_the_policy_without_a_violation(seed_pair, live_server, 
     """Chromium reports every blocked script, style or request; htmx still votes under CSP."""
     page = browser.new_page()
     violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text
-            and violations.append((page.url, message.text)))
-    urls = ["/", "/compare/code-llama-4-vs-mistral-3-small-22b", "/tools/code-llama-4",
-            "/newsletter/", "/accounts/signin", "/personas"]
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append((page.url, message.text))
+        ),
+    )
+    urls = [
+        "/",
+        "/compare/code-llama-4-vs-mistral-3-small-22b",
+        "/tools/code-llama-4",
+        "/newsletter/",
+        "/accounts/signin",
+        "/personas",
+    ]
     for url in urls:
         page.goto(live_server.url + url)
         page.wait_for_load_state("networkidle")
@@ -120,8 +171,17 @@ def test_pages_run_under_the_policy_without_a_violation(seed_pair, live_server, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/accounts/signin", "/accounts/signup", "/newsletter/subscribe",
-                                 "/admin/login/", "/tools/code-llama-4/vote", "/api/tools"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/accounts/signin",
+        "/accounts/signup",
+        "/newsletter/subscribe",
+        "/admin/login/",
+        "/tools/code-llama-4/vote",
+        "/api/tools",
+    ],
+)
 def test_a_large_body_is_refused_before_it_is_read(client, url):
     big = b"x" * (10 * 1024 * 1024)
     response = client.generic("POST", url, big, content_type="multipart/form-data; boundary=x")
@@ -136,14 +196,18 @@ def test_a_body_within_the_cap_still_works(client):
 
 
 def modes(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)) or ".": stat.S_IMODE(p.stat().st_mode)
-            for p in [root, *root.rglob("*")] if p.exists()}
+    return {
+        str(p.relative_to(root)) or ".": stat.S_IMODE(p.stat().st_mode)
+        for p in [root, *root.rglob("*")]
+        if p.exists()
+    }
 
 
 def test_the_data_dir_is_private_from_creation(tmp_path):
     data = tmp_path / "data"
-    result = subprocess.run([SCRIPT, "runs"], env=clean_env(data), capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [SCRIPT, "runs"], env=clean_env(data), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     found = modes(data)
     assert found["."] == 0o700
@@ -158,8 +222,9 @@ def test_a_readable_data_dir_is_fixed_on_start_up_with_a_warning(tmp_path):
     (data / "mail" / "reset.log").write_text("https://example.com/reset/secret")
     for path in [data, *data.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    result = subprocess.run([SCRIPT, "runs"], env=clean_env(data), capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [SCRIPT, "runs"], env=clean_env(data), capture_output=True, text=True, timeout=120
+    )
     assert "could be read by other users" in result.stderr
     assert set(modes(data).values()) <= {0o700, 0o600}, modes(data)
 
@@ -245,14 +310,20 @@ def free_port() -> int:
 def start_site(tmp_path, **extra):
     port = free_port()
     env = clean_env(tmp_path, SHIPORSKIP_WEB_WORKERS="2", **extra)
-    proc = subprocess.Popen([SCRIPT, "up", "--port", str(port)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [SCRIPT, "up", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
 
     def running():
         assert proc.poll() is None, "".join(lines)
         return any("is running at" in line for line in lines)
+
     wait_for(running, 90, "`up` to announce its address")
     return port, proc, lines
 
@@ -278,8 +349,9 @@ def test_the_documented_production_site_behind_a_proxy(tmp_path):
         plain.read()
         assert plain.status == 301
         assert plain.getheader("Location") == "https://verdicts.example.com/accounts/signin"
-        connection.request("GET", "/accounts/signin", headers={"Host": "verdicts.example.com",
-                                                                "X-Forwarded-Proto": "https"})
+        connection.request(
+            "GET", "/accounts/signin", headers={"Host": "verdicts.example.com", "X-Forwarded-Proto": "https"}
+        )
         secure = connection.getresponse()
         secure.read()
         assert secure.status == 200
@@ -325,9 +397,11 @@ def test_slow_clients_do_not_stall_readers(site):
         sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         slow.append(sock)
     slow_post = socket.create_connection(("127.0.0.1", site))
-    slow_post.sendall(b"POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Content-Type: application/x-www-form-urlencoded\r\n"
-                      b"Content-Length: 60000\r\n\r\nemail=")
+    slow_post.sendall(
+        b"POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 60000\r\n\r\nemail="
+    )
     slow.append(slow_post)
     try:
         statuses = [get(url) for _ in range(5)]

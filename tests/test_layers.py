@@ -19,15 +19,35 @@ PACKAGE = Path(shiporskip.__file__).parent
 
 # Lowest first. A prefix names a module and everything under it; the longest prefix wins.
 LAYERS = [
-    ("base", ["shiporskip", "shiporskip.conf", "shiporskip.settings", "shiporskip.control_chars",
-              "shiporskip.security", "shiporskip.mail"]),
+    (
+        "base",
+        [
+            "shiporskip",
+            "shiporskip.conf",
+            "shiporskip.settings",
+            "shiporskip.control_chars",
+            "shiporskip.security",
+            "shiporskip.mail",
+        ],
+    ),
     ("catalog", ["shiporskip.catalog"]),
     ("panel", ["shiporskip.panel"]),
     ("compare and community", ["shiporskip.compare", "shiporskip.community"]),
     ("newsletter", ["shiporskip.newsletter"]),
-    ("pages", ["shiporskip.pages", "shiporskip.middleware", "shiporskip.pagecache",
-               "shiporskip.api", "shiporskip.feeds", "shiporskip.sharing", "shiporskip.ops",
-               "shiporskip.urls", "shiporskip.wsgi"]),
+    (
+        "pages",
+        [
+            "shiporskip.pages",
+            "shiporskip.middleware",
+            "shiporskip.pagecache",
+            "shiporskip.api",
+            "shiporskip.feeds",
+            "shiporskip.sharing",
+            "shiporskip.ops",
+            "shiporskip.urls",
+            "shiporskip.wsgi",
+        ],
+    ),
     ("cli", ["shiporskip.cli", "shiporskip.backup"]),
 ]
 # Each app's face on the web (its views, addresses, admin and template tags) is part of the
@@ -54,7 +74,8 @@ def layer_of(module: str) -> str | None:
     for name, prefixes in LAYERS:
         for prefix in prefixes:
             if (module == prefix or module.startswith(prefix + ".")) and (
-                    best is None or len(prefix) > len(best[1])):
+                best is None or len(prefix) > len(best[1])
+            ):
                 best = (name, prefix)
     # "shiporskip" names the package's own __init__ only: a new top-level module needs a layer.
     if not best or (best[1] == "shiporskip" and module != "shiporskip"):
@@ -90,8 +111,11 @@ def imports(module: str) -> list[tuple[str, int, bool]]:
 
     def visit_one(node, runs: bool):
         if isinstance(node, ast.Import):
-            found.extend((target(a.name), node.lineno, runs)
-                         for a in node.names if a.name.split(".")[0] == "shiporskip")
+            found.extend(
+                (target(a.name), node.lineno, runs)
+                for a in node.names
+                if a.name.split(".")[0] == "shiporskip"
+            )
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -111,7 +135,8 @@ def imports(module: str) -> list[tuple[str, int, bool]]:
 
 def is_type_checking(test) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def test_every_module_has_a_layer():
@@ -126,8 +151,10 @@ def test_no_module_imports_a_higher_layer():
         for name, line, _ in imports(module):
             theirs = layer_of(name)
             if mine and theirs and RANK[theirs] > RANK[mine]:
-                upward.append(f"{MODULES[module].relative_to(PACKAGE.parent)}:{line}: "
-                              f"{module} ({mine}) imports {name} ({theirs})")
+                upward.append(
+                    f"{MODULES[module].relative_to(PACKAGE.parent)}:{line}: "
+                    f"{module} ({mine}) imports {name} ({theirs})"
+                )
     assert not upward, "imports against the dependency direction:\n" + "\n".join(upward)
 
 

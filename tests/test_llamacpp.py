@@ -41,13 +41,32 @@ def real_llm(llama_url, monkeypatch, settings):
     monkeypatch.setenv("LLAMACPP_SERVER_URL", llama_url)
     # The server answers one request at a time on 2 cores: allow for the queue. A reply that
     # goes wrong with this model usually loops: a short budget and one repair bound the time.
-    settings.SHIPORSKIP_LLM = {**settings.SHIPORSKIP_LLM, "timeout": 600, "max_tokens": 400,
-                               "repair_attempts": 1}
+    settings.SHIPORSKIP_LLM = {
+        **settings.SHIPORSKIP_LLM,
+        "timeout": 600,
+        "max_tokens": 400,
+        "repair_attempts": 1,
+    }
 
 
 # What a tiny model writes when it does not answer: checked here independently of the parser.
-PLACEHOLDERS = {"", "x", "n/a", "na", "none", "tbd", "todo", "...", "…", "text", "string",
-                "answer", "your answer", "placeholder", "lorem ipsum"}
+PLACEHOLDERS = {
+    "",
+    "x",
+    "n/a",
+    "na",
+    "none",
+    "tbd",
+    "todo",
+    "...",
+    "…",
+    "text",
+    "string",
+    "answer",
+    "your answer",
+    "placeholder",
+    "lorem ipsum",
+}
 
 
 def plain(text: str) -> str:
@@ -79,8 +98,11 @@ def assert_valid(review: Review) -> None:
 def test_full_panels_on_a_real_llama_cpp_server(catalog, real_llm, capsys):
     # Different tools: the server's sampling is seeded, so one tool several times would
     # mostly measure one reply over and over.
-    tools = list(Tool.objects.select_related("category").filter(
-        category__slug__in=["developer-tools", "local-inference"]).order_by("slug")[:RUNS])
+    tools = list(
+        Tool.objects.select_related("category")
+        .filter(category__slug__in=["developer-tools", "local-inference"])
+        .order_by("slug")[:RUNS]
+    )
     previous = {t.pk: review_tool(tool=t, model="offline").pk for t in tools}
     runs = [review_tool(tool=tool, model=MODEL, force=True) for tool in tools]
     done = [r for r in runs if r.status == "done"]
@@ -92,11 +114,13 @@ def test_full_panels_on_a_real_llama_cpp_server(catalog, real_llm, capsys):
     repaired = sum(1 for r in reviews if any(not n.startswith("retry") for n in r.repairs))
     retried = sum(1 for r in reviews if any(n.startswith("retry") for n in r.repairs))
     with capsys.disabled():
-        print(f"\nllama.cpp Gemma 3 270M, {len(runs)} panel runs: {len(done)} done, "
-              f"{len(runs) - len(done)} failed; of {reviews.count()} stored reviews {repaired} "
-              f"needed a repair and {retried} a retry with feedback; "
-              f"{ReviewAttempt.objects.filter(run__in=runs).count()} replies sent back; "
-              f"failures: {[r.error[:120] for r in runs if r.status == 'failed']}")
+        print(
+            f"\nllama.cpp Gemma 3 270M, {len(runs)} panel runs: {len(done)} done, "
+            f"{len(runs) - len(done)} failed; of {reviews.count()} stored reviews {repaired} "
+            f"needed a repair and {retried} a retry with feedback; "
+            f"{ReviewAttempt.objects.filter(run__in=runs).count()} replies sent back; "
+            f"failures: {[r.error[:120] for r in runs if r.status == 'failed']}"
+        )
     assert len(runs) == RUNS
     assert all(r.reviews.count() == 4 for r in done)
     checked = ReviewAttempt.objects.filter(run__in=runs, error__startswith="sections not written")

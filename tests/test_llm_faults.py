@@ -20,8 +20,13 @@ def server(monkeypatch, settings):
     chat = ChatServer()
     monkeypatch.setenv("OPENAI_BASE_URL", chat.url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    settings.SHIPORSKIP_LLM = {**settings.SHIPORSKIP_LLM, "timeout": 1.0, "max_retries": 3,
-                               "retry_base": 0.01, "repair_attempts": 2}
+    settings.SHIPORSKIP_LLM = {
+        **settings.SHIPORSKIP_LLM,
+        "timeout": 1.0,
+        "max_retries": 3,
+        "retry_base": 0.01,
+        "repair_attempts": 2,
+    }
     yield chat
     chat.close()
 
@@ -61,8 +66,9 @@ def test_429_with_retry_after_is_honoured(server, tool):
     assert skeptic_review(run).retries == 1
 
 
-@pytest.mark.parametrize("fault", [("status", 500), ("status", 503), ("drop",),
-                                   ("hang", 2.5), ("raw", "<html>Bad gateway</html>")])
+@pytest.mark.parametrize(
+    "fault", [("status", 500), ("status", 503), ("drop",), ("hang", 2.5), ("raw", "<html>Bad gateway</html>")]
+)
 def test_transient_faults_are_retried(server, tool, fault):
     server.script("Skeptic", fault)
     run = review_tool(tool=tool, model=MODEL)
@@ -83,9 +89,15 @@ def test_persistent_5xx_fails_the_run_with_the_reason(server, tool):
     assert len(server.requests_for("Skeptic")) == 4  # one try and three retries
 
 
-@pytest.mark.parametrize(("code", "words", "kind"), [
-    (401, "check OPENAI_API_KEY", "auth"), (403, "check OPENAI_API_KEY", "auth"),
-    (404, "is `test-model` served", "bad_model"), (400, "scripted failure", "bad_model")])
+@pytest.mark.parametrize(
+    ("code", "words", "kind"),
+    [
+        (401, "check OPENAI_API_KEY", "auth"),
+        (403, "check OPENAI_API_KEY", "auth"),
+        (404, "is `test-model` served", "bad_model"),
+        (400, "scripted failure", "bad_model"),
+    ],
+)
 def test_hopeless_4xx_fails_at_once(server, tool, code, words, kind):
     for name in PERSONAS:
         server.script(name, ("status", code))
@@ -96,12 +108,15 @@ def test_hopeless_4xx_fails_at_once(server, tool, code, words, kind):
     assert not run.reviews.exists()
 
 
-@pytest.mark.parametrize(("fault", "kind", "reason"), [
-    (("status", 429), "rate_limit", "the model server kept rate-limiting the panel"),
-    (("status", 503), "server_error", "the model server kept failing"),
-    (("hang", 1.5), "timeout", "the model server timed out"),
-    (("drop",), "unreachable", "the model server could not be reached"),
-])
+@pytest.mark.parametrize(
+    ("fault", "kind", "reason"),
+    [
+        (("status", 429), "rate_limit", "the model server kept rate-limiting the panel"),
+        (("status", 503), "server_error", "the model server kept failing"),
+        (("hang", 1.5), "timeout", "the model server timed out"),
+        (("drop",), "unreachable", "the model server could not be reached"),
+    ],
+)
 def test_a_persistent_fault_is_stored_with_its_kind(server, tool, fault, kind, reason):
     server.script("Skeptic", *[fault] * 4)
     run = review_tool(tool=tool, model=MODEL)
@@ -167,8 +182,10 @@ def test_out_of_range_score_and_criteria_are_sent_back(server, tool):
 
 def test_a_verdict_contradicting_the_score_follows_the_score(server, tool):
     threshold = PERSONAS["Skeptic"]["ship_threshold"]
-    server.script("Skeptic", ("reply", json.dumps(
-        valid_review(PERSONAS["Skeptic"], score=threshold - 10, verdict="ship"))))
+    server.script(
+        "Skeptic",
+        ("reply", json.dumps(valid_review(PERSONAS["Skeptic"], score=threshold - 10, verdict="ship"))),
+    )
     run = review_tool(tool=tool, model=MODEL)
     assert_done(run)
     review = skeptic_review(run)
@@ -241,15 +258,20 @@ def test_sections_never_written_fail_the_run_and_the_tool_keeps_its_verdict(serv
     assert_done(first)
     before = Tool.objects.with_panel().get(pk=tool.pk)
     wins = valid_review(PERSONAS["Skeptic"])["sections"]["wins"]
-    server.script("Skeptic", ("reply", skeptic_with(wins="TBD")),
-                  ("reply", skeptic_with(kill_risk=wins)),
-                  ("reply", skeptic_with(wrong_if="Cheap, open and local.")))
+    server.script(
+        "Skeptic",
+        ("reply", skeptic_with(wins="TBD")),
+        ("reply", skeptic_with(kill_risk=wins)),
+        ("reply", skeptic_with(wrong_if="Cheap, open and local.")),
+    )
     run = review_tool(tool=tool, model=MODEL, force=True)
     assert (run.status, run.error_kind) == ("failed", "invalid_reply")
     assert "wrong_if has 4 words" in run.error
     assert [a.error.split(": ", 1)[1].split(".")[0] for a in run.attempts.all()] == [
-        "wins is a placeholder", "kill_risk copies the wins section",
-        "wrong_if has 4 words; write at least 6"]
+        "wins is a placeholder",
+        "kill_risk copies the wins section",
+        "wrong_if has 4 words; write at least 6",
+    ]
     after = Tool.objects.with_panel().get(pk=tool.pk)
     assert after.current_run_id == first.pk
     assert (after.ship_count, after.skip_count) == (before.ship_count, before.skip_count)
@@ -263,8 +285,7 @@ def scored(score: int, label: str) -> tuple:
 
 def test_samples_store_the_mean_score_and_its_spread(server, tool, capsys):
     server.script("Skeptic", scored(60, "one"), scored(70, "two"), scored(95, "three"))
-    assert main(["review", tool.slug, "--model", MODEL, "--samples", "3"]) == 0, \
-        capsys.readouterr().err
+    assert main(["review", tool.slug, "--model", MODEL, "--samples", "3"]) == 0, capsys.readouterr().err
     run = PanelRun.objects.get(pk=Tool.objects.get(pk=tool.pk).current_run_id)
     assert run.samples == 3 and run.reviews.count() == 4
     review = skeptic_review(run)
@@ -293,8 +314,11 @@ def test_tool_text_is_fenced_in_the_prompt_the_server_receives(server, tool):
     assert_done(review_tool(tool=tool, model=MODEL))
     for body in server.requests:
         prompt = body["messages"][0]["content"]
-        fences = [line for line in prompt.splitlines() if line.startswith("=====TOOL-DATA-")
-                  and line != "=====TOOL-DATA-0000000000000000====="]
+        fences = [
+            line
+            for line in prompt.splitlines()
+            if line.startswith("=====TOOL-DATA-") and line != "=====TOOL-DATA-0000000000000000====="
+        ]
         assert len(fences) == 2 and fences[0] == fences[1]  # the real fence opens and closes
         opened = prompt.index(fences[0] + "\n", prompt.index("TOOL DATA (between"))
         opened += len(fences[0]) + 1

@@ -23,8 +23,9 @@ def same_message(fast: bytes, full: bytes) -> None:
     """The same headers (but the Date and the MIME boundary, which differ per build) and bodies."""
     a, b = parsed(fast), parsed(full)
     skip = {"Date", "Content-Type"}
-    assert [(k, str(v)) for k, v in a.items() if k not in skip] == \
-        [(k, str(v)) for k, v in b.items() if k not in skip]
+    assert [(k, str(v)) for k, v in a.items() if k not in skip] == [
+        (k, str(v)) for k, v in b.items() if k not in skip
+    ]
     assert a.get_content_type() == b.get_content_type()
     parts = lambda m: [(p.get_content_type(), p.get_content()) for p in m.walk() if not p.is_multipart()]  # noqa: E731
     assert parts(a) == parts(b)
@@ -40,8 +41,11 @@ def test_a_readers_copy_is_the_message_the_full_build_makes(seed_pair, settings)
     for reader in readers:
         fast = copies.for_reader(reader)
         full = prepare(emails.edition(edition, reader))
-        assert (fast.sender, fast.recipients) == (full.sender, full.recipients) == (
-            "noreply@localhost", [reader.email])
+        assert (
+            (fast.sender, fast.recipients)
+            == (full.sender, full.recipients)
+            == ("noreply@localhost", [reader.email])
+        )
         assert fast.stuffed and fast.data == dot_stuffed(fast.data.replace(b"\r\n..", b"\r\n."))
         same_message(fast.data.replace(b"\r\n..", b"\r\n."), full.data)
         assert reader.token in fast.data.decode() and "standin" not in fast.data.decode()
@@ -71,8 +75,12 @@ def test_readers_the_copy_cannot_serve_get_the_full_build(seed_pair):
 def test_envelope_addresses():
     assert envelope_address("Ship or Skip <digest@verdicts.example.com>") == "digest@verdicts.example.com"
     assert envelope_address("reader@exämple.com") == "reader@xn--exmple-cua.com"
-    for bad in ["reader@example.com\r\nRCPT TO:<victim@example.com>", "no-at-sign", "rené@example.com",
-                "reader@\x00example.com"]:
+    for bad in [
+        "reader@example.com\r\nRCPT TO:<victim@example.com>",
+        "no-at-sign",
+        "rené@example.com",
+        "reader@\x00example.com",
+    ]:
         with pytest.raises(ValueError):  # noqa: PT011 - the message names the address
             envelope_address(bad)
 

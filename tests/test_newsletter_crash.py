@@ -31,13 +31,23 @@ def sender(smtp_server, crash: str = "", connections: int = 1, **extra: str) -> 
     """`shiporskip digest send` in its own process, on this test's database and SMTP server;
     with `crash` (POINT:N), it kills itself there (tests/digest_crash.py injects the fault)."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env |= {"DATABASE_URL": database_url(), "SHIPORSKIP_DATA_DIR": str(settings.DATA_DIR),
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_server.port),
-            "SHIPORSKIP_SMTP_CONNECTIONS": str(connections)}
+    env |= {
+        "DATABASE_URL": database_url(),
+        "SHIPORSKIP_DATA_DIR": str(settings.DATA_DIR),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "SHIPORSKIP_SMTP_CONNECTIONS": str(connections),
+    }
     env |= extra
     command = ["tests.digest_crash", crash] if crash else ["shiporskip.cli", "digest", "send"]
-    return subprocess.Popen([sys.executable, "-m", *command], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", *command],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def run(smtp_server, crash: str = "", connections: int = 1) -> tuple[int, str]:
@@ -113,8 +123,9 @@ def test_killed_with_four_connections_in_flight_then_rerun_nobody_gets_two(seed_
     assert code == 0, out
     got = smtp_server.per_recipient()
     assert set(got.values()) == {1}
-    unconfirmed = set(Delivery.objects.filter(status="sent", accepted="")
-                      .values_list("subscriber__email", flat=True))
+    unconfirmed = set(
+        Delivery.objects.filter(status="sent", accepted="").values_list("subscriber__email", flat=True)
+    )
     assert {r.email for r in readers} - set(got) <= unconfirmed
     assert len(unconfirmed) >= 2  # at least the kills at "accepted" and "marked"
     edition = Edition.objects.get()

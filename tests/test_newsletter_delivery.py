@@ -34,7 +34,8 @@ def test_an_edition_reaches_every_confirmed_reader_once_with_unsubscribe_headers
     token = Subscriber.objects.get(email="reader7@example.com").token
     assert message["List-Unsubscribe"].strip() == (
         f"<https://verdicts.example.com/newsletter/unsubscribe/{token}>, "
-        f"<mailto:digest@verdicts.example.com?subject=unsubscribe-{token}>")
+        f"<mailto:digest@verdicts.example.com?subject=unsubscribe-{token}>"
+    )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Subject"].startswith("Weekly AI Tool Verdicts #1: ")
     assert re.fullmatch(r"<edition-1\.\d+\.[0-9a-f]{16}@verdicts\.example\.com>", message["Message-ID"])
@@ -98,8 +99,9 @@ def test_a_server_refusal_stops_the_run_and_the_rerun_finishes_once(seed_pair, s
 def test_a_sender_that_lost_its_claim_does_not_send(seed_pair, smtp):
     subscribers(1)
     edition = editions.publish()
-    Delivery.objects.update(status="sending", claimed_by="elsewhere@1:x",
-                            claimed_at=timezone.now() - timedelta(minutes=11))
+    Delivery.objects.update(
+        status="sending", claimed_by="elsewhere@1:x", claimed_at=timezone.now() - timedelta(minutes=11)
+    )
     result = send_edition(edition)  # the lease ran out: taken over and sent once
     assert result.sent == 1 and len(smtp.messages) == 1
 
@@ -111,8 +113,9 @@ def test_an_old_sender_cannot_undo_a_row_taken_over_and_sent(seed_pair, smtp):
 
     subscribers(1)
     edition = editions.publish()
-    Delivery.objects.update(status="sending", claimed_by="old@1:x",
-                            claimed_at=timezone.now() - timedelta(minutes=11))
+    Delivery.objects.update(
+        status="sending", claimed_by="old@1:x", claimed_at=timezone.now() - timedelta(minutes=11)
+    )
     send_edition(edition)  # a new sender takes the expired claim over and sends
 
     class RefusingServer:  # the old sender, still alive, now hears "451 try later"
@@ -241,8 +244,10 @@ def test_an_edition_that_cannot_be_built_fails_with_its_reason_and_blocks_nothin
     Edition.objects.filter(pk=stuck.pk).update(subject="Weekly #1: Evil\r\nBcc: victim@example.com")
     assert main(["digest", "send"]) == 1
     err = capsys.readouterr().err
-    assert ("shiporskip: digest: edition #1 “Weekly #1: Evil\\x0d\\x0aBcc: victim@example.com” cannot "
-            "be sent to anyone: the message cannot be built: Header values can't contain newlines") in err
+    assert (
+        "shiporskip: digest: edition #1 “Weekly #1: Evil\\x0d\\x0aBcc: victim@example.com” cannot "
+        "be sent to anyone: the message cannot be built: Header values can't contain newlines"
+    ) in err
     assert "next edition does not wait for it" in err
     stuck.refresh_from_db()
     assert "Header values can't contain newlines" in stuck.error and stuck.finished_at is not None
@@ -277,19 +282,25 @@ def test_one_reader_whose_message_cannot_be_built_fails_alone(seed_pair, smtp, c
     the others go out on the same connection."""
     subscribers(4)
     Subscriber.objects.filter(email="reader1@example.com").update(
-        email="reader1@example.com\r\nBcc: victim@example.com")
+        email="reader1@example.com\r\nBcc: victim@example.com"
+    )
     assert main(["digest", "send"]) == 0
     out = capsys.readouterr().out
     assert "3 sent in all" in out and "1 failed" in out
-    assert sorted(smtp.per_recipient()) == ["reader0@example.com", "reader2@example.com",
-                                            "reader3@example.com"]
+    assert sorted(smtp.per_recipient()) == [
+        "reader0@example.com",
+        "reader2@example.com",
+        "reader3@example.com",
+    ]
     failed = Delivery.objects.get(status="failed")
     assert failed.error.startswith("the message cannot be built: ")
     assert Edition.objects.get().finished_at is not None and not Edition.objects.get().error
     assert main(["digest", "status"]) == 0
     out = capsys.readouterr().out
-    assert "1 failed" in out and "failed: reader1@example.com\\x0d\\x0aBcc: victim@example.com: " \
-        "the message cannot be built" in out
+    assert (
+        "1 failed" in out
+        and "failed: reader1@example.com\\x0d\\x0aBcc: victim@example.com: the message cannot be built" in out
+    )
 
 
 def test_a_recipient_the_server_refuses_fails_alone_with_the_reason(seed_pair, smtp, capsys):
@@ -302,8 +313,11 @@ def test_a_recipient_the_server_refuses_fails_alone_with_the_reason(seed_pair, s
     smtp.handle_RCPT = refuse_reader2
     subscribers(4)
     assert main(["digest", "send"]) == 0
-    assert sorted(smtp.per_recipient()) == ["reader0@example.com", "reader1@example.com",
-                                            "reader3@example.com"]
+    assert sorted(smtp.per_recipient()) == [
+        "reader0@example.com",
+        "reader1@example.com",
+        "reader3@example.com",
+    ]
     assert Delivery.objects.get(status="failed").error == "550 5.1.1 No such user here"
     capsys.readouterr()
     assert main(["digest", "status"]) == 0

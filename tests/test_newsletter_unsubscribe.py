@@ -29,21 +29,26 @@ def test_one_click_unsubscribe_with_no_cookies_and_no_mail_after(seed_pair, smtp
     assert page.status_code == 200 and "Unsubscribe" in page.content.decode()
     assert Subscriber.objects.get(email="reader1@example.com").status == "confirmed"
 
-    response = mail_client.post(url, "List-Unsubscribe=One-Click",
-                                content_type="application/x-www-form-urlencoded")
+    response = mail_client.post(
+        url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200 and not response.cookies
     assert Subscriber.objects.get(email="reader1@example.com").status == "unsubscribed"
 
     tool = seed_pair[0]
     PanelRun.objects.filter(tool=tool, status="done").update(finished_at=timezone.now())
     send_edition(editions.publish())
-    assert smtp.per_recipient() == {"reader0@example.com": 2, "reader1@example.com": 1,
-                                    "reader2@example.com": 2}
+    assert smtp.per_recipient() == {
+        "reader0@example.com": 2,
+        "reader1@example.com": 1,
+        "reader2@example.com": 2,
+    }
 
 
 def test_a_wrong_token_unsubscribes_nobody():
     subscribers(1)
-    response = Client(enforce_csrf_checks=True).post("/newsletter/unsubscribe/not-a-token",
-                                                      {"List-Unsubscribe": "One-Click"})
+    response = Client(enforce_csrf_checks=True).post(
+        "/newsletter/unsubscribe/not-a-token", {"List-Unsubscribe": "One-Click"}
+    )
     assert response.status_code == 404
     assert Subscriber.objects.get().status == "confirmed"

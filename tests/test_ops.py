@@ -46,8 +46,12 @@ def test_readiness_checks_database_cache_and_queue(client):
 
 def test_readiness_names_the_part_that_failed(client, settings, unused_tcp_port):
     # A real Redis client against a port where nothing listens: the cache is down for real.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}/0"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}/0",
+        }
+    }
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
@@ -76,7 +80,8 @@ def test_metrics_count_requests_by_route_and_status(client):
     assert after.status_code == 200 and after["Content-Type"].startswith("text/plain; version=0.0.4")
     text = after.content.decode()
     delta = metric(text, "shiporskip_http_requests_total", route="ops:livez", status="200") - metric(
-        before, "shiporskip_http_requests_total", route="ops:livez", status="200")
+        before, "shiporskip_http_requests_total", route="ops:livez", status="200"
+    )
     assert delta == 3
     assert metric(text, "shiporskip_http_requests_total", route="unmatched", status="404") >= 1
     assert metric(text, "shiporskip_render_seconds_count", route="ops:livez") >= 3

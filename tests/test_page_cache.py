@@ -23,13 +23,26 @@ def pages() -> list[str]:
     """Every public page the two seed tools appear on."""
     personas = [f"/panel/{key}" for key in Persona.objects.active().values_list("key", flat=True)]
     return [
-        "/", "/tools", "/tools?sort=community", CATEGORY, COMPARE,
-        f"/tools/{CODE_LLAMA}", f"/tools/{MISTRAL}",
-        f"/tools/{CODE_LLAMA}/alternatives", f"/tools/{MISTRAL}/alternatives",
-        "/panel/", *personas,
-        "/feeds/verdicts.atom", "/categories/developer-tools/verdicts.atom",
-        f"/tools/{CODE_LLAMA}/badge.svg", f"/tools/{MISTRAL}/badge.svg",
-        "/sitemap.xml", "/sitemap-tools.xml", "/sitemap-compare.xml", "/robots.txt", "/newsletter/",
+        "/",
+        "/tools",
+        "/tools?sort=community",
+        CATEGORY,
+        COMPARE,
+        f"/tools/{CODE_LLAMA}",
+        f"/tools/{MISTRAL}",
+        f"/tools/{CODE_LLAMA}/alternatives",
+        f"/tools/{MISTRAL}/alternatives",
+        "/panel/",
+        *personas,
+        "/feeds/verdicts.atom",
+        "/categories/developer-tools/verdicts.atom",
+        f"/tools/{CODE_LLAMA}/badge.svg",
+        f"/tools/{MISTRAL}/badge.svg",
+        "/sitemap.xml",
+        "/sitemap-tools.xml",
+        "/sitemap-compare.xml",
+        "/robots.txt",
+        "/newsletter/",
     ]
 
 
@@ -63,14 +76,22 @@ def assert_current(urls, before: dict[str, bytes]) -> set[str]:
 
 
 def test_a_vote_shows_on_the_next_request_of_every_page_with_its_tally(
-        seed_pair, django_assert_max_num_queries):
+    seed_pair, django_assert_max_num_queries
+):
     urls = pages()
     before = warm(urls, django_assert_max_num_queries)
     voter = reader()
     assert voter.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}).status_code == 303
     changed = assert_current(urls, before)
-    assert changed >= {"/", "/tools", "/tools?sort=community", CATEGORY, COMPARE, f"/tools/{CODE_LLAMA}",
-                       f"/tools/{MISTRAL}/alternatives"}
+    assert changed >= {
+        "/",
+        "/tools",
+        "/tools?sort=community",
+        CATEGORY,
+        COMPARE,
+        f"/tools/{CODE_LLAMA}",
+        f"/tools/{MISTRAL}/alternatives",
+    }
     label = Tool.objects.with_community().get(slug=CODE_LLAMA).community.label
     assert label == "Ship 100% · 1 vote"
     assert label in served(f"/tools/{CODE_LLAMA}").content.decode()
@@ -105,10 +126,19 @@ def test_a_verdict_shows_on_the_next_request_of_every_page(seed_pair, django_ass
     new = Tool.objects.with_panel().get(slug=CODE_LLAMA).panel.label
     assert new != old
     changed = assert_current(urls, before)
-    assert changed >= {"/", "/tools", CATEGORY, COMPARE, f"/tools/{CODE_LLAMA}",
-                       f"/tools/{MISTRAL}", f"/tools/{MISTRAL}/alternatives", "/panel/builder",
-                       f"/tools/{CODE_LLAMA}/badge.svg", "/feeds/verdicts.atom",
-                       "/categories/developer-tools/verdicts.atom"}
+    assert changed >= {
+        "/",
+        "/tools",
+        CATEGORY,
+        COMPARE,
+        f"/tools/{CODE_LLAMA}",
+        f"/tools/{MISTRAL}",
+        f"/tools/{MISTRAL}/alternatives",
+        "/panel/builder",
+        f"/tools/{CODE_LLAMA}/badge.svg",
+        "/feeds/verdicts.atom",
+        "/categories/developer-tools/verdicts.atom",
+    }
     assert new in served(COMPARE).content.decode()
 
 
@@ -119,9 +149,18 @@ def test_a_catalog_edit_shows_on_the_next_request_of_every_page(seed_pair, djang
     tool.name = "Code Llama 4 Renamed"
     tool.save()  # as the admin saves it
     changed = assert_current(urls, before)
-    assert changed >= {"/", "/tools", CATEGORY, COMPARE, f"/tools/{CODE_LLAMA}", f"/tools/{MISTRAL}",
-                       f"/tools/{MISTRAL}/alternatives", "/panel/builder",
-                       f"/tools/{CODE_LLAMA}/badge.svg", "/feeds/verdicts.atom"}
+    assert changed >= {
+        "/",
+        "/tools",
+        CATEGORY,
+        COMPARE,
+        f"/tools/{CODE_LLAMA}",
+        f"/tools/{MISTRAL}",
+        f"/tools/{MISTRAL}/alternatives",
+        "/panel/builder",
+        f"/tools/{CODE_LLAMA}/badge.svg",
+        "/feeds/verdicts.atom",
+    }
     assert "Code Llama 4 Renamed" in served(COMPARE).content.decode()
 
 

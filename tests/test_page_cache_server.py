@@ -23,10 +23,19 @@ from tests.test_up import SCRIPT, free_port, wait_for
 CATEGORY = "/categories/developer-tools"
 # The pages that list Code Llama 4 whatever the bundled catalog's size (its category has 8
 # tools: one page of each list); the home page's dozen latest verdicts is tested in-process.
-TALLY_PAGES = ["/tools?category=developer-tools", CATEGORY, COMPARE, f"/tools/{CODE_LLAMA}",
-               f"/tools/{MISTRAL}/alternatives"]
-PANEL_PAGES = [*TALLY_PAGES, "/panel/builder?category=developer-tools", f"/tools/{CODE_LLAMA}/badge.svg",
-               "/categories/developer-tools/verdicts.atom"]
+TALLY_PAGES = [
+    "/tools?category=developer-tools",
+    CATEGORY,
+    COMPARE,
+    f"/tools/{CODE_LLAMA}",
+    f"/tools/{MISTRAL}/alternatives",
+]
+PANEL_PAGES = [
+    *TALLY_PAGES,
+    "/panel/builder?category=developer-tools",
+    f"/tools/{CODE_LLAMA}/badge.svg",
+    "/categories/developer-tools/verdicts.atom",
+]
 ASKS = 8  # requests per page and check: enough for both web processes to answer
 
 
@@ -45,8 +54,13 @@ def one_page(base: str, path: str) -> str:
 
 def shell(env: dict, code: str) -> str:
     """Python run by `shiporskip manage shell` on the server's data: another process's write."""
-    done = subprocess.run([SCRIPT, "manage", "shell", "--no-imports", "-c", code], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [SCRIPT, "manage", "shell", "--no-imports", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -60,15 +74,23 @@ def site(request, tmp_path):
         env["REDIS_URL"] = os.environ["REDIS_URL"]
     port = free_port()
     env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "2"}
-    proc = subprocess.Popen([SCRIPT, "up", "--port", str(port)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [SCRIPT, "up", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: any("is running at" in line for line in lines), 90, "the address")
-        wait_for(lambda: "awaiting the panel" not in get(base + "/").decode(), 180,
-                 "the worker to review the catalog")
+        wait_for(
+            lambda: "awaiting the panel" not in get(base + "/").decode(),
+            180,
+            "the worker to review the catalog",
+        )
         yield base, env
     finally:
         proc.send_signal(signal.SIGINT)
@@ -76,8 +98,11 @@ def site(request, tmp_path):
 
 
 def label_of(env: dict, what: str) -> str:
-    return shell(env, f"from shiporskip.catalog.models import Tool; "
-                      f"print(Tool.objects.with_tallies().get(slug={CODE_LLAMA!r}).{what}.label)")
+    return shell(
+        env,
+        f"from shiporskip.catalog.models import Tool; "
+        f"print(Tool.objects.with_tallies().get(slug={CODE_LLAMA!r}).{what}.label)",
+    )
 
 
 def test_writes_show_on_the_next_request_through_the_real_server(site):
@@ -93,20 +118,27 @@ def test_writes_show_on_the_next_request_through_the_real_server(site):
         assert tally in one_page(base, path), path
 
     # A catalog edit from another process (as the admin saves a tool).
-    shell(env, f"from shiporskip.catalog.models import Tool; t = Tool.objects.get(slug={CODE_LLAMA!r}); "
-               "t.name = 'Code Llama 4 Renamed'; t.save()")
+    shell(
+        env,
+        f"from shiporskip.catalog.models import Tool; t = Tool.objects.get(slug={CODE_LLAMA!r}); "
+        "t.name = 'Code Llama 4 Renamed'; t.save()",
+    )
     for path in PANEL_PAGES:
         assert "Code Llama 4 Renamed" in one_page(base, path), path
 
     # A verdict from `shiporskip review`: the bars moved first, so the new run flips the tally.
     old = label_of(env, "panel")
     verdict = old.split()[0].lower()  # "Ship · 4 ship / 0 skip", or Skip, or Split
-    shell(env, "from shiporskip.panel.models import Persona; "
-               f"Persona.objects.update(ship_threshold={100 if verdict == 'ship' else 0})")
+    shell(
+        env,
+        "from shiporskip.panel.models import Persona; "
+        f"Persona.objects.update(ship_threshold={100 if verdict == 'ship' else 0})",
+    )
     seen = {path: one_page(base, path) for path in PANEL_PAGES}
     assert all(old in seen[path] for path in [COMPARE, f"/tools/{CODE_LLAMA}"])
-    done = subprocess.run([SCRIPT, "review", CODE_LLAMA, "--force"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [SCRIPT, "review", CODE_LLAMA, "--force"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     new = label_of(env, "panel")
     assert new != old

@@ -44,8 +44,9 @@ def test_comparison_page_matches_the_seed_structure(client, seed_pair):
     response = client.get(COMPARE)
     assert response.status_code == 200
     html, text = response.content.decode(), text_of(response)
-    assert ("<title>Code Llama 4 vs Mistral 3 Small (22B): Which AI Tool Should You Ship? "
-            "— Ship or Skip</title>") in html
+    assert (
+        "<title>Code Llama 4 vs Mistral 3 Small (22B): Which AI Tool Should You Ship? — Ship or Skip</title>"
+    ) in html
     assert "Compare / Code Llama 4 vs Mistral 3 Small (22B) · AI tool comparison" in text
     assert "<h1>Code Llama 4 vs Mistral 3 Small (22B)</h1>" in html
     assert '<table class="decision">' in html
@@ -65,11 +66,14 @@ def test_reversed_order_redirects_permanently_to_the_canonical_url(client, seed_
     assert response.status_code == 301 and response["Location"] == COMPARE
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("/compare/code-llama-4-vs-code-llama-4", "compared with itself"),
-    ("/compare/code-llama-4-vs-nothing-here", "no tool called “nothing-here”"),
-    ("/compare/no-separator", "looks like /compare/a-vs-b"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/compare/code-llama-4-vs-code-llama-4", "compared with itself"),
+        ("/compare/code-llama-4-vs-nothing-here", "no tool called “nothing-here”"),
+        ("/compare/no-separator", "looks like /compare/a-vs-b"),
+    ],
+)
 def test_bad_comparisons_answer_404_with_a_helpful_page(client, seed_pair, url, message):
     response = client.get(url)
     assert response.status_code == 404
@@ -104,8 +108,7 @@ def test_persona_page_has_motto_style_tally_and_one_line_per_tool(client, review
 def test_tool_page_shows_a_failed_run_and_how_to_retry(client, seed_pair):
     review_tool(tool=seed_pair[0], model="nonsense/model")
     text = text_of(client.get("/tools/code-llama-4"))
-    assert ("The last panel review (nonsense/model) failed: the reviewer backend is not "
-            "configured") in text
+    assert ("The last panel review (nonsense/model) failed: the reviewer backend is not configured") in text
     assert "the verdict below is from the review before it" in text
     assert "shiporskip review code-llama-4" in text
     assert "unknown reviewer backend" not in text  # details are for the publisher, not readers
@@ -120,8 +123,7 @@ def count_queries(client, url) -> int:
 def test_pages_cost_a_fixed_number_of_queries_whatever_the_catalog_size(client, seed_pair):
     urls = ["/", COMPARE, "/tools/code-llama-4", "/categories/developer-tools", "/panel/builder"]
     before = {url: count_queries(client, url) for url in urls}
-    load_catalog({"tools": [tool_entry(f"Extra {i}", category="developer-tools")
-                            for i in range(12)]})
+    load_catalog({"tools": [tool_entry(f"Extra {i}", category="developer-tools") for i in range(12)]})
     for tool in Tool.objects.filter(name__startswith="Extra").select_related("category"):
         review_tool(tool=tool, model="offline")
     after = {url: count_queries(client, url) for url in urls}
@@ -130,17 +132,33 @@ def test_pages_cost_a_fixed_number_of_queries_whatever_the_catalog_size(client, 
 
 
 MARKUP_NAME = '<script>alert("x")</script> Tool'
-MARKUP_TEXT = '<img src=x onerror=alert(1)> and <b>bold</b>'
+MARKUP_TEXT = "<img src=x onerror=alert(1)> and <b>bold</b>"
 
 
 def test_markup_in_tool_text_renders_as_text_everywhere(client, seed_pair):
-    load_catalog({"tools": [tool_entry(MARKUP_NAME, category="developer-tools",
-                                       description=MARKUP_TEXT, best_for=MARKUP_TEXT,
-                                       pricing=MARKUP_TEXT)]})
+    load_catalog(
+        {
+            "tools": [
+                tool_entry(
+                    MARKUP_NAME,
+                    category="developer-tools",
+                    description=MARKUP_TEXT,
+                    best_for=MARKUP_TEXT,
+                    pricing=MARKUP_TEXT,
+                )
+            ]
+        }
+    )
     tool = Tool.objects.select_related("category").get(name=MARKUP_NAME)
     review_tool(tool=tool, model="offline")
-    pages = ["/", f"/tools/{tool.slug}", "/categories/developer-tools", "/panel/skeptic",
-             f"/compare/code-llama-4-vs-{tool.slug}", "/panel/builder"]
+    pages = [
+        "/",
+        f"/tools/{tool.slug}",
+        "/categories/developer-tools",
+        "/panel/skeptic",
+        f"/compare/code-llama-4-vs-{tool.slug}",
+        "/panel/builder",
+    ]
     for url in pages:
         response = client.get(url, follow=True)
         html = response.content.decode()
@@ -149,8 +167,9 @@ def test_markup_in_tool_text_renders_as_text_everywhere(client, seed_pair):
         assert "onerror=alert(1)&gt;" in html or "&lt;script&gt;" in html, url
 
 
-def test_tool_page_shows_an_open_run_and_refreshes_itself(client, catalog,
-                                                          django_capture_on_commit_callbacks):
+def test_tool_page_shows_an_open_run_and_refreshes_itself(
+    client, catalog, django_capture_on_commit_callbacks
+):
     from shiporskip.panel.tasks import queue_panel_run
 
     tool = Tool.objects.select_related("category").get(slug="code-llama-4")
@@ -167,11 +186,19 @@ def test_admin_refuses_malformed_facts(admin_client, catalog):
     tool = Tool.objects.get(slug="code-llama-4")
     page = admin_client.get(f"/admin/catalog/tool/{tool.pk}/change/")
     assert page.status_code == 200
-    form = {"name": tool.name, "slug": tool.slug, "vendor": tool.vendor,
-            "category": tool.category_id, "best_for": tool.best_for,
-            "description": tool.description, "pricing": tool.pricing,
-            "entry_price": tool.entry_price, "license": tool.license, "website": tool.website,
-            "facts": '{"kind": "spaceship"}'}
+    form = {
+        "name": tool.name,
+        "slug": tool.slug,
+        "vendor": tool.vendor,
+        "category": tool.category_id,
+        "best_for": tool.best_for,
+        "description": tool.description,
+        "pricing": tool.pricing,
+        "entry_price": tool.entry_price,
+        "license": tool.license,
+        "website": tool.website,
+        "facts": '{"kind": "spaceship"}',
+    }
     response = admin_client.post(f"/admin/catalog/tool/{tool.pk}/change/", form)
     assert response.status_code == 200  # the form again, with the error
     assert "facts.kind" in response.content.decode()
@@ -181,10 +208,14 @@ def test_admin_refuses_malformed_facts(admin_client, catalog):
 def test_tool_page_shows_each_persona_as_it_finishes(client, seed_pair):
     from shiporskip.panel.models import PanelRun
 
-    PanelRun.objects.create(tool=seed_pair[0], model="ollama/qwen2.5:7b", status="running",
-                            personas_total=4, personas_done=1,
-                            progress={"builder": "done", "skeptic": "asking",
-                                      "futurist": "asking", "founder": "asking"})
+    PanelRun.objects.create(
+        tool=seed_pair[0],
+        model="ollama/qwen2.5:7b",
+        status="running",
+        personas_total=4,
+        personas_done=1,
+        progress={"builder": "done", "skeptic": "asking", "futurist": "asking", "founder": "asking"},
+    )
     text = text_of(client.get("/tools/code-llama-4"))
     assert "Panel review running by ollama/qwen2.5:7b : 1 of 4 reviewers done" in text
     assert "Builder: done" in text and "Skeptic: asking" in text

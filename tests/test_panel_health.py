@@ -25,8 +25,14 @@ def test_the_bundled_panel_is_healthy(reviewed):
 def test_panel_stats_cli(reviewed, capsys):
     assert main(["panel", "stats", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data["correlation"]) == {"builder~skeptic", "builder~futurist", "builder~founder",
-                                        "skeptic~futurist", "skeptic~founder", "futurist~founder"}
+    assert set(data["correlation"]) == {
+        "builder~skeptic",
+        "builder~futurist",
+        "builder~founder",
+        "skeptic~futurist",
+        "skeptic~founder",
+        "futurist~founder",
+    }
     assert main(["panel", "stats"]) == 0
     out = capsys.readouterr().out
     assert "persona correlation" in out and "one fact predicts" in out

@@ -18,24 +18,25 @@ class FailsOnSkeptic(Reviewer):
 
     def review(self, request):
         if request.persona.key == "skeptic":
-            raise ReviewerError("the skeptic's call timed out", kind=ErrorKind.TIMEOUT,
-                                retryable=True)
+            raise ReviewerError("the skeptic's call timed out", kind=ErrorKind.TIMEOUT, retryable=True)
         return OfflineReviewer().review(request)
 
 
 @pytest.fixture
 def failing_backend(monkeypatch):
-    monkeypatch.setitem(backends.BACKENDS, "fails-on-skeptic",
-                        f"{__name__}.FailsOnSkeptic")
+    monkeypatch.setitem(backends.BACKENDS, "fails-on-skeptic", f"{__name__}.FailsOnSkeptic")
 
 
-@pytest.mark.parametrize(("ship", "skip", "verdict", "share", "label"), [
-    (3, 1, "Ship", 75, "Ship · 3 ship / 1 skip"),
-    (4, 0, "Ship", 100, "Ship · 4 ship / 0 skip"),
-    (2, 2, "Split", 50, "Split · 2 ship / 2 skip"),
-    (1, 3, "Skip", 25, "Skip · 1 ship / 3 skip"),
-    (0, 0, None, None, "Not reviewed yet"),
-])
+@pytest.mark.parametrize(
+    ("ship", "skip", "verdict", "share", "label"),
+    [
+        (3, 1, "Ship", 75, "Ship · 3 ship / 1 skip"),
+        (4, 0, "Ship", 100, "Ship · 4 ship / 0 skip"),
+        (2, 2, "Split", 50, "Split · 2 ship / 2 skip"),
+        (1, 3, "Skip", 25, "Skip · 1 ship / 3 skip"),
+        (0, 0, None, None, "Not reviewed yet"),
+    ],
+)
 def test_panel_tally(ship, skip, verdict, share, label):
     tally = PanelTally(ship=ship, skip=skip)
     assert (tally.verdict, tally.ship_share, tally.label) == (verdict, share, label)
@@ -99,8 +100,9 @@ def test_the_worker_task_claims_a_run_once(seed_pair, django_capture_on_commit_c
     assert run.status == "done" and run.reviews.count() == 4
 
 
-def test_queueing_goes_through_the_queue_after_commit(seed_pair, django_capture_on_commit_callbacks,
-                                                      settings):
+def test_queueing_goes_through_the_queue_after_commit(
+    seed_pair, django_capture_on_commit_callbacks, settings
+):
     tool = seed_pair[1]
     before = tool.current_run_id
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -194,10 +196,13 @@ def test_only_silent_running_runs_are_failed_and_run_again(seed_pair):
     from shiporskip.panel.tasks import requeue_stale
 
     old = timezone.now() - datetime.timedelta(seconds=31)  # six 5 s beats missed, and one more
-    stale = PanelRun.objects.create(tool=seed_pair[0], model="offline", status="running",
-                                    heartbeat_at=old)
-    live = PanelRun.objects.create(tool=seed_pair[1], model="offline", status="running",
-                                   heartbeat_at=timezone.now() - datetime.timedelta(seconds=20))
+    stale = PanelRun.objects.create(tool=seed_pair[0], model="offline", status="running", heartbeat_at=old)
+    live = PanelRun.objects.create(
+        tool=seed_pair[1],
+        model="offline",
+        status="running",
+        heartbeat_at=timezone.now() - datetime.timedelta(seconds=20),
+    )
     assert requeue_stale() == 1
     stale.refresh_from_db()
     live.refresh_from_db()

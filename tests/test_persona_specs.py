@@ -90,8 +90,11 @@ def test_the_admin_refuses_what_the_file_refuses_in_the_same_words(case, persona
 
 def test_what_the_file_accepts_the_admin_accepts_and_stores_alike(persona_admin, tmp_path):
     client, url = persona_admin
-    good = criterion(builder(), label="  Integration surface  ",
-                     anchors={20: "Closed", 50: "An API", 80: "Everything scriptable"})
+    good = criterion(
+        builder(),
+        label="  Integration surface  ",
+        anchors={20: "Closed", 50: "An API", 80: "Everything scriptable"},
+    )
     good["style_brief"] = "Terse.\nConcrete."
     form = admin_form(good) | {"style_brief": "Terse.\r\nConcrete."}  # a text area sends CRLF
     assert client.post(url, form).status_code == 302
@@ -99,8 +102,11 @@ def test_what_the_file_accepts_the_admin_accepts_and_stores_alike(persona_admin,
     assert from_file(tmp_path, good) is None
     assert Persona.objects.get(key="builder").data() == by_admin  # the loader stores the same
     assert by_admin["criteria"][0]["label"] == "Integration surface"
-    assert by_admin["criteria"][0]["anchors"] == {"20": "Closed", "50": "An API",
-                                                  "80": "Everything scriptable"}
+    assert by_admin["criteria"][0]["anchors"] == {
+        "20": "Closed",
+        "50": "An API",
+        "80": "Everything scriptable",
+    }
 
 
 def test_backends_get_the_typed_spec_with_the_stored_version(db):

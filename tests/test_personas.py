@@ -15,10 +15,13 @@ def test_the_default_panel(db):
     assert load_personas() == 4
     assert load_personas() == 4  # an upsert by key
     assert list(Persona.objects.active().values_list("name", flat=True)) == [
-        "Builder", "Skeptic", "Futurist", "Founder"]
+        "Builder",
+        "Skeptic",
+        "Futurist",
+        "Founder",
+    ]
     builder = Persona.objects.get(key="builder")
-    assert [s["key"] for s in builder.sections] == ["primitive", "dx_bet", "moment_of_truth",
-                                                    "decision"]
+    assert [s["key"] for s in builder.sections] == ["primitive", "dx_bet", "moment_of_truth", "decision"]
     assert sum(c["weight"] for c in builder.criteria) > 0 and builder.motto
 
 
@@ -35,14 +38,21 @@ def test_a_malformed_persona_file_is_refused_by_field(db, tmp_path):
 def test_a_publisher_adds_and_retires_personas(seed_pair, tmp_path):
     data = bundled()
     data["personas"][1]["active"] = False  # retire the skeptic
-    data["personas"].append({
-        "key": "teacher", "name": "Teacher", "lens": "The one who explains it",
-        "motto": "If you cannot teach it, you do not know it.", "style_brief": "Patient.",
-        "ship_threshold": 60, "sections": [
-            {"key": "lesson", "title": "The lesson", "question": "What does it teach?"}],
-        "criteria": [{"key": "checkable", "label": "Clarity", "weight": 1},
-                     {"key": "made_up", "label": "Unknown to the offline rules", "weight": 1}],
-    })
+    data["personas"].append(
+        {
+            "key": "teacher",
+            "name": "Teacher",
+            "lens": "The one who explains it",
+            "motto": "If you cannot teach it, you do not know it.",
+            "style_brief": "Patient.",
+            "ship_threshold": 60,
+            "sections": [{"key": "lesson", "title": "The lesson", "question": "What does it teach?"}],
+            "criteria": [
+                {"key": "checkable", "label": "Clarity", "weight": 1},
+                {"key": "made_up", "label": "Unknown to the offline rules", "weight": 1},
+            ],
+        }
+    )
     path = tmp_path / "personas.yaml"
     path.write_text(yaml.safe_dump(data))
     assert load_personas(path) == 5

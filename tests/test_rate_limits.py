@@ -11,16 +11,20 @@ from tests.community import CODE_LLAMA, MISTRAL, counts, reader
 @pytest.fixture
 def limits(settings):
     def set_limit(action, session=None, ip=None):
-        settings.SHIPORSKIP_RATE_LIMITS = {**settings.SHIPORSKIP_RATE_LIMITS,
-                                           action: {"session": session, "ip": ip}}
+        settings.SHIPORSKIP_RATE_LIMITS = {
+            **settings.SHIPORSKIP_RATE_LIMITS,
+            action: {"session": session, "ip": ip},
+        }
+
     return set_limit
 
 
 def test_votes_per_session(seed_pair, limits):
     limits("vote", session=Limit(5, 60))
     alice, bob = reader(), reader()
-    codes = [alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": v}).status_code
-             for v in ["ship", "skip"] * 4]
+    codes = [
+        alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": v}).status_code for v in ["ship", "skip"] * 4
+    ]
     assert codes == [303] * 5 + [429] * 3
     assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}  # the fifth vote (ship) stands, no later one
     assert bob.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}).status_code == 303  # a new session
@@ -28,6 +32,7 @@ def test_votes_per_session(seed_pair, limits):
 
 def test_votes_per_ip_across_sessions(seed_pair, limits):
     limits("vote", session=Limit(100, 60), ip=Limit(3, 60))
+
     def from_ip(ip):
         return reader().post(f"/tools/{MISTRAL}/vote", {"verdict": "ship"}, REMOTE_ADDR=ip).status_code
 
@@ -89,20 +94,29 @@ def test_sign_in_and_sign_up_limited(seed_pair, limits):
     limits("signin", session=Limit(3, 60))
     limits("signup", ip=Limit(2, 3600))
     guesser = reader()
-    codes = [guesser.post("/accounts/signin", {"username": "x@example.com", "password": f"guess {i}"})
-             .status_code for i in range(4)]
+    codes = [
+        guesser.post("/accounts/signin", {"username": "x@example.com", "password": f"guess {i}"}).status_code
+        for i in range(4)
+    ]
     assert codes == [200, 200, 200, 429]  # 200: the form again, with "enter a correct email"
     form = {"password1": "long passphrase", "password2": "long passphrase"}
-    signups = [reader().post("/accounts/signup", {"email": f"u{i}@example.com", **form}).status_code
-               for i in range(3)]
+    signups = [
+        reader().post("/accounts/signup", {"email": f"u{i}@example.com", **form}).status_code
+        for i in range(3)
+    ]
     assert signups == [302, 302, 429]
     assert reader().post("/accounts/reset", {"email": "x@example.com"}).status_code == 302
 
 
 def test_forwarded_for_is_only_trusted_behind_a_proxy(seed_pair, limits, settings):
     limits("vote", ip=Limit(1, 60))
-    post = lambda ip, fwd: reader().post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"},  # noqa: E731
-                                         REMOTE_ADDR=ip, HTTP_X_FORWARDED_FOR=fwd).status_code
+
+    def post(ip, fwd):
+        answer = reader().post(
+            f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}, REMOTE_ADDR=ip, HTTP_X_FORWARDED_FOR=fwd
+        )
+        return answer.status_code
+
     assert [post("10.0.0.1", "1.1.1.1"), post("10.0.0.1", "2.2.2.2")] == [303, 429]  # header ignored
     settings.SHIPORSKIP_PROXY_COUNT = 1
     assert [post("10.0.0.2", "3.3.3.3"), post("10.0.0.2", "4.4.4.4")] == [303, 303]
@@ -136,7 +150,11 @@ def test_newsletter_sign_ups_limited(db, limits):
     from shiporskip.newsletter.models import Subscriber
 
     limits("subscribe", ip=Limit(2, 3600))
-    codes = [reader().post("/newsletter/subscribe", {"email": f"r{i}@example.com"},
-                           HTTP_ACCEPT="application/json").status_code for i in range(3)]
+    codes = [
+        reader()
+        .post("/newsletter/subscribe", {"email": f"r{i}@example.com"}, HTTP_ACCEPT="application/json")
+        .status_code
+        for i in range(3)
+    ]
     assert codes == [200, 200, 429]
     assert Subscriber.objects.count() == 2

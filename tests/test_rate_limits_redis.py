@@ -14,8 +14,10 @@ from shiporskip.conf import Limit
 from tests.community import CODE_LLAMA, reader
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-pytestmark = [pytest.mark.django_db,
-              pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server in REDIS_URL")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server in REDIS_URL"),
+]
 
 
 @pytest.fixture
@@ -23,16 +25,21 @@ def redis_limits(settings):
     settings.REDIS_URL = REDIS_URL
 
     def set_limit(action, session=None, ip=None):
-        settings.SHIPORSKIP_RATE_LIMITS = {**settings.SHIPORSKIP_RATE_LIMITS,
-                                           action: {"session": session, "ip": ip}}
+        settings.SHIPORSKIP_RATE_LIMITS = {
+            **settings.SHIPORSKIP_RATE_LIMITS,
+            action: {"session": session, "ip": ip},
+        }
+
     return set_limit
 
 
 def test_votes_per_ip_counted_in_redis(seed_pair, redis_limits):
     redis_limits("vote", session=Limit(100, 60), ip=Limit(3, 60))
     ip = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"  # a fresh key
-    codes = [reader().post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}, REMOTE_ADDR=ip).status_code
-             for _ in range(5)]
+    codes = [
+        reader().post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}, REMOTE_ADDR=ip).status_code
+        for _ in range(5)
+    ]
     assert codes == [303, 303, 303, 429, 429]
     assert Vote.objects.count() == 3 and not RateCounter.objects.exists()  # the database counted nothing
 

@@ -106,13 +106,11 @@ def test_rounding_differences_take_the_computed_score_without_a_note():
 
 def test_unknown_criteria_are_left_out_of_the_score():
     review = valid_review(PERSONA)
-    review["criteria"] = {"works": 90, "integration": 20, "runs_where_needed": 20,
-                          "cost_to_try": 30}
+    review["criteria"] = {"works": 90, "integration": 20, "runs_where_needed": 20, "cost_to_try": 30}
     review |= {"score": 48, "verdict": "skip"}  # weights 3, 2, 2, 1: (270 + 40 + 40 + 30) / 8
     everything = parse_reply(json.dumps(review), SPEC)
     assert (everything.reply.score, everything.reply.verdict, everything.repairs) == (48, "skip", [])
-    known = parse_reply(json.dumps(review), SPEC,
-                        unknown=frozenset({"integration", "runs_where_needed"}))
+    known = parse_reply(json.dumps(review), SPEC, unknown=frozenset({"integration", "runs_where_needed"}))
     assert (known.reply.score, known.reply.verdict) == (75, "ship")  # (270 + 30) / 4
     assert "score 48 replaced by 75, the weighted criteria" in known.repairs
     assert known.reply.criteria == review["criteria"]  # the model's sub-scores are kept
@@ -127,23 +125,31 @@ def test_with_every_criterion_unknown_all_of_them_count():
 QUESTION = PERSONA["sections"][0]["question"]
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("x", "is a placeholder"), ("N/A", "is a placeholder"), ("TBD.", "is a placeholder"),
-    ("...", "is a placeholder"), ("<write two sentences here>", "is a placeholder"),
-    ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.", "is a placeholder"),
-    ("ship ship ship ship ship ship", "is a placeholder"),
-    (QUESTION, "repeats its question"),
-    ("The primitive.", "repeats its question"),
-    (f'string answering "{QUESTION}"', "repeats its question"),
-    ("What is it underneath? Weights, an API, a platform or a wrapper.", "repeats its question"),
-    (PERSONA["sections"][3]["question"], "repeats the decision section's question"),
-    (f"{QUESTION} (e.g., a new product launch)", "repeats its question"),
-    ("Which bet wins, and which one concrete decision earns or loses the ship",
-     "repeats the decision section's question"),
-    ("Open weights, that is all.", "has 5 words"),
-    (valid_review(PERSONA)["sections"]["decision"], "copies the"),
-    (valid_review(PERSONA)["sections"]["dx_bet"].replace("teams", "people"), "copies the"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("x", "is a placeholder"),
+        ("N/A", "is a placeholder"),
+        ("TBD.", "is a placeholder"),
+        ("...", "is a placeholder"),
+        ("<write two sentences here>", "is a placeholder"),
+        ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.", "is a placeholder"),
+        ("ship ship ship ship ship ship", "is a placeholder"),
+        (QUESTION, "repeats its question"),
+        ("The primitive.", "repeats its question"),
+        (f'string answering "{QUESTION}"', "repeats its question"),
+        ("What is it underneath? Weights, an API, a platform or a wrapper.", "repeats its question"),
+        (PERSONA["sections"][3]["question"], "repeats the decision section's question"),
+        (f"{QUESTION} (e.g., a new product launch)", "repeats its question"),
+        (
+            "Which bet wins, and which one concrete decision earns or loses the ship",
+            "repeats the decision section's question",
+        ),
+        ("Open weights, that is all.", "has 5 words"),
+        (valid_review(PERSONA)["sections"]["decision"], "copies the"),
+        (valid_review(PERSONA)["sections"]["dx_bet"].replace("teams", "people"), "copies the"),
+    ],
+)
 def test_sections_that_do_not_answer_are_sent_back_with_the_reason(text, reason):
     review = valid_review(PERSONA)
     review["sections"]["primitive"] = text
@@ -153,14 +159,16 @@ def test_sections_that_do_not_answer_are_sent_back_with_the_reason(text, reason)
     assert "Answer each section's own question" in str(caught.value)
 
 
-@pytest.mark.parametrize(("key", "text"), [
-    ("primitive", "Open weights under Apache 2.0, served by Ollama, vLLM and llama.cpp."),
-    ("primitive", "It is a model: weights you download and run, with no hosted API of its own."),
-    ("primitive", "What is it, underneath? Weights: a 22B model you run yourself on one GPU."),
-    ("decision", "The one concrete decision that earns the ship is the Apache licence."),
-    ("moment_of_truth", "The first real task a developer tries is loading the weights, "
-                        "and it survives."),
-])
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("primitive", "Open weights under Apache 2.0, served by Ollama, vLLM and llama.cpp."),
+        ("primitive", "It is a model: weights you download and run, with no hosted API of its own."),
+        ("primitive", "What is it, underneath? Weights: a 22B model you run yourself on one GPU."),
+        ("decision", "The one concrete decision that earns the ship is the Apache licence."),
+        ("moment_of_truth", "The first real task a developer tries is loading the weights, and it survives."),
+    ],
+)
 def test_plain_answers_pass_even_when_they_reuse_the_question_words(key, text):
     review = valid_review(PERSONA)
     review["sections"][key] = text

@@ -24,6 +24,7 @@ def fresh_names():
     """The typo list is cached per process: a list from another test's database is not ours."""
     cache.delete(search.NAMES_KEY)
 
+
 # The query, and the tool that must come first for it.
 RELEVANCE = [
     ("ollama", "Ollama"),  # exact name
@@ -67,8 +68,8 @@ def test_name_hits_come_before_vendor_and_category_hits_and_those_before_text(ca
     # Names with "Mistral" first, then the vendor's other tools, then tools that mention it.
     assert names[:3] == ["Mistral 7B", "Mistral 3 Small (22B)", "Mistral API (La Plateforme)"]
     vendor = {t.name for t in Tool.objects.filter(vendor="Mistral AI")} - set(names[:3])
-    assert set(names[3:3 + len(vendor)]) == vendor
-    assert all(t.vendor != "Mistral AI" for t in search.search("mistral", 20)[3 + len(vendor):])
+    assert set(names[3 : 3 + len(vendor)]) == vendor
+    assert all(t.vendor != "Mistral AI" for t in search.search("mistral", 20)[3 + len(vendor) :])
 
 
 def test_a_category_lists_the_panels_best_first(catalog):
@@ -92,11 +93,43 @@ def test_results_carry_tallies_and_limit_is_kept(catalog):
 
 
 # What a reader may type that is syntax to FTS5's MATCH or PostgreSQL's tsquery.
-HOSTILE = ['"name:*) OR 1', "NEAR(", "NEAR(a b", "*", '"', "'", "''", "AND", "a AND", "OR 1=1 --",
-           "NOT ollama", "-ollama", "^ollama", "name:ollama", "{name vendor}: x", "a + b",
-           "ollama*", "(", ")", ":*", "'ollama':* | 'x'", "!ollama", "a & b", "a <-> b",
-           "\\", "%", "_", "%_%", "ollama'; DROP TABLE catalog_tool; --", "💥", "\u202eamallo",
-           "ＯＬＬＡＭＡ", "ö" * 200, "x " * 100, "llama" * 40]
+HOSTILE = [
+    '"name:*) OR 1',
+    "NEAR(",
+    "NEAR(a b",
+    "*",
+    '"',
+    "'",
+    "''",
+    "AND",
+    "a AND",
+    "OR 1=1 --",
+    "NOT ollama",
+    "-ollama",
+    "^ollama",
+    "name:ollama",
+    "{name vendor}: x",
+    "a + b",
+    "ollama*",
+    "(",
+    ")",
+    ":*",
+    "'ollama':* | 'x'",
+    "!ollama",
+    "a & b",
+    "a <-> b",
+    "\\",
+    "%",
+    "_",
+    "%_%",
+    "ollama'; DROP TABLE catalog_tool; --",
+    "💥",
+    "\u202eamallo",
+    "ＯＬＬＡＭＡ",
+    "ö" * 200,
+    "x " * 100,
+    "llama" * 40,
+]
 
 
 def test_a_hostile_query_is_only_words(catalog, client):
@@ -138,8 +171,9 @@ def in_step():
     """The FTS5 table holds exactly the tools, with their category's name (SQLite only)."""
     if connection.vendor != "sqlite":
         return True
-    return fts_rows() == [(t.pk, t.name, t.category.name)
-                          for t in Tool.objects.select_related("category").order_by("pk")]
+    return fts_rows() == [
+        (t.pk, t.name, t.category.name) for t in Tool.objects.select_related("category").order_by("pk")
+    ]
 
 
 def test_the_index_follows_catalog_load_add_and_delete(catalog, tmp_path, capsys):
@@ -170,11 +204,19 @@ def test_the_index_follows_catalog_load_add_and_delete(catalog, tmp_path, capsys
 def test_the_index_follows_an_admin_edit(catalog, admin_client):
     tool = Tool.objects.get(slug="cline")
     assert first("cline") == "Cline"  # the typo list is now cached, with the old name
-    response = admin_client.post(f"/admin/catalog/tool/{tool.pk}/change/", {
-        "name": "Zebrafish Coder", "slug": tool.slug, "vendor": "Cline Labs",
-        "category": tool.category_id, "best_for": "Pair-programming with a xylophonic agent.",
-        "facts": json.dumps(tool.facts),
-        "facts_changes-TOTAL_FORMS": 0, "facts_changes-INITIAL_FORMS": 0})
+    response = admin_client.post(
+        f"/admin/catalog/tool/{tool.pk}/change/",
+        {
+            "name": "Zebrafish Coder",
+            "slug": tool.slug,
+            "vendor": "Cline Labs",
+            "category": tool.category_id,
+            "best_for": "Pair-programming with a xylophonic agent.",
+            "facts": json.dumps(tool.facts),
+            "facts_changes-TOTAL_FORMS": 0,
+            "facts_changes-INITIAL_FORMS": 0,
+        },
+    )
     assert response.status_code == 302
     assert first("xylophonic") == "Zebrafish Coder" and first("cline labs") == "Zebrafish Coder"
     assert first("zebrafsh") == "Zebrafish Coder"  # the cached typo list forgot the old name
@@ -186,8 +228,7 @@ def test_the_index_comes_back_after_a_table_rebuild_drops_its_triggers(catalog):
     # SQLite alters a table by copying it, which drops its triggers: migrate puts them back.
     with connection.cursor() as cursor:
         cursor.execute("DROP TRIGGER catalog_tool_fts_update")
-        cursor.execute("DELETE FROM catalog_tool_fts WHERE rowid = %s",
-                       [Tool.objects.get(slug="ollama").pk])
+        cursor.execute("DELETE FROM catalog_tool_fts WHERE rowid = %s", [Tool.objects.get(slug="ollama").pk])
     assert first("ollama") == "Ollama"  # found by its near spelling only
     assert not in_step()
     from django.core.management import call_command
@@ -199,6 +240,7 @@ def test_the_index_comes_back_after_a_table_rebuild_drops_its_triggers(catalog):
 
 
 # --- The pages --------------------------------------------------------------------------------
+
 
 def test_results_page_without_javascript(catalog, client):
     page = client.get("/search", {"q": "olama"})
@@ -262,6 +304,7 @@ def test_the_picker_has_search_boxes_hidden_until_javascript(catalog, client):
 
 
 # --- The API ----------------------------------------------------------------------------------
+
 
 def test_api_search(catalog, client):
     hits = client.get("/api/search", {"q": "olama", "limit": 2}).json()

@@ -22,11 +22,13 @@ from tests.security_corpora import TALLY
 
 pytestmark = pytest.mark.django_db  # in-process WSGI calls: one connection, one transaction
 PROBE = "schemathesis (generated requests)"
-CONFIG = schemathesis.Config.from_dict({"seed": 2026, "generation": {"deterministic": True,
-                                                                      "database": "none"}})
+CONFIG = schemathesis.Config.from_dict(
+    {"seed": 2026, "generation": {"deterministic": True, "database": "none"}}
+)
 # Loaded at collection, from the app itself (the schema needs no database).
-schema = schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler(), config=CONFIG,
-                                        headers={"Host": "localhost"})
+schema = schemathesis.openapi.from_wsgi(
+    "/api/openapi.json", WSGIHandler(), config=CONFIG, headers={"Host": "localhost"}
+)
 
 
 @pytest.fixture
@@ -47,8 +49,13 @@ REAL = {"slug": "code-llama-4", "a": "code-llama-4", "b": "mistral-3-small-22b"}
 
 
 @schema.parametrize()
-@settings(max_examples=50, derandomize=True, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=50,
+    derandomize=True,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 def test_generated_requests_get_documented_answers(case, api):
     try:
         response = case.call_and_validate(headers={"Host": "localhost"})
@@ -63,8 +70,14 @@ def test_real_slugs_get_documented_answers(api):
     """Each operation with the catalog's own slugs: the 200 bodies fit the schema."""
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} == {
-        "/api/tools", "/api/tools/{slug}", "/api/tools/{slug}/facts-history",
-        "/api/tools/{slug}/history", "/api/compare/{a}/{b}", "/api/personas", "/api/search"}
+        "/api/tools",
+        "/api/tools/{slug}",
+        "/api/tools/{slug}/facts-history",
+        "/api/tools/{slug}/history",
+        "/api/compare/{a}/{b}",
+        "/api/personas",
+        "/api/search",
+    }
     for op in operations:
         names = [p.name for p in op.path_parameters]
         case = op.Case(path_parameters={n: REAL[n] for n in names})

@@ -58,13 +58,19 @@ def site(catalog):
     for tool in (first, second):
         review_tool(tool=tool, model="offline")
     user = get_user_model().objects.create_superuser("admin", "admin@example.com", "a long passphrase")
-    subscriber = Subscriber.objects.create(email="reader@example.com",
-                                           status=Subscriber.Status.CONFIRMED)
+    subscriber = Subscriber.objects.create(email="reader@example.com", status=Subscriber.Status.CONFIRMED)
     edition = editions.publish()
     Vote.objects.create(tool=first, voter=f"u:{user.pk}", verdict="ship")
     Bookmark.objects.create(tool=first, owner=f"u:{user.pk}")
-    return {"tool": first, "other": second, "user": user, "subscriber": subscriber,
-            "edition": edition, "category": first.category, "persona": Persona.objects.first()}
+    return {
+        "tool": first,
+        "other": second,
+        "user": user,
+        "subscriber": subscriber,
+        "edition": edition,
+        "category": first.category,
+        "persona": Persona.objects.first(),
+    }
 
 
 def model_for(name: str | None):
@@ -81,13 +87,17 @@ def fill(route: str, pattern: URLPattern, site: dict) -> str:
     model = model_for(pattern.name)
     by_name = {
         "slug": site["category"].slug if "categories/" in route else tool.slug,
-        "key": site["persona"].key, "number": str(site["edition"].number),
+        "key": site["persona"].key,
+        "number": str(site["edition"].number),
         "pair": f"{tool.slug}-vs-{site['other'].slug}",
-        "a": tool.slug, "b": site["other"].slug,
+        "a": tool.slug,
+        "b": site["other"].slug,
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-        "app_label": "catalog", "content_type_id": str(ContentType.objects.get_for_model(Tool).pk),
-        "object_id": str(model.objects.order_by("pk").values_list("pk", flat=True).first()
-                         if model else tool.pk),
+        "app_label": "catalog",
+        "content_type_id": str(ContentType.objects.get_for_model(Tool).pk),
+        "object_id": str(
+            model.objects.order_by("pk").values_list("pk", flat=True).first() if model else tool.pk
+        ),
         "url": "no-such-page/",
         "section": "tools",  # sitemap-<section>.xml
     }
@@ -146,8 +156,12 @@ def test_every_write_without_a_token_is_refused_and_changes_nothing(site):
         if changed := [t for t, h in after.items() if before[t] != h]:
             problems.append(f"{url}: a write without a token changed {changed}")
         before = after
-    TALLY.add("csrf (route x write method x caller)", tried=tried, refused=tried - len(problems),
-              problems=len(problems))
+    TALLY.add(
+        "csrf (route x write method x caller)",
+        tried=tried,
+        refused=tried - len(problems),
+        problems=len(problems),
+    )
     TALLY.note("csrf (route x write method x caller)", "routes", len(routes))
     assert not problems, "\n".join(problems)
     # What the views that skip the CSRF check accept: reads, and the one-click unsubscribe.

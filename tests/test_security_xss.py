@@ -44,24 +44,39 @@ D = "2025-06-01"
 
 # Every text field of a tool a catalog file sets, by its path in the entry.
 TOOL_TEXT = [
-    ("vendor",), ("best_for",), ("pricing",), ("entry_price",), ("license",),
-    ("facts", "parameters"), ("facts", "runtimes", 0),
-    ("facts", "price", "free_tier_limits"), ("facts", "price", "seat_plan"),
-    ("facts", "price", "token_model"), ("facts", "price", "note"),
+    ("vendor",),
+    ("best_for",),
+    ("pricing",),
+    ("entry_price",),
+    ("license",),
+    ("facts", "parameters"),
+    ("facts", "runtimes", 0),
+    ("facts", "price", "free_tier_limits"),
+    ("facts", "price", "seat_plan"),
+    ("facts", "price", "token_model"),
+    ("facts", "price", "note"),
     ("facts", "capabilities", 0, "setup"),
-    ("facts", "limits", "platforms", 0), ("facts", "limits", "sizes", 0, "parameters"),
+    ("facts", "limits", "platforms", 0),
+    ("facts", "limits", "sizes", 0, "parameters"),
     ("facts", "limits", "sizes", 0, "quantisation"),
     ("facts", "adoption", "usage"),
-    ("facts", "deployment", "data_retention"), ("facts", "deployment", "certifications", 0),
+    ("facts", "deployment", "data_retention"),
+    ("facts", "deployment", "certifications", 0),
     ("facts", "terms", "commercial_use"),
 ]
 # Every URL field of a tool: each one gets the URL corpus, and the text corpus too.
 TOOL_URLS = [
-    ("website",), ("facts", "sources", 0), ("facts", "price", "source"),
-    ("facts", "capabilities", 0, "source"), ("facts", "limits", "source"),
-    ("facts", "limits", "sizes", 0, "source"), ("facts", "adoption", "source"),
-    ("facts", "adoption", "repository"), ("facts", "adoption", "users_source"),
-    ("facts", "deployment", "source"), ("facts", "terms", "source"),
+    ("website",),
+    ("facts", "sources", 0),
+    ("facts", "price", "source"),
+    ("facts", "capabilities", 0, "source"),
+    ("facts", "limits", "source"),
+    ("facts", "limits", "sizes", 0, "source"),
+    ("facts", "adoption", "source"),
+    ("facts", "adoption", "repository"),
+    ("facts", "adoption", "users_source"),
+    ("facts", "deployment", "source"),
+    ("facts", "terms", "source"),
 ]
 PERSONA_TEXT = ["name", "lens", "motto"]
 
@@ -69,23 +84,64 @@ PERSONA_TEXT = ["name", "lens", "motto"]
 def base_tool(j: int) -> dict:
     """A tool of kind `api` with every evidence group, so that every field is shown."""
     return {
-        "name": f"T{j}", "vendor": "Acme", "category": f"c{j}", "best_for": "x", "description": "",
-        "pricing": "x", "entry_price": "x", "license": "x", "website": S,
+        "name": f"T{j}",
+        "vendor": "Acme",
+        "category": f"c{j}",
+        "best_for": "x",
+        "description": "",
+        "pricing": "x",
+        "entry_price": "x",
+        "license": "x",
+        "website": S,
         "facts": {
-            "kind": "api", "pricing_model": "usage", "api_available": True, "facts_as_of": D,
-            "parameters": "7B", "context_window": 32768, "runtimes": ["x"], "sources": [S],
-            "price": {"source": S, "as_of": D, "free_tier": True, "free_tier_limits": "x",
-                      "seat_monthly": 10, "seat_plan": "x", "input_per_mtok": 1,
-                      "output_per_mtok": 2, "token_model": "x", "note": "x"},
-            "capabilities": [{"source": S, "as_of": D, "metric": "humaneval", "value": 80,
-                              "unit": "percent", "setup": "x"}],
-            "limits": {"source": S, "as_of": D, "max_output_tokens": 4096, "gpu_required": False,
-                       "platforms": ["x"], "sizes": [{"source": S, "as_of": D, "parameters": "7B",
-                                                      "memory_gb": 8, "quantisation": "x"}]},
-            "adoption": {"source": S, "as_of": D, "repository": S, "stars": 10, "users": 100,
-                         "users_source": S, "users_as_of": D, "usage": "x"},
-            "deployment": {"source": S, "as_of": D, "cloud": True, "data_retention": "x",
-                           "certifications": ["x"]},
+            "kind": "api",
+            "pricing_model": "usage",
+            "api_available": True,
+            "facts_as_of": D,
+            "parameters": "7B",
+            "context_window": 32768,
+            "runtimes": ["x"],
+            "sources": [S],
+            "price": {
+                "source": S,
+                "as_of": D,
+                "free_tier": True,
+                "free_tier_limits": "x",
+                "seat_monthly": 10,
+                "seat_plan": "x",
+                "input_per_mtok": 1,
+                "output_per_mtok": 2,
+                "token_model": "x",
+                "note": "x",
+            },
+            "capabilities": [
+                {"source": S, "as_of": D, "metric": "humaneval", "value": 80, "unit": "percent", "setup": "x"}
+            ],
+            "limits": {
+                "source": S,
+                "as_of": D,
+                "max_output_tokens": 4096,
+                "gpu_required": False,
+                "platforms": ["x"],
+                "sizes": [{"source": S, "as_of": D, "parameters": "7B", "memory_gb": 8, "quantisation": "x"}],
+            },
+            "adoption": {
+                "source": S,
+                "as_of": D,
+                "repository": S,
+                "stars": 10,
+                "users": 100,
+                "users_source": S,
+                "users_as_of": D,
+                "usage": "x",
+            },
+            "deployment": {
+                "source": S,
+                "as_of": D,
+                "cloud": True,
+                "data_retention": "x",
+                "certifications": ["x"],
+            },
             "terms": {"source": S, "as_of": D, "commercial_use": "xxx"},
         },
     }
@@ -123,8 +179,7 @@ def publisher_catalog() -> tuple[dict, int, int]:
         placements += [(path, XSS[(j + 1 + k) % N]) for k, path in enumerate(TOOL_TEXT)]
         placements += [(path, XSS_URLS[(j + k) % len(XSS_URLS)]) for k, path in enumerate(TOOL_URLS)]
         placements += [(path, XSS[(j + 7 + k) % N]) for k, path in enumerate(TOOL_URLS)]
-        entry, n = fit({**base_tool(j), "description": everything}, placements,
-                       lambda e: parse_tools([e]))
+        entry, n = fit({**base_tool(j), "description": everything}, placements, lambda e: parse_tools([e]))
         tools.append(entry)
         tried, refused = tried + len(placements) + N, refused + n  # + N: the description
         category = {"slug": f"c{j}", "name": f"C{j} {XSS[(j + 3) % N]}", "description": everything}
@@ -138,14 +193,19 @@ def publisher_personas() -> tuple[list[dict], int, int]:
     bundled = yaml.safe_load(BUNDLED_PERSONAS.read_text())["personas"]
     out, tried, refused = [], 0, 0
     for j in range(N):
-        base = copy.deepcopy(bundled[j]) if j < len(bundled) else {
-            **copy.deepcopy(bundled[0]), "key": f"extra{j}", "active": False}
+        base = (
+            copy.deepcopy(bundled[j])
+            if j < len(bundled)
+            else {**copy.deepcopy(bundled[0]), "key": f"extra{j}", "active": False}
+        )
         base.update(style_brief=" ".join(XSS), excites=list(XSS), tires=list(XSS))
         tried += 3 * N
         placements = [((field,), XSS[(j + k) % N]) for k, field in enumerate(PERSONA_TEXT)]
         for i in range(len(base["sections"])):
-            placements += [(("sections", i, "title"), XSS[(j + 3 + i) % N]),
-                           (("sections", i, "question"), XSS[(j + 9 + i) % N])]
+            placements += [
+                (("sections", i, "title"), XSS[(j + 3 + i) % N]),
+                (("sections", i, "question"), XSS[(j + 9 + i) % N]),
+            ]
         for i in range(len(base["criteria"])):
             placements.append((("criteria", i, "label"), XSS[(j + 15 + i) % N]))
         persona, n = fit(base, placements, PersonaSpec.model_validate)
@@ -176,8 +236,11 @@ def published(tmp_path):
     for tool in Tool.objects.select_related("category"):
         review_tool(tool=tool, model="offline")
     r_tried = reviewer_text()
-    Subscriber.objects.create(email="reader@example.com", status=Subscriber.Status.CONFIRMED,
-                              confirmed_at=datetime.datetime.now(datetime.UTC))
+    Subscriber.objects.create(
+        email="reader@example.com",
+        status=Subscriber.Status.CONFIRMED,
+        confirmed_at=datetime.datetime.now(datetime.UTC),
+    )
     edition = editions.publish()
     assert edition is not None
     tried, refused = p_tried + c_tried + r_tried, p_refused + c_refused
@@ -252,19 +315,21 @@ def test_xss_corpus_is_inert_on_every_page(published, live_server, browser):
     user = get_user_model().objects.create_superuser("admin", "admin@example.com", "a long passphrase")
     client = Client()
     client.force_login(user)
-    admin.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                        "url": base}])
+    admin.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
     staff = Checker(admin)
+
     # Every tool's change page (our facts JSON and its history inline); for categories and
     # personas, Django's own forms, the changelist (every name) and every seventh change page.
     def every_seventh(model):
         return list(model.objects.order_by("pk").values_list("pk", flat=True))[::7]
 
-    for model, pks in [("catalog/tool", [t.pk for t in tools]),
-                       ("catalog/category", every_seventh(Category)),
-                       ("panel/persona", every_seventh(Persona)),
-                       ("panel/panelrun", every_seventh(PanelRun)[:3]),
-                       ("newsletter/edition", [edition.pk])]:
+    for model, pks in [
+        ("catalog/tool", [t.pk for t in tools]),
+        ("catalog/category", every_seventh(Category)),
+        ("panel/persona", every_seventh(Persona)),
+        ("panel/panelrun", every_seventh(PanelRun)[:3]),
+        ("newsletter/edition", [edition.pk]),
+    ]:
         staff.visit(f"{base}/admin/{model}/")
         for pk in pks:
             staff.visit(f"{base}/admin/{model}/{pk}/change/")
@@ -290,9 +355,12 @@ def test_every_url_field_refuses_script_schemes():
             except CatalogError:
                 continue
             accepted.append(f"{control_chars.path_text(path)} = {payload!r}")
-    TALLY.add("javascript:/data:/scheme-relative URLs (field x URL)",
-              tried=len(TOOL_URLS) * len(schemes), refused=len(TOOL_URLS) * len(schemes) - len(accepted),
-              problems=len(accepted))
+    TALLY.add(
+        "javascript:/data:/scheme-relative URLs (field x URL)",
+        tried=len(TOOL_URLS) * len(schemes),
+        refused=len(TOOL_URLS) * len(schemes) - len(accepted),
+        problems=len(accepted),
+    )
     assert not accepted, "\n".join(accepted)
 
 

@@ -112,8 +112,9 @@ def same_category_pairs() -> set[str]:
     by_category = defaultdict(list)
     for tool in Tool.objects.reviewed():
         by_category[tool.category_id].append(tool.slug)
-    return {f"/compare/{a}-vs-{b}" for slugs in by_category.values()
-            for a, b in combinations(sorted(slugs), 2)}
+    return {
+        f"/compare/{a}-vs-{b}" for slugs in by_category.values() for a, b in combinations(sorted(slugs), 2)
+    }
 
 
 def test_the_sitemap_lists_every_page_worth_indexing_and_each_answers(client, reviewed, monkeypatch):
@@ -123,8 +124,16 @@ def test_the_sitemap_lists_every_page_worth_indexing_and_each_answers(client, re
     assert sum("sitemap-compare.xml" in s for s in sections) == -(-len(pairs) // 40) > 1
 
     paths = {path_of(u) for u in urls}
-    expected = {"/", "/tools", "/panel/", *(t.get_absolute_url() for t in Tool.objects.all()),
-                "/categories/coding-assistants", "/panel/builder", "/panel/skeptic", *pairs}
+    expected = {
+        "/",
+        "/tools",
+        "/panel/",
+        *(t.get_absolute_url() for t in Tool.objects.all()),
+        "/categories/coding-assistants",
+        "/panel/builder",
+        "/panel/skeptic",
+        *pairs,
+    }
     assert expected <= paths
     assert {p for p in paths if p.startswith("/compare/")} == pairs  # same-category pairs only
     for url in urls:
@@ -146,8 +155,9 @@ def day(at: datetime.datetime) -> str:
     return timezone.localtime(at).date().isoformat()
 
 
-def test_sitemap_requests_cost_a_bounded_number_of_queries(client, reviewed, monkeypatch,
-                                                         django_assert_max_num_queries):
+def test_sitemap_requests_cost_a_bounded_number_of_queries(
+    client, reviewed, monkeypatch, django_assert_max_num_queries
+):
     monkeypatch.setattr(sitemaps.ComparisonSitemap, "limit", 40)
     with django_assert_max_num_queries(12):
         client.get("/sitemap.xml")
@@ -163,8 +173,14 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_off_private_pages(c
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
     lines = response.content.decode().splitlines()
     assert lines[0] == "User-agent: *"
-    for path in ["/admin/", "/accounts/", "/me", "/tools/*/vote", "/tools/*/bookmark",
-                 "/newsletter/subscribe"]:
+    for path in [
+        "/admin/",
+        "/accounts/",
+        "/me",
+        "/tools/*/vote",
+        "/tools/*/bookmark",
+        "/newsletter/subscribe",
+    ]:
         assert f"Disallow: {path}" in lines
     assert f"Sitemap: {SITE}/sitemap.xml" in lines
     assert not any(line.startswith("Disallow: /tools/") and "card" in line for line in lines)
@@ -172,9 +188,18 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_off_private_pages(c
 
 # Canonical links and Open Graph --------------------------------------------------------------
 
-PAGES = ["/", "/tools", "/tools/code-llama-4", "/categories/open-weight-models",
-         "/compare/code-llama-4-vs-mistral-3-small-22b", "/panel/", "/panel/builder",
-         "/newsletter/", "/accounts/signin", "/bookmarks"]
+PAGES = [
+    "/",
+    "/tools",
+    "/tools/code-llama-4",
+    "/categories/open-weight-models",
+    "/compare/code-llama-4-vs-mistral-3-small-22b",
+    "/panel/",
+    "/panel/builder",
+    "/newsletter/",
+    "/accounts/signin",
+    "/bookmarks",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -182,8 +207,16 @@ def test_every_page_names_its_absolute_canonical_address_and_share_tags(client, 
     head = head_of(client, url + "?utm_source=x")
     assert head.canonical == [SITE + url]  # SITE_URL, never the Host asked by, and no query
     assert head.one("og:url") == SITE + url
-    for key in ["og:title", "og:description", "og:type", "og:image", "og:image:alt",
-                "twitter:title", "twitter:description", "twitter:image"]:
+    for key in [
+        "og:title",
+        "og:description",
+        "og:type",
+        "og:image",
+        "og:image:alt",
+        "twitter:title",
+        "twitter:description",
+        "twitter:image",
+    ]:
         assert head.one(key).strip(), key
     assert head.one("twitter:card") == "summary_large_image"
     assert (head.one("og:image:width"), head.one("og:image:height")) == ("1200", "630")
@@ -200,11 +233,13 @@ def test_share_tags_say_what_each_page_shows(client, seed_pair):
     pair = head_of(client, "/compare/code-llama-4-vs-mistral-3-small-22b")
     assert pair.one("og:title").startswith("Code Llama 4 vs Mistral 3 Small (22B)")
     assert "/compare/code-llama-4-vs-mistral-3-small-22b/card.png?v=" in pair.one("og:image")
-    for name, side in zip(["Code Llama 4", "Mistral 3 Small (22B)"],
-                          cards.pair_card(_comparison()).sides, strict=True):
+    for name, side in zip(
+        ["Code Llama 4", "Mistral 3 Small (22B)"], cards.pair_card(_comparison()).sides, strict=True
+    ):
         assert f"{name}: {side.label}, mean score {side.mean}/100" in pair.one("og:description")
     assert head_of(client, "/categories/open-weight-models").one("og:title") == (
-        "Open-Weight Models: AI tools ranked by the panel")
+        "Open-Weight Models: AI tools ranked by the panel"
+    )
     assert head_of(client, "/panel/skeptic").one("og:title").startswith("Skeptic")
 
 
@@ -240,11 +275,18 @@ def test_the_card_is_a_1200x630_png_cached_for_good_and_rendered_once(client, se
 
 
 def test_a_new_verdict_gives_the_card_a_new_address(client, seed_pair):
-    tool_card, pair_card = card_of(client, "/tools/code-llama-4"), card_of(
-        client, "/compare/code-llama-4-vs-mistral-3-small-22b")
+    tool_card, pair_card = (
+        card_of(client, "/tools/code-llama-4"),
+        card_of(client, "/compare/code-llama-4-vs-mistral-3-small-22b"),
+    )
     tool = Tool.objects.select_related("category").get(slug="code-llama-4")
-    tool.facts = {**tool.facts, "open_weights": False, "self_hostable": False,
-                  "license_kind": "proprietary", "runtimes": []}
+    tool.facts = {
+        **tool.facts,
+        "open_weights": False,
+        "self_hostable": False,
+        "license_kind": "proprietary",
+        "runtimes": [],
+    }
     tool.save()
     review_tool(tool=tool, model="offline")
     new_tool_card = card_of(client, "/tools/code-llama-4")
@@ -268,9 +310,14 @@ def test_card_addresses_refuse_unknown_tools_and_pairs(client, seed_pair):
 
 
 def test_a_long_name_still_fits_the_card(seed_pair):
-    long = cards.Side(name="An Extraordinarily Long Tool Name " * 4, byline="Acme · Developer tools " * 5,
-                      verdict="Split", label="Split · 2/4", mean=50,
-                      scores=tuple((f"Persona {i}", 50, "ship") for i in range(8)))
+    long = cards.Side(
+        name="An Extraordinarily Long Tool Name " * 4,
+        byline="Acme · Developer tools " * 5,
+        verdict="Split",
+        label="Split · 2/4",
+        mean=50,
+        scores=tuple((f"Persona {i}", 50, "ship") for i in range(8)),
+    )
     for card in [cards.Card((long,)), cards.Card((long, long))]:
         image = Image.open(io.BytesIO(cards.render(card)))
         assert image.size == (1200, 630)
@@ -314,8 +361,11 @@ def schema_problems(node, where="$") -> list[str]:
                 if not types & ranges:
                     problems.append(f"{at}: a {item.get('@type')} where {key} takes {sorted(ranges)}")
                 problems += schema_problems(item, at)
-            elif not any(LITERALS[r](item) for r in ranges | {SUBTYPES.get(r) for r in ranges} - {None}
-                         if r in LITERALS):
+            elif not any(
+                LITERALS[r](item)
+                for r in ranges | {SUBTYPES.get(r) for r in ranges} - {None}
+                if r in LITERALS
+            ):
                 problems.append(f"{at}: {item!r} is none of {sorted(ranges)}")
     return problems
 
@@ -327,9 +377,14 @@ def jsonld_of(client, slug: str) -> dict:
 
 
 def test_the_checker_sees_what_schema_org_does_not_define():
-    bad = {"@type": "SoftwareApplication", "name": "x", "rating": 3,
-           "review": [{"@type": "Review", "reviewRating": {"@type": "Rating", "ratingValue": True}}],
-           "aggregateRating": {"@type": "Offer", "price": 1}, "offers": {"@type": "Gadget"}}
+    bad = {
+        "@type": "SoftwareApplication",
+        "name": "x",
+        "rating": 3,
+        "review": [{"@type": "Review", "reviewRating": {"@type": "Rating", "ratingValue": True}}],
+        "aggregateRating": {"@type": "Offer", "price": 1},
+        "offers": {"@type": "Gadget"},
+    }
     problems = schema_problems(bad)
     assert any(".rating: not a property" in p for p in problems)
     assert any("ratingValue" in p for p in problems)
@@ -369,7 +424,7 @@ def test_abstentions_and_unreviewed_tools_carry_no_rating(client, seed_pair):
     assert "review" not in data and "aggregateRating" not in data and schema_problems(data) == []
 
 
-BREAKOUT = 'Evil </script><script>alert(1)</script><!-- & </SCRIPT > Tool'
+BREAKOUT = "Evil </script><script>alert(1)</script><!-- & </SCRIPT > Tool"
 
 
 def test_a_tool_name_cannot_break_out_of_the_json_ld_block(client, seed_pair):

@@ -23,8 +23,9 @@ def fits(page, width: int):
 def test_filter_sort_and_page_through_all_tools_by_links(reviewed, live_server, browser, width, javascript):
     total = Tool.objects.count()
     open_weights = Tool.objects.filter(facts__open_weights=True).count()
-    page = browser.new_context(viewport={"width": width, "height": 900},
-                               java_script_enabled=javascript).new_page()
+    page = browser.new_context(
+        viewport={"width": width, "height": 900}, java_script_enabled=javascript
+    ).new_page()
     page.goto(live_server.url + "/")
     page.get_by_role("link", name=f"All {total} tools →").click()
     page.wait_for_url("**/tools")
@@ -32,8 +33,9 @@ def test_filter_sort_and_page_through_all_tools_by_links(reviewed, live_server, 
     expect(page.get_by_role("status")).to_have_text(f"All {total} tools in the catalog.")
     fits(page, width)
 
-    page.locator("section.filter-group", has=page.get_by_role("heading", name="Open weights")) \
-        .get_by_role("link", name="Yes").click()
+    page.locator("section.filter-group", has=page.get_by_role("heading", name="Open weights")).get_by_role(
+        "link", name="Yes"
+    ).click()
     page.wait_for_url("**/tools?open_weights=yes")
     expect(page.get_by_role("status")).to_have_text(f"{open_weights} tools match your filters.")
     page.get_by_role("navigation", name="Sort").get_by_role("link", name="Price").click()

@@ -40,6 +40,7 @@ def every_page(client, url: str) -> list[str]:
 
 # -- what each filter and sort means, worked out from the facts in Python ------------------------
 
+
 def band(facts: dict) -> str | None:
     price = facts.get("price") or {}
     if price.get("currency", "USD") != "USD":
@@ -65,9 +66,11 @@ def expected_filters() -> dict[tuple[str, str], set[str]]:
         out[("verdict", verdict)] = {t.slug for t in tools if panel_verdict(t) == verdict}
     for price in ("free", "under-20", "20-100", "over-100", "per-token"):
         out[("price", price)] = {t.slug for t in tools if band(t.facts) == price}
-    for key, fact in (("open_weights", lambda f: f.get("open_weights")),
-                      ("self_hostable", lambda f: f.get("self_hostable")),
-                      ("free_tier", lambda f: (f.get("price") or {}).get("free_tier"))):
+    for key, fact in (
+        ("open_weights", lambda f: f.get("open_weights")),
+        ("self_hostable", lambda f: f.get("self_hostable")),
+        ("free_tier", lambda f: (f.get("price") or {}).get("free_tier")),
+    ):
         out[(key, "yes")] = {t.slug for t in tools if fact(t.facts) is True}
         out[(key, "no")] = {t.slug for t in tools if fact(t.facts) is False}
     return out
@@ -89,16 +92,21 @@ def expected_order(sort: str) -> list[str]:
         f, votes = t.facts, t.vote_ship + t.vote_skip
         price = f.get("price") or {}
         rank = {"free": 0, "under-20": 1, "20-100": 2, "over-100": 3, "per-token": 4}.get(band(f), last)
-        token = ((3 * price["input_per_mtok"] + price["output_per_mtok"]) / 4
-                 if price.get("input_per_mtok") is not None and price.get("output_per_mtok") is not None
-                 else last)
+        token = (
+            (3 * price["input_per_mtok"] + price["output_per_mtok"]) / 4
+            if price.get("input_per_mtok") is not None and price.get("output_per_mtok") is not None
+            else last
+        )
         seat = price.get("seat_monthly")
         year = f.get("release_year")
         return {
             "panel": (-means[t.pk] if t.pk in means else last, -t.ship_count, t.skip_count),
             "community": (-(t.vote_ship - t.vote_skip) if votes else last, -votes),
-            "price": (rank, seat if seat is not None and rank != last else last,
-                      token if rank != last else last),
+            "price": (
+                rank,
+                seat if seat is not None and rank != last else last,
+                token if rank != last else last,
+            ),
             "newest": (-year if year else last, -t.created_at.timestamp()),
             "name": (),
         }[sort] + (t.name, t.pk)
@@ -118,6 +126,7 @@ def voted(reviewed):
 
 # -- /tools ------------------------------------------------------------------------------------
 
+
 def test_each_filter_lists_exactly_the_tools_its_facts_say_on_the_page_and_in_the_api(client, reviewed):
     expected = expected_filters()
     assert expected[("price", "per-token")] and expected[("verdict", "split")]  # the data covers them
@@ -136,8 +145,10 @@ def test_each_filter_lists_exactly_the_tools_its_facts_say_on_the_page_and_in_th
     assert unknown and not unknown & (expected[("open_weights", "yes")] | expected[("open_weights", "no")])
     no_band = {t.slug for t in Tool.objects.all() if band(t.facts) is None}
     assert {"openrouter", "amazon-bedrock"} <= no_band  # no price in numbers: in no band
-    assert "No tool matches all of these filters" in client.get(
-        "/tools?price=over-100&open_weights=yes").content.decode()
+    assert (
+        "No tool matches all of these filters"
+        in client.get("/tools?price=over-100&open_weights=yes").content.decode()
+    )
     check_api_pages_with_limit_and_offset(client)  # same data: one catalog review, not two
 
 
@@ -154,8 +165,11 @@ def test_each_sort_orders_the_whole_list_and_each_category_in_the_database(clien
     assert community[:5] == ["cursor", "ollama", "vllm", "groq", "aider"]  # net 4, 3, 3, -2, -3
     # Ranked tools are numbered; those with nothing to rank by (no votes) come last, unnumbered.
     text = client.get("/tools?sort=community").content.decode()
-    ranks = re.findall(r'<span class="rank">(?:<span class="visually-hidden">Rank </span>(\d+)'
-                       r'|<span class="muted")', text)
+    ranks = re.findall(
+        r'<span class="rank">(?:<span class="visually-hidden">Rank </span>(\d+)'
+        r'|<span class="muted")',
+        text,
+    )
     assert ranks[:5] == ["1", "2", "3", "4", "5"] and ranks[5:] == [""] * (len(ranks) - 5)
     check_a_category_ranks_its_tools_by_the_panel_with_the_community_beside(client)
 
@@ -183,8 +197,10 @@ def test_pages_link_to_each_other_and_every_link_works_without_javascript(client
 
 
 BAD = [
-    ("sort=cheapest", "Sort “cheapest” is not one we know: use one of panel, community, price, newest, "
-                      "name."),
+    (
+        "sort=cheapest",
+        "Sort “cheapest” is not one we know: use one of panel, community, price, newest, name.",
+    ),
     ("verdict=maybe", "Panel verdict “maybe” is not one we know: use one of ship, skip, split, none."),
     ("price=cheap", "Price band “cheap” is not one we know"),
     ("open_weights=true", "Open weights “true” is not one we know: use one of yes, no."),
@@ -215,23 +231,52 @@ def test_a_page_past_the_end_is_404_with_the_way_back(client, catalog):
 
 def add_tools(n: int, reviewed: int):
     categories = ["coding-assistants", "llm-apis", "open-weight-models", "local-inference"]
-    load_catalog({"tools": [tool_entry(f"Extra {i}", category=categories[i % 4], facts={
-        "open_weights": i % 3 == 0, "release_year": 2020 + i % 6,
-        "price": {"source": "https://example.com/p", "as_of": "2025-06-01", "free_tier": i % 2 == 0,
-                  "seat_monthly": (i % 7) * 19.0 if i % 5 else None,
-                  **({"input_per_mtok": 1.0 + i % 4, "output_per_mtok": 3.0, "token_model": "m"}
-                     if i % 5 == 0 else {})}}) for i in range(n)]})
+    load_catalog(
+        {
+            "tools": [
+                tool_entry(
+                    f"Extra {i}",
+                    category=categories[i % 4],
+                    facts={
+                        "open_weights": i % 3 == 0,
+                        "release_year": 2020 + i % 6,
+                        "price": {
+                            "source": "https://example.com/p",
+                            "as_of": "2025-06-01",
+                            "free_tier": i % 2 == 0,
+                            "seat_monthly": (i % 7) * 19.0 if i % 5 else None,
+                            **(
+                                {"input_per_mtok": 1.0 + i % 4, "output_per_mtok": 3.0, "token_model": "m"}
+                                if i % 5 == 0
+                                else {}
+                            ),
+                        },
+                    },
+                )
+                for i in range(n)
+            ]
+        }
+    )
     for tool in Tool.objects.filter(name__startswith="Extra").select_related("category")[:reviewed]:
         review_tool(tool=tool, model="offline")
     for tool in Tool.objects.filter(name__startswith="Extra")[:40]:
         Vote.objects.cast(tool=tool, voter=f"a:{tool.pk}", verdict="ship" if tool.pk % 2 else "skip")
 
 
-PAGES = ["/tools", "/tools?sort=community&page=2", "/tools?price=free&sort=price",
-         "/tools?verdict=ship&open_weights=yes&self_hostable=yes&free_tier=yes&sort=newest",
-         "/tools?category=llm-apis&verdict=skip", "/categories/llm-apis", "/categories/llm-apis?sort=price",
-         "/tools/cursor/alternatives", "/", "/api/tools", "/api/tools?sort=panel&limit=10&offset=20",
-         "/api/tools?price=per-token&verdict=skip&category=llm-apis"]
+PAGES = [
+    "/tools",
+    "/tools?sort=community&page=2",
+    "/tools?price=free&sort=price",
+    "/tools?verdict=ship&open_weights=yes&self_hostable=yes&free_tier=yes&sort=newest",
+    "/tools?category=llm-apis&verdict=skip",
+    "/categories/llm-apis",
+    "/categories/llm-apis?sort=price",
+    "/tools/cursor/alternatives",
+    "/",
+    "/api/tools",
+    "/api/tools?sort=panel&limit=10&offset=20",
+    "/api/tools?price=per-token&verdict=skip&category=llm-apis",
+]
 
 
 def test_queries_per_page_do_not_grow_with_the_catalog(client, reviewed, django_assert_max_num_queries):
@@ -249,10 +294,12 @@ def test_queries_per_page_do_not_grow_with_the_catalog(client, reviewed, django_
             assert client.get(url).status_code == 200, url
     assert len(every_page(client, "/tools")) == 358
     assert set(every_page(client, "/tools?price=over-100")) == {
-        t.slug for t in Tool.objects.all() if band(t.facts) == "over-100"}
+        t.slug for t in Tool.objects.all() if band(t.facts) == "over-100"
+    }
 
 
 # -- category rankings ------------------------------------------------------------------------------
+
 
 def check_a_category_ranks_its_tools_by_the_panel_with_the_community_beside(client):
     in_category = set(Tool.objects.filter(category__slug="local-inference").values_list("slug", flat=True))
@@ -274,6 +321,7 @@ def check_a_category_ranks_its_tools_by_the_panel_with_the_community_beside(clie
 
 
 # -- alternatives -----------------------------------------------------------------------------
+
 
 def test_alternatives_list_the_panels_rivals_each_linked_to_its_canonical_comparison(client, reviewed):
     for slug in ("cursor", "ollama", "openai-api", "langchain", "code-llama-4", "qwen3"):
@@ -299,37 +347,59 @@ def test_alternatives_list_the_panels_rivals_each_linked_to_its_canonical_compar
     assert '<a href="/tools">All tools</a>' in home  # the header, on every page
 
 
-
-
 # -- the JSON API ----------------------------------------------------------------------------------
+
 
 def check_api_pages_with_limit_and_offset(client):
     every = [t["slug"] for t in client.get("/api/tools", {"sort": "panel"}).json()]
     page = client.get("/api/tools", {"sort": "panel", "limit": 10, "offset": 20})
     assert [t["slug"] for t in page.json()] == every[20:30]
     assert page["X-Total-Count"] == str(len(every))
-    assert page["Link"] == ('</api/tools?sort=panel&limit=10&offset=10>; rel="prev", '
-                            '</api/tools?sort=panel&limit=10&offset=30>; rel="next"')
+    assert page["Link"] == (
+        '</api/tools?sort=panel&limit=10&offset=10>; rel="prev", '
+        '</api/tools?sort=panel&limit=10&offset=30>; rel="next"'
+    )
     last = client.get("/api/tools", {"limit": 10, "offset": 50})
     assert len(last.json()) == 8 and last["Link"] == '</api/tools?limit=10&offset=40>; rel="prev"'
     first = client.get("/api/tools").json()[0]
-    assert set(first) >= {"slug", "name", "category", "best_for", "entry_price", "panel", "community",
-                          "url", "panel_score", "price_band"}
-    for query, message in [({"sort": "cheapest"}, "sort: Input should be 'panel'"),
-                           ({"limit": 0}, "limit: Input should be greater than or equal to 1"),
-                           ({"open_weights": "true"}, "open_weights: Input should be 'yes' or 'no'"),
-]:
+    assert set(first) >= {
+        "slug",
+        "name",
+        "category",
+        "best_for",
+        "entry_price",
+        "panel",
+        "community",
+        "url",
+        "panel_score",
+        "price_band",
+    }
+    for query, message in [
+        ({"sort": "cheapest"}, "sort: Input should be 'panel'"),
+        ({"limit": 0}, "limit: Input should be greater than or equal to 1"),
+        ({"open_weights": "true"}, "open_weights: Input should be 'yes' or 'no'"),
+    ]:
         response = client.get("/api/tools", query)
         assert response.status_code == 400 and message in response.json()["detail"], query
     unknown = client.get("/api/tools", {"category": "nope"})
     assert unknown.status_code == 404 and unknown.json()["detail"].startswith(
-        "Unknown category “nope”: use one of agent-frameworks, coding-assistants")
+        "Unknown category “nope”: use one of agent-frameworks, coding-assistants"
+    )
 
 
 def test_api_docs_declare_the_new_parameters(client, db):
     spec = client.get("/api/openapi.json").json()
     params = {p["name"]: p for p in spec["paths"]["/api/tools"]["get"]["parameters"]}
-    assert set(params) == {"category", "verdict", "price", "open_weights", "self_hostable",
-                           "free_tier", "sort", "limit", "offset"}
+    assert set(params) == {
+        "category",
+        "verdict",
+        "price",
+        "open_weights",
+        "self_hostable",
+        "free_tier",
+        "sort",
+        "limit",
+        "offset",
+    }
     text = str(params["sort"]["schema"])
     assert all(s in text for s in ("panel", "community", "price", "newest", "name"))

@@ -68,6 +68,7 @@ def port_open(port: int) -> bool:
 
 # ---- the shared parts: a database and a Redis db of our own --------------------------------
 
+
 def pg_connect(dbname: str = "postgres"):
     import psycopg
 
@@ -111,6 +112,7 @@ def shared_parts():
 
 
 # ---- the processes -------------------------------------------------------------------------
+
 
 def web_command(port: int) -> list[str]:
     """The web unit's ExecStart, with this machine's interpreter, address and port."""
@@ -156,16 +158,24 @@ class Topology:
         self.web_ports = [free_port(), free_port()]
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("SHIPORSKIP_", "PROMETHEUS_")) and k not in {"DATABASE_URL", "REDIS_URL"}}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SHIPORSKIP_", "PROMETHEUS_")) and k not in {"DATABASE_URL", "REDIS_URL"}
+        }
         self.env = env | {
-            "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
             "SHIPORSKIP_SECRET_KEY": uuid.uuid4().hex * 2,  # one key for every process, as on machines
-            "SHIPORSKIP_SITE_URL": self.base, "SHIPORSKIP_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SHIPORSKIP_PROXY_COUNT": "1", "SHIPORSKIP_CACHE_SECONDS": str(CACHE_SECONDS),
-            "SHIPORSKIP_MODEL": "offline", "SHIPORSKIP_MAIL_DIR": str(folder / "mail"),
+            "SHIPORSKIP_SITE_URL": self.base,
+            "SHIPORSKIP_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SHIPORSKIP_PROXY_COUNT": "1",
+            "SHIPORSKIP_CACHE_SECONDS": str(CACHE_SECONDS),
+            "SHIPORSKIP_MODEL": "offline",
+            "SHIPORSKIP_MAIL_DIR": str(folder / "mail"),
             # Every reader here comes from 127.0.0.1: the per-IP limits would count them as one.
-            "SHIPORSKIP_RATE_VOTE": "off", "SHIPORSKIP_RATE_VOTE_IP": "off",
+            "SHIPORSKIP_RATE_VOTE": "off",
+            "SHIPORSKIP_RATE_VOTE_IP": "off",
         }
 
     def machine(self, name: str) -> dict:
@@ -177,8 +187,9 @@ class Topology:
     def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.logs.append(log)
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.processes.append(process)
         return process
 
@@ -186,8 +197,13 @@ class Topology:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def shiporskip(self, *args: str, env: dict) -> str:
-        done = subprocess.run([sys.executable, "-m", "shiporskip.cli", *args], env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "shiporskip.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout
 
@@ -203,16 +219,23 @@ class Topology:
         for port in [*self.web_ports, self.port]:
             wait_for(lambda port=port: port_open(port) or self.died(), 60, f"port {port}")
         for n in (1, 2):
-            wait_for(lambda n=n: "consumer started" in self.log(f"worker{n}").lower() or self.died(),
-                     60, f"worker{n} to start")
+            wait_for(
+                lambda n=n: "consumer started" in self.log(f"worker{n}").lower() or self.died(),
+                60,
+                f"worker{n} to start",
+            )
 
     def died(self):
         for process in self.processes:
             if process.poll() is not None:
-                raise AssertionError(f"{process.args[:4]} exited with {process.returncode}; logs in "
-                                     f"{self.folder}:\n" + "\n".join(
-                                         f"== {p.name}\n{p.read_text(errors='replace')[-1500:]}"
-                                         for p in self.folder.glob("*.log")))
+                raise AssertionError(
+                    f"{process.args[:4]} exited with {process.returncode}; logs in "
+                    f"{self.folder}:\n"
+                    + "\n".join(
+                        f"== {p.name}\n{p.read_text(errors='replace')[-1500:]}"
+                        for p in self.folder.glob("*.log")
+                    )
+                )
         return False
 
     def stop(self) -> None:
@@ -261,14 +284,23 @@ def get(site: Topology, path: str, opener=None, port: int | None = None):
 
 # ---- the tests, in order: the panel first, then votes and the cache on the reviewed site ----
 
+
 def test_panel_runs_spread_over_both_workers_exactly_once(topology):
-    snippet = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shiporskip.settings');"
-               "django.setup()\n"
-               "try:\n    from shiporskip.cli.serve import prepare\n"
-               "except ImportError:\n    from shiporskip.serve import prepare\n"
-               "print(prepare(None))")
-    done = subprocess.run([sys.executable, "-c", snippet], env=topology.machine("worker-machine"),
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    snippet = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shiporskip.settings');"
+        "django.setup()\n"
+        "try:\n    from shiporskip.cli.serve import prepare\n"
+        "except ImportError:\n    from shiporskip.serve import prepare\n"
+        "print(prepare(None))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", snippet],
+        env=topology.machine("worker-machine"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     queued = int(done.stdout.strip().splitlines()[-1])
     tools = query(topology, "SELECT count(*) FROM catalog_tool")[0][0]
@@ -296,8 +328,12 @@ def test_panel_runs_spread_over_both_workers_exactly_once(topology):
 
 
 def reviewed_slugs(site: Topology) -> list[str]:
-    return [slug for (slug,) in query(site, "SELECT slug FROM catalog_tool WHERE current_run_id IS NOT NULL "
-                                            "ORDER BY slug")]
+    return [
+        slug
+        for (slug,) in query(
+            site, "SELECT slug FROM catalog_tool WHERE current_run_id IS NOT NULL ORDER BY slug"
+        )
+    ]
 
 
 def vote_at_random(base: str, slugs: list[str], seed: int) -> tuple[dict, int]:
@@ -317,9 +353,14 @@ def test_votes_spread_over_both_web_processes_with_exact_counts(topology):
     readers = 16
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda seed: vote_at_random(topology.base, slugs, seed), range(readers)))
-    stored = {(slug, verdict): n for slug, verdict, n in query(
-        topology, "SELECT t.slug, v.verdict, count(*) FROM community_vote v "
-                  "JOIN catalog_tool t ON t.id = v.tool_id GROUP BY t.slug, v.verdict")}
+    stored = {
+        (slug, verdict): n
+        for slug, verdict, n in query(
+            topology,
+            "SELECT t.slug, v.verdict, count(*) FROM community_vote v "
+            "JOIN catalog_tool t ON t.id = v.tool_id GROUP BY t.slug, v.verdict",
+        )
+    }
     for slug in slugs:
         for verdict in ("ship", "skip"):
             expected = sum(1 for final, _ in results if final.get(slug) == verdict)
@@ -327,8 +368,10 @@ def test_votes_spread_over_both_web_processes_with_exact_counts(topology):
     assert stored == {}  # no vote anywhere else
     # nginx's log names the web process that answered each vote: both answered some.
     posts = sum(n for _, n in results)
-    answered = re.findall(r'"POST /tools/[^ ]+/vote HTTP/1\.1" 200 .* upstream=127\.0\.0\.1:(\d+)',
-                          (topology.folder / "access.log").read_text())
+    answered = re.findall(
+        r'"POST /tools/[^ ]+/vote HTTP/1\.1" 200 .* upstream=127\.0\.0\.1:(\d+)',
+        (topology.folder / "access.log").read_text(),
+    )
     assert len(answered) == posts
     per_process = {port: answered.count(str(port)) for port in topology.web_ports}
     print(f"votes per web process: {per_process} of {posts}")
@@ -338,8 +381,9 @@ def test_votes_spread_over_both_web_processes_with_exact_counts(topology):
         status, _, text = get(topology, "/metrics", port=port)
         assert status == 200
         counted = re.search(
-            r'shiporskip_http_requests_total\{route="community:vote",status="200"\} ([\d.e+]+)', text)
-        assert counted and float(counted.group(1)) == posts, (counted and counted.group(0))
+            r'shiporskip_http_requests_total\{route="community:vote",status="200"\} ([\d.e+]+)', text
+        )
+        assert counted and float(counted.group(1)) == posts, counted and counted.group(0)
 
 
 def test_health_and_metrics_through_the_topology(topology):

@@ -30,8 +30,13 @@ def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "1"}
-    proc = subprocess.Popen([SCRIPT, "up", "--port", str(port)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [SCRIPT, "up", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
@@ -67,9 +72,14 @@ def test_sigterm_stops_the_server_and_the_worker(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "1"}
-    proc = subprocess.Popen([SCRIPT, "up", "--port", str(port)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [SCRIPT, "up", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     wait_for(lambda: any("is running at" in line for line in lines), 60, "the address")
@@ -80,8 +90,12 @@ def test_sigterm_stops_the_server_and_the_worker(tmp_path):
     assert proc.wait(timeout=30) == 0
 
     def alive():
-        return [pid for pid in children if Path(f"/proc/{pid}").exists()
-                and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+        return [
+            pid
+            for pid in children
+            if Path(f"/proc/{pid}").exists()
+            and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+        ]
 
     wait_for(lambda: not alive(), 10, "the children to exit")
 
@@ -92,9 +106,13 @@ def test_up_refuses_a_port_in_use(tmp_path):
         busy.listen()
         port = busy.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        result = subprocess.run([SCRIPT, "up", "--port", str(port)], capture_output=True,
-                                text=True, timeout=60,
-                                env={**env, "SHIPORSKIP_DATA_DIR": str(tmp_path)})
+        result = subprocess.run(
+            [SCRIPT, "up", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**env, "SHIPORSKIP_DATA_DIR": str(tmp_path)},
+        )
     assert result.returncode == 2
     assert f"127.0.0.1:{port} is already in use" in result.stderr
 

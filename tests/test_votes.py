@@ -16,10 +16,16 @@ def vote(client, verdict, slug=CODE_LLAMA, **headers):
 def test_vote_change_and_take_back(seed_pair):
     alice = reader()
     assert vote(alice, "ship", **JSON).json() == {
-        "tool": CODE_LLAMA, "your_vote": "ship", "community": {"ship": 1, "skip": 0}}
+        "tool": CODE_LLAMA,
+        "your_vote": "ship",
+        "community": {"ship": 1, "skip": 0},
+    }
     assert vote(alice, "skip", **JSON).json()["community"] == {"ship": 0, "skip": 1}
     assert vote(alice, "none", **JSON).json() == {
-        "tool": CODE_LLAMA, "your_vote": None, "community": {"ship": 0, "skip": 0}}
+        "tool": CODE_LLAMA,
+        "your_vote": None,
+        "community": {"ship": 0, "skip": 0},
+    }
     assert Vote.objects.count() == 0
 
 
@@ -46,7 +52,9 @@ def test_without_javascript_a_vote_redirects_back(seed_pair):
 
 
 def test_redirect_back_refuses_other_sites(seed_pair):
-    response = reader().post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship", "next": "https://evil.example/"})
+    response = reader().post(
+        f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship", "next": "https://evil.example/"}
+    )
     assert response["Location"] == f"/tools/{CODE_LLAMA}"
 
 
@@ -79,7 +87,8 @@ def test_bad_verdict_is_400_with_a_message(seed_pair, verdict):
     page = vote(alice, verdict)
     assert page.status_code == 400 and "verdict must be ship, skip or none" in page.content.decode()
     assert vote(alice, verdict, **JSON).json() == {
-        "error": "verdict must be ship, skip or none (none takes your vote back)."}
+        "error": "verdict must be ship, skip or none (none takes your vote back)."
+    }
     assert "verdict must be" in vote(alice, verdict, **HTMX).content.decode()
     assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}
 
@@ -115,8 +124,10 @@ def test_pages_say_when_panel_and_community_disagree(seed_pair):
     assert "disagree" not in reader().get(COMPARE).content.decode()  # four votes: too few to tell
     vote(reader(), "skip")
     vote(reader(), "ship")
-    note = ("Code Llama 4: The panel and the community disagree: the panel says Ship, readers mostly "
-            "say Skip (Skip 83% · 6 votes).")
+    note = (
+        "Code Llama 4: The panel and the community disagree: the panel says Ship, readers mostly "
+        "say Skip (Skip 83% · 6 votes)."
+    )
     assert note in reader().get(COMPARE).content.decode()
     tool_page = reader().get(f"/tools/{CODE_LLAMA}").content.decode()
     assert "the panel says Ship, readers mostly say Skip" in tool_page
@@ -132,8 +143,15 @@ def test_a_bad_vote_or_bookmark_makes_no_session(seed_pair):
     assert not Session.objects.exists() and "sessionid" not in stranger.cookies
 
 
-@pytest.mark.parametrize("url", ["/me?tools=%00,code-llama-4", "/compare/?a=%00&b=code-llama-4",
-                                 "/compare/code-llama-4-vs-%00", "/newsletter/unsubscribe/%00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/me?tools=%00,code-llama-4",
+        "/compare/?a=%00&b=code-llama-4",
+        "/compare/code-llama-4-vs-%00",
+        "/newsletter/unsubscribe/%00",
+    ],
+)
 def test_nul_bytes_and_junk_never_reach_a_query(seed_pair, url):
     # Refused by name before any view (shiporskip/middleware.py); a NUL that reached
     # PostgreSQL would fail the query: a 500.

@@ -22,8 +22,11 @@ from shiporskip.compare import comparison
 from shiporskip.panel import history as verdict_history
 from shiporskip.panel.models import Persona
 
-api = NinjaAPI(title="Ship or Skip", version="1",
-               description="Panel verdicts on AI tools, and any two tools side by side.")
+api = NinjaAPI(
+    title="Ship or Skip",
+    version="1",
+    description="Panel verdicts on AI tools, and any two tools side by side.",
+)
 
 
 class Error(Schema):
@@ -34,8 +37,7 @@ class Error(Schema):
 def bad_parameter(request, exc):
     """A query value of the wrong kind (a sort we do not have, a limit of 0): 400 saying which
     and why, as the pages answer, rather than ninja's 422 with a list of pydantic errors."""
-    lines = [f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
-             for e in exc.errors]
+    lines = [f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in exc.errors]
     return api.create_response(request, {"detail": "; ".join(lines)}, status=400)
 
 
@@ -49,6 +51,7 @@ def inlined(schema: dict) -> dict:
                 return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
             return {k: walk(v) for k, v in node.items()}
         return [walk(v) for v in node] if isinstance(node, list) else node
+
     return walk(schema)
 
 
@@ -56,10 +59,23 @@ def inlined(schema: dict) -> dict:
 # as they are (re-validating would fill in defaults an answer never had). The docs show their shape.
 Facts = Annotated[dict[str, Any], WithJsonSchema(inlined(ToolFacts.model_json_schema(mode="serialization")))]
 # A JSON value of a fact: a number, text, a yes or no, a list of them, or null.
-FactValue = Annotated[Any, WithJsonSchema({"anyOf": [
-    {"type": "string"}, {"type": "number"}, {"type": "boolean"},
-    {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}},
-    {"type": "null"}]})]
+FactValue = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {
+                    "type": "array",
+                    "items": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]},
+                },
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 
 
 class FieldChange(Schema):
@@ -249,9 +265,11 @@ class PersonaOut(Schema):
 # development server: over 65536 bytes, a small HTML page; gunicorn: over 4094 bytes, HTML).
 ANSWERED_BEFORE = {
     "responses": {
-        "414": {"description": "The address is longer than the web server accepts (answered by "
-                               "the web server in front of Django: empty, or a short HTML page).",
-                "content": {"text/html": {"schema": {"type": "string"}}}},
+        "414": {
+            "description": "The address is longer than the web server accepts (answered by "
+            "the web server in front of Django: empty, or a short HTML page).",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
     },
 }
 # No address or query value may hold a control character: the middleware answers 400 before
@@ -284,36 +302,51 @@ TOOLS_DOC = (
 )
 
 
-@api.get("/tools", response={200: list[ToolSummary], **BAD_INPUT, **UNKNOWN},
-         openapi_extra=ANSWERED_BEFORE,
-         summary="Every tool with its panel verdict and community tally", description=TOOLS_DOC)
-def tools(request, response: HttpResponse,
-          category: str | None = Query(None, pattern=CLEAN, description="A category's slug."),
-          verdict: VerdictValue | None = Query(
-              None, description="The current panel's majority; `none`: no verdict yet."),
-          price: PriceBand | None = Query(
-              None, description="Cheapest paid seat a month in USD (free, under $20, $20 to $100, "
-                                "over $100), or per-token for APIs; a tool with no price is in none."),
-          open_weights: YesNo | None = Query(
-              None, description="Model weights can be downloaded."),
-          self_hostable: YesNo | None = Query(
-              None, description="Runs on your own hardware."),
-          free_tier: YesNo | None = Query(
-              None, description="A free plan or free use exists."),
-          sort: SortKey = Query("name", description="The order; see above."),
-          limit: int | None = Query(None, ge=1, le=500, description="At most this many tools."),
-          offset: int = Query(0, ge=0, le=10_000_000, description="Skip this many tools first.")):
+@api.get(
+    "/tools",
+    response={200: list[ToolSummary], **BAD_INPUT, **UNKNOWN},
+    openapi_extra=ANSWERED_BEFORE,
+    summary="Every tool with its panel verdict and community tally",
+    description=TOOLS_DOC,
+)
+def tools(
+    request,
+    response: HttpResponse,
+    category: str | None = Query(None, pattern=CLEAN, description="A category's slug."),
+    verdict: VerdictValue | None = Query(
+        None, description="The current panel's majority; `none`: no verdict yet."
+    ),
+    price: PriceBand | None = Query(
+        None,
+        description="Cheapest paid seat a month in USD (free, under $20, $20 to $100, "
+        "over $100), or per-token for APIs; a tool with no price is in none.",
+    ),
+    open_weights: YesNo | None = Query(None, description="Model weights can be downloaded."),
+    self_hostable: YesNo | None = Query(None, description="Runs on your own hardware."),
+    free_tier: YesNo | None = Query(None, description="A free plan or free use exists."),
+    sort: SortKey = Query("name", description="The order; see above."),
+    limit: int | None = Query(None, ge=1, le=500, description="At most this many tools."),
+    offset: int = Query(0, ge=0, le=10_000_000, description="Skip this many tools first."),
+):
     known = sorted(Category.objects.values_list("slug", flat=True)) if category else []
     if category and category not in known:
         # Any clean string is a valid slug; one that names no category is not found, as an
         # unknown tool's slug is. (Before filters, this answered an empty list.)
         raise HttpError(404, f"Unknown category “{category}”: use one of {', '.join(known)}.")
-    given = {"category": category, "verdict": verdict, "price": price, "open_weights": open_weights,
-             "self_hostable": self_hostable, "free_tier": free_tier, "sort": sort}
-    choice = listing.parse({k: v for k, v in given.items() if v}, categories={category},
-                           default_sort="name")  # the values are checked by their types above
+    given = {
+        "category": category,
+        "verdict": verdict,
+        "price": price,
+        "open_weights": open_weights,
+        "self_hostable": self_hostable,
+        "free_tier": free_tier,
+        "sort": sort,
+    }
+    choice = listing.parse(
+        {k: v for k, v in given.items() if v}, categories={category}, default_sort="name"
+    )  # the values are checked by their types above
     items = listing.tools(choice)
-    found = list(items[offset:offset + limit] if limit is not None else items[offset:])
+    found = list(items[offset : offset + limit] if limit is not None else items[offset:])
     # The whole list counts itself; a window of it takes one more query to count the rest.
     total = len(found) if offset == 0 and limit is None else items.count()
     response["X-Total-Count"] = str(total)
@@ -325,8 +358,10 @@ def tools(request, response: HttpResponse,
 def page_links(request, offset: int, limit: int, total: int) -> str:
     """RFC 8288 links to the next and previous pages of the same query."""
     links = []
-    for rel, start in (("prev", max(offset - limit, 0) if offset else None),
-                       ("next", offset + limit if offset + limit < total else None)):
+    for rel, start in (
+        ("prev", max(offset - limit, 0) if offset else None),
+        ("next", offset + limit if offset + limit < total else None),
+    ):
         if start is not None:
             query = request.GET.copy()
             query["offset"] = str(start)
@@ -334,34 +369,53 @@ def page_links(request, offset: int, limit: int, total: int) -> str:
     return ", ".join(links)
 
 
-@api.get("/tools/{slug}", response={200: ToolDetail, **BAD_INPUT, **UNKNOWN},
-         openapi_extra=ANSWERED_BEFORE, summary="One tool with its facts and current reviews")
+@api.get(
+    "/tools/{slug}",
+    response={200: ToolDetail, **BAD_INPUT, **UNKNOWN},
+    openapi_extra=ANSWERED_BEFORE,
+    summary="One tool with its facts and current reviews",
+)
 def tool(request, slug: str = Path(..., pattern=CLEAN)):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     reviews = item.current_run.reviews.select_related("persona") if item.current_run else []
-    return {**comparison.tool_dict(item),
-            "coverage": coverage(item.parsed_facts).as_json(item.slug),
-            "reviews": [{"persona": r.persona.key, **comparison.review_dict(r)} for r in reviews]}
+    return {
+        **comparison.tool_dict(item),
+        "coverage": coverage(item.parsed_facts).as_json(item.slug),
+        "reviews": [{"persona": r.persona.key, **comparison.review_dict(r)} for r in reviews],
+    }
 
 
-@api.get("/tools/{slug}/facts-history", response={200: list[FactsChange], **BAD_INPUT, **UNKNOWN},
-         openapi_extra=ANSWERED_BEFORE, summary="Every change to a tool's facts, field by field")
+@api.get(
+    "/tools/{slug}/facts-history",
+    response={200: list[FactsChange], **BAD_INPUT, **UNKNOWN},
+    openapi_extra=ANSWERED_BEFORE,
+    summary="Every change to a tool's facts, field by field",
+)
 def facts_history(request, slug: str = Path(..., pattern=CLEAN)):
     item = get_object_or_404(Tool, slug=slug)
-    return [{"at": c.at.isoformat(), "by": c.by, "new_tool": c.previous is None,
-             "changes": c.changes} for c in item.facts_changes.all()]
+    return [
+        {"at": c.at.isoformat(), "by": c.by, "new_tool": c.previous is None, "changes": c.changes}
+        for c in item.facts_changes.all()
+    ]
 
 
-@api.get("/tools/{slug}/history", response={200: History, **BAD_INPUT, **UNKNOWN},
-         openapi_extra=ANSWERED_BEFORE,
-         summary="Each panel run's scores, and what the latest re-review changed")
+@api.get(
+    "/tools/{slug}/history",
+    response={200: History, **BAD_INPUT, **UNKNOWN},
+    openapi_extra=ANSWERED_BEFORE,
+    summary="Each panel run's scores, and what the latest re-review changed",
+)
 def history(request, slug: str = Path(..., pattern=CLEAN)):
     item = get_object_or_404(Tool, slug=slug)
     return verdict_history.as_json(verdict_history.verdict_history(item))
 
 
-@api.get("/compare/{a}/{b}", response={200: ComparisonOut, **BAD_INPUT, **UNKNOWN},
-         openapi_extra=ANSWERED_BEFORE, summary="Two tools side by side, in canonical order")
+@api.get(
+    "/compare/{a}/{b}",
+    response={200: ComparisonOut, **BAD_INPUT, **UNKNOWN},
+    openapi_extra=ANSWERED_BEFORE,
+    summary="Two tools side by side, in canonical order",
+)
 def compare(request, a: str = Path(..., pattern=CLEAN), b: str = Path(..., pattern=CLEAN)):
     if a == b:
         raise HttpError(404, "Pick two different tools.")
@@ -371,8 +425,12 @@ def compare(request, a: str = Path(..., pattern=CLEAN), b: str = Path(..., patte
     return result.as_dict()
 
 
-@api.get("/personas", response={200: list[PersonaOut], **BAD_INPUT}, openapi_extra=ANSWERED_BEFORE,
-         summary="The active review panel")
+@api.get(
+    "/personas",
+    response={200: list[PersonaOut], **BAD_INPUT},
+    openapi_extra=ANSWERED_BEFORE,
+    summary="The active review panel",
+)
 def personas(request):
     return [{**p.data(), "version": p.version} for p in Persona.objects.active()]
 
@@ -381,16 +439,21 @@ class SearchHit(ToolSummary):
     vendor: str
 
 
-@api.get("/search", response={200: list[SearchHit], **BAD_INPUT}, openapi_extra=ANSWERED_BEFORE,
-         summary="Tools matching a query, best match first",
-         description="Matches name, vendor, category, best-for and description, each word as a "
-                     "prefix, with near spellings of names and vendors (`olama`: Ollama). Name "
-                     "matches come first, then vendor or category, then the other text. An empty "
-                     "query answers an empty list; a query over 200 characters answers 400.")
-def search_tools(request,
-                 q: str = Query("", pattern=CLEAN, max_length=catalog_search.MAX_QUERY,
-                                description="What to look for."),
-                 limit: int = Query(10, ge=1, le=50, description="At most this many tools.")):
+@api.get(
+    "/search",
+    response={200: list[SearchHit], **BAD_INPUT},
+    openapi_extra=ANSWERED_BEFORE,
+    summary="Tools matching a query, best match first",
+    description="Matches name, vendor, category, best-for and description, each word as a "
+    "prefix, with near spellings of names and vendors (`olama`: Ollama). Name "
+    "matches come first, then vendor or category, then the other text. An empty "
+    "query answers an empty list; a query over 200 characters answers 400.",
+)
+def search_tools(
+    request,
+    q: str = Query("", pattern=CLEAN, max_length=catalog_search.MAX_QUERY, description="What to look for."),
+    limit: int = Query(10, ge=1, le=50, description="At most this many tools."),
+):
     query = catalog_search.check(q)  # never too long here: the schema's max_length refused that
     return [{**summary(tool), "vendor": tool.vendor} for tool in catalog_search.search(query, limit)]
 
@@ -400,8 +463,15 @@ def rounded(score: float | None) -> float | None:
 
 
 def summary(tool: Tool) -> dict:
-    return {"slug": tool.slug, "name": tool.name, "category": tool.category.name,
-            "best_for": tool.best_for, "entry_price": tool.entry_price,
-            "panel": tool.panel.as_dict(), "community": tool.community.as_dict(),
-            "url": tool.get_absolute_url(), "panel_score": rounded(getattr(tool, "panel_score", None)),
-            "price_band": getattr(tool, "price_band", None)}
+    return {
+        "slug": tool.slug,
+        "name": tool.name,
+        "category": tool.category.name,
+        "best_for": tool.best_for,
+        "entry_price": tool.entry_price,
+        "panel": tool.panel.as_dict(),
+        "community": tool.community.as_dict(),
+        "url": tool.get_absolute_url(),
+        "panel_score": rounded(getattr(tool, "panel_score", None)),
+        "price_band": getattr(tool, "price_band", None),
+    }

@@ -45,12 +45,35 @@ FIELDS: list[tuple[str, set[str], Callable[[ToolFacts], object]]] = [
     ("sizes and memory", {"model"}, lambda f: _group(f, "limits", "sizes")),
     ("GPU required", {"model", "library", "app"}, lambda f: _group(f, "limits", "gpu_required")),
     ("platforms", {"app", "library"}, lambda f: _group(f, "limits", "platforms")),
-    ("adoption", ALL, lambda f: f.adoption and next((v for v in (
-        f.adoption.stars, f.adoption.contributors, f.adoption.last_release, f.adoption.users,
-        f.adoption.usage)
-        if v is not None), None)),
-    ("cloud or on-device", ALL, lambda f: f.deployment and next(
-        (v for v in (f.deployment.cloud, f.deployment.on_device) if v is not None), None)),
+    (
+        "adoption",
+        ALL,
+        lambda f: (
+            f.adoption
+            and next(
+                (
+                    v
+                    for v in (
+                        f.adoption.stars,
+                        f.adoption.contributors,
+                        f.adoption.last_release,
+                        f.adoption.users,
+                        f.adoption.usage,
+                    )
+                    if v is not None
+                ),
+                None,
+            )
+        ),
+    ),
+    (
+        "cloud or on-device",
+        ALL,
+        lambda f: (
+            f.deployment
+            and next((v for v in (f.deployment.cloud, f.deployment.on_device) if v is not None), None)
+        ),
+    ),
     ("data retention", HOSTED, lambda f: _group(f, "deployment", "data_retention")),
     ("training on your data", HOSTED, lambda f: _group(f, "deployment", "trains_on_your_data")),
     ("certifications", HOSTED, lambda f: _group(f, "deployment", "certifications")),
@@ -63,8 +86,9 @@ def price_number(f: ToolFacts) -> float | None:
     p = f.price
     if p is None:
         return None
-    return next((v for v in (p.seat_monthly, p.input_per_mtok, p.platform_fee_percent)
-                 if v is not None), None)
+    return next(
+        (v for v in (p.seat_monthly, p.input_per_mtok, p.platform_fee_percent) if v is not None), None
+    )
 
 
 def applies(label: str, kinds: set[str], facts: ToolFacts) -> bool:
@@ -100,9 +124,16 @@ class Coverage:
         return max(0, (datetime.date.today() - self.checked).days // 30)
 
     def as_json(self, slug: str) -> dict:
-        return {"slug": slug, "coverage": self.share, "evidence": self.evidence,
-                "oldest_as_of": self.oldest.isoformat(), "checked": self.checked.isoformat(),
-                "stale": self.stale, "warnings": list(self.warnings), "unknown": list(self.unknown)}
+        return {
+            "slug": slug,
+            "coverage": self.share,
+            "evidence": self.evidence,
+            "oldest_as_of": self.oldest.isoformat(),
+            "checked": self.checked.isoformat(),
+            "stale": self.stale,
+            "warnings": list(self.warnings),
+            "unknown": list(self.unknown),
+        }
 
 
 def coverage(facts: ToolFacts, *, today: datetime.date | None = None) -> Coverage:
@@ -112,9 +143,14 @@ def coverage(facts: ToolFacts, *, today: datetime.date | None = None) -> Coverag
     for label, kinds, read in FIELDS:
         if applies(label, kinds, facts):
             (known if _known(read(facts)) else unknown).append(label)
-    return Coverage(tuple(known), tuple(unknown), len(facts.capabilities),
-                    min(facts.evidence_dates()), checked_on(facts),
-                    tuple(warnings(facts, today or datetime.date.today())))
+    return Coverage(
+        tuple(known),
+        tuple(unknown),
+        len(facts.capabilities),
+        min(facts.evidence_dates()),
+        checked_on(facts),
+        tuple(warnings(facts, today or datetime.date.today())),
+    )
 
 
 def checked_on(facts: ToolFacts) -> datetime.date:
@@ -142,6 +178,13 @@ def warnings(facts: ToolFacts, today: datetime.date) -> list[str]:
 
 
 def source_urls(facts: ToolFacts) -> list:
-    groups = [facts.price, facts.limits, facts.adoption, facts.deployment, facts.terms,
-              *facts.capabilities, *(facts.limits.sizes if facts.limits else [])]
+    groups = [
+        facts.price,
+        facts.limits,
+        facts.adoption,
+        facts.deployment,
+        facts.terms,
+        *facts.capabilities,
+        *(facts.limits.sizes if facts.limits else []),
+    ]
     return [*facts.sources, *(g.source for g in groups if g is not None)]

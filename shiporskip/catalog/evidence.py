@@ -34,8 +34,14 @@ UNITS = {"percent": "%", "elo": "Elo", "tokens/s": "tokens/s", "ms": "ms"}
 # Figures bound to the hardware they ran on: shown, never ranked or compared across tools.
 HARDWARE_BOUND = {"tokens_per_second", "time_to_first_token"}
 # Figures that mean nothing without the harness, model or hardware that produced them.
-NEEDS_SETUP = {"swe_bench_verified", "terminal_bench", "aider_polyglot", "tokens_per_second",
-               "time_to_first_token", "gaia"}
+NEEDS_SETUP = {
+    "swe_bench_verified",
+    "terminal_bench",
+    "aider_polyglot",
+    "tokens_per_second",
+    "time_to_first_token",
+    "gaia",
+}
 
 
 def today() -> datetime.date:
@@ -63,14 +69,18 @@ class Price(Sourced):
     free_tier: bool | None = Field(None, description="A free plan or free use exists.")
     free_tier_limits: str | None = Field(None, max_length=300)
     seat_monthly: float | None = Field(
-        None, ge=0, le=1_000_000,
-        description="Cheapest paid plan per seat per month, billed monthly; 0 when free.")
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Cheapest paid plan per seat per month, billed monthly; 0 when free.",
+    )
     seat_plan: str | None = Field(None, max_length=80)
     input_per_mtok: float | None = Field(None, ge=0, le=10_000, description="Per 1M input tokens.")
     output_per_mtok: float | None = Field(None, ge=0, le=10_000, description="Per 1M output tokens.")
     token_model: str | None = Field(None, max_length=120, description="The model those prices are for.")
-    platform_fee_percent: float | None = Field(None, ge=0, le=100,
-                                               description="A gateway's fee on top of model prices.")
+    platform_fee_percent: float | None = Field(
+        None, ge=0, le=100, description="A gateway's fee on top of model prices."
+    )
     note: str | None = Field(None, max_length=400, description="Qualifiers: caching, batch, regions.")
 
     @model_validator(mode="after")
@@ -148,7 +158,6 @@ class Adoption(Sourced):
     users_source: HttpUrl | None = None
     users_as_of: datetime.date | None = None
     usage: str | None = Field(None, max_length=500, description="A published usage figure, in words.")
-
 
     @model_validator(mode="after")
     def users_dated(self):

@@ -46,8 +46,15 @@ class ToolFacts(BaseModel):
 
     def evidence_dates(self) -> list[datetime.date]:
         """Every date the record's figures were true on, the record's own included."""
-        groups = [self.price, self.limits, self.adoption, self.deployment, self.terms,
-                  *self.capabilities, *(self.limits.sizes if self.limits else [])]
+        groups = [
+            self.price,
+            self.limits,
+            self.adoption,
+            self.deployment,
+            self.terms,
+            *self.capabilities,
+            *(self.limits.sizes if self.limits else []),
+        ]
         return [self.facts_as_of, *(g.as_of for g in groups if g is not None)]
 
     def capability(self, metric: str) -> Capability | None:

@@ -39,8 +39,11 @@ def _keyed(items: list[dict]):
 def diff(before: dict | None, after: dict) -> list[dict]:
     """The fields that differ: [{field, before, after}], in path order."""
     old, new = flatten(before), flatten(after)
-    return [{"field": path, "before": old.get(path), "after": new.get(path)}
-            for path in sorted(old.keys() | new.keys()) if old.get(path) != new.get(path)]
+    return [
+        {"field": path, "before": old.get(path), "after": new.get(path)}
+        for path in sorted(old.keys() | new.keys())
+        if old.get(path) != new.get(path)
+    ]
 
 
 def only_dates(changes: list[dict]) -> bool:
@@ -54,8 +57,9 @@ def record_change(tool, before: dict | None, *, by: str):
     changes = diff(before, tool.facts)
     if not changes:
         return None
-    change = FactsChange.objects.create(tool=tool, by=by[:200], previous=before,
-                                        facts=tool.facts, changes=changes)
+    change = FactsChange.objects.create(
+        tool=tool, by=by[:200], previous=before, facts=tool.facts, changes=changes
+    )
     if before is not None and not only_dates(changes):
         transaction.on_commit(lambda: facts_changed.send(sender=Tool, tool=tool, change=change))
     return change

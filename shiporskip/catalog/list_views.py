@@ -43,8 +43,12 @@ def page_links(choice, page, base: str) -> dict:
 def past_the_end(request, choice, paginator, base: str):
     """A page past the last (a link kept from a longer list): 404, with the way back."""
     last = base + choice.query(page=paginator.num_pages)
-    return render(request, "catalog/past_the_end.html", {
-        "page": choice.page, "pages": paginator.num_pages, "last_url": last}, status=404)
+    return render(
+        request,
+        "catalog/past_the_end.html",
+        {"page": choice.page, "pages": paginator.num_pages, "last_url": last},
+        status=404,
+    )
 
 
 @public
@@ -58,11 +62,19 @@ def tools(request):
     page, paginator = paged(choice, listing.tools(choice), listing.PER_PAGE)
     if page is None:
         return past_the_end(request, choice, paginator, base)
-    return render(request, "catalog/tools.html", {
-        "choice": choice, "base": base, "page": page, "count": paginator.count,
-        "rows": listing.ranked(page, choice.sort), **page_links(choice, page, base),
-        **listing.controls(choice, categories),
-    })
+    return render(
+        request,
+        "catalog/tools.html",
+        {
+            "choice": choice,
+            "base": base,
+            "page": page,
+            "count": paginator.count,
+            "rows": listing.ranked(page, choice.sort),
+            **page_links(choice, page, base),
+            **listing.controls(choice, categories),
+        },
+    )
 
 
 @public
@@ -73,24 +85,41 @@ def category(request, slug):
     except listing.BadListing as exc:
         return bad_input(request, str(exc))
     base = cat.get_absolute_url()
-    page, paginator = paged(choice, listing.tools(choice, Tool.objects.filter(category=cat)),
-                            RANKING_PER_PAGE)
+    page, paginator = paged(
+        choice, listing.tools(choice, Tool.objects.filter(category=cat)), RANKING_PER_PAGE
+    )
     if page is None:
         return past_the_end(request, choice, paginator, base)
-    return render(request, "catalog/category.html", {
-        "category": cat, "choice": choice, "base": base, "page": page, "count": paginator.count,
-        "rows": listing.ranked(page, choice.sort), **page_links(choice, page, base),
-        **listing.controls(choice, [cat], fixed=("category",)),
-        "all_url": reverse("catalog:tools") + listing.Choice().query(category=cat.slug),
-    })
+    return render(
+        request,
+        "catalog/category.html",
+        {
+            "category": cat,
+            "choice": choice,
+            "base": base,
+            "page": page,
+            "count": paginator.count,
+            "rows": listing.ranked(page, choice.sort),
+            **page_links(choice, page, base),
+            **listing.controls(choice, [cat], fixed=("category",)),
+            "all_url": reverse("catalog:tools") + listing.Choice().query(category=cat.slug),
+        },
+    )
 
 
 @public
 def alternatives(request, slug):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
-    nearest = [t.pk for t in item.rivals(ALTERNATIVES)]
+    nearest = item.rival_pks(ALTERNATIVES)
     by_pk = Tool.objects.with_tallies().in_bulk(nearest)
-    rows = [{"tool": by_pk[pk], "compare_url": compare_url(item.slug, by_pk[pk].slug),
-             "weighed": i < PANEL_RIVALS} for i, pk in enumerate(nearest)]
-    return render(request, "catalog/alternatives.html", {
-        "tool": item, "rows": rows, "panel_rivals": PANEL_RIVALS})
+    rows = [
+        {
+            "tool": by_pk[pk],
+            "compare_url": compare_url(item.slug, by_pk[pk].slug),
+            "weighed": i < PANEL_RIVALS,
+        }
+        for i, pk in enumerate(nearest)
+    ]
+    return render(
+        request, "catalog/alternatives.html", {"tool": item, "rows": rows, "panel_rivals": PANEL_RIVALS}
+    )

@@ -26,18 +26,28 @@ from shiporskip.catalog.models import Tool
 
 YES_NO = {"yes": "Yes", "no": "No"}
 VERDICTS = {"ship": "Ship", "skip": "Skip", "split": "Split", "none": "No verdict yet"}
-PRICE_BANDS = {"free": "Free", "under-20": "Under $20 a month", "20-100": "$20 to $100 a month",
-               "over-100": "Over $100 a month", "per-token": "Per token (APIs)"}
-SORTS = {"panel": "Panel score", "community": "Community", "price": "Price",
-         "newest": "Newest", "name": "Name"}
+PRICE_BANDS = {
+    "free": "Free",
+    "under-20": "Under $20 a month",
+    "20-100": "$20 to $100 a month",
+    "over-100": "Over $100 a month",
+    "per-token": "Per token (APIs)",
+}
+SORTS = {
+    "panel": "Panel score",
+    "community": "Community",
+    "price": "Price",
+    "newest": "Newest",
+    "name": "Name",
+}
 # How each sort orders, in words: shown on the page and in the API docs.
 SORT_RULES = {
     "panel": "the panel's mean score, highest first; ties by more ships, then fewer skips; "
-             "tools with no panel score (not reviewed, or every persona abstained) last",
+    "tools with no panel score (not reviewed, or every persona abstained) last",
     "community": "ship votes minus skip votes, highest first; ties by more votes; "
-                 "tools with no votes after those with votes",
+    "tools with no votes after those with votes",
     "price": "free first, then by the cheapest seat a month, then per-token APIs by their "
-             "blended price (3 input : 1 output tokens); tools with no price on record last",
+    "blended price (3 input : 1 output tokens); tools with no price on record last",
     "newest": "year of first release, newest first (unknown last), then most recently added",
     "name": "alphabetical",
 }
@@ -107,8 +117,10 @@ def parse(params, *, categories, default_sort: str = "panel", fixed: tuple = ())
             raise BadListing(f"This page sets {f.label.lower()} itself; leave out “{f.key}”.")
         known = categories if f.key == "category" else f.choices
         if value not in known:
-            raise BadListing(f"{f.label} “{value}” is not one we know: use one of "
-                             f"{', '.join(sorted(known)) if f.key == 'category' else ', '.join(known)}.")
+            raise BadListing(
+                f"{f.label} “{value}” is not one we know: use one of "
+                f"{', '.join(sorted(known)) if f.key == 'category' else ', '.join(known)}."
+            )
         filters[f.key] = value
     sort = params.get("sort", "") or default_sort
     if sort not in SORTS:
@@ -168,18 +180,28 @@ def annotated(queryset=None):
         ("over-100", Q(seat_price__gt=100)),
         ("per-token", Q(seat_price__isnull=True, token_price__isnull=False)),
     ]
-    return qs.with_score().annotate(
-        community_votes=F("vote_ship") + F("vote_skip"),
-        seat_price=seat_price(),
-        token_price=token_price(),
-        release_year=FactNumber("release_year", output_field=IntegerField()),
-    ).annotate(
-        # None without votes: no votes is not a net of zero, and ranks after every voted tool.
-        community_net=Case(When(community_votes__gt=0, then=F("vote_ship") - F("vote_skip")),
-                           default=None, output_field=IntegerField()),
-        price_band=Case(*[When(usd & rule, then=Value(band)) for band, rule in bands], default=None),
-        price_rank=Case(*[When(usd & rule, then=Value(BAND_RANK[band])) for band, rule in bands],
-                        default=None, output_field=IntegerField()),
+    return (
+        qs.with_score()
+        .annotate(
+            community_votes=F("vote_ship") + F("vote_skip"),
+            seat_price=seat_price(),
+            token_price=token_price(),
+            release_year=FactNumber("release_year", output_field=IntegerField()),
+        )
+        .annotate(
+            # None without votes: no votes is not a net of zero, and ranks after every voted tool.
+            community_net=Case(
+                When(community_votes__gt=0, then=F("vote_ship") - F("vote_skip")),
+                default=None,
+                output_field=IntegerField(),
+            ),
+            price_band=Case(*[When(usd & rule, then=Value(band)) for band, rule in bands], default=None),
+            price_rank=Case(
+                *[When(usd & rule, then=Value(BAND_RANK[band])) for band, rule in bands],
+                default=None,
+                output_field=IntegerField(),
+            ),
+        )
     )
 
 
@@ -192,17 +214,21 @@ def filtered(qs, filters: dict[str, str]):
     if category := filters.get("category"):
         qs = qs.filter(category__slug=category)
     if verdict := filters.get("verdict"):
-        qs = qs.filter({
-            "ship": Q(ship_count__gt=F("skip_count")),
-            "skip": Q(skip_count__gt=F("ship_count")),
-            "split": Q(ship_count=F("skip_count"), ship_count__gt=0),
-            "none": Q(ship_count=0, skip_count=0),
-        }[verdict])
+        qs = qs.filter(
+            {
+                "ship": Q(ship_count__gt=F("skip_count")),
+                "skip": Q(skip_count__gt=F("ship_count")),
+                "split": Q(ship_count=F("skip_count"), ship_count__gt=0),
+                "none": Q(ship_count=0, skip_count=0),
+            }[verdict]
+        )
     if band := filters.get("price"):
         qs = qs.filter(price_band=band)
-    for key, fact in (("open_weights", "facts__open_weights"),
-                      ("self_hostable", "facts__self_hostable"),
-                      ("free_tier", "facts__price__free_tier")):
+    for key, fact in (
+        ("open_weights", "facts__open_weights"),
+        ("self_hostable", "facts__self_hostable"),
+        ("free_tier", "facts__price__free_tier"),
+    ):
         if value := filters.get(key):
             qs = qs.filter(_yes_no(fact, value))
     return qs
@@ -210,14 +236,17 @@ def filtered(qs, filters: dict[str, str]):
 
 def ordered(qs, sort: str):
     last = {"nulls_last": True}
-    return qs.order_by(*{
-        "panel": [F("panel_score").desc(**last), F("ship_count").desc(), F("skip_count").asc()],
-        "community": [F("community_net").desc(**last), F("community_votes").desc()],
-        "price": [F("price_rank").asc(**last), F("seat_price").asc(**last),
-                  F("token_price").asc(**last)],
-        "newest": [F("release_year").desc(**last), F("created_at").desc()],
-        "name": [],
-    }[sort], "name", "pk")
+    return qs.order_by(
+        *{
+            "panel": [F("panel_score").desc(**last), F("ship_count").desc(), F("skip_count").asc()],
+            "community": [F("community_net").desc(**last), F("community_votes").desc()],
+            "price": [F("price_rank").asc(**last), F("seat_price").asc(**last), F("token_price").asc(**last)],
+            "newest": [F("release_year").desc(**last), F("created_at").desc()],
+            "name": [],
+        }[sort],
+        "name",
+        "pk",
+    )
 
 
 def tools(choice: Choice, queryset=None):
@@ -227,11 +256,13 @@ def tools(choice: Choice, queryset=None):
 
 def rank_key(tool, sort: str):
     """The value a tool is ranked by; None when it has none (it is listed, unranked, last)."""
-    return {"panel": getattr(tool, "panel_score", None),
-            "community": getattr(tool, "community_net", None),
-            "price": getattr(tool, "price_rank", None),
-            "newest": getattr(tool, "release_year", None),
-            "name": tool.name}[sort]
+    return {
+        "panel": getattr(tool, "panel_score", None),
+        "community": getattr(tool, "community_net", None),
+        "price": getattr(tool, "price_rank", None),
+        "newest": getattr(tool, "release_year", None),
+        "name": tool.name,
+    }[sort]
 
 
 @dataclass(frozen=True)
@@ -252,18 +283,34 @@ def controls(choice: Choice, categories, *, fixed: tuple = ()) -> dict:
     """Every filter option, active filter and sort as a link: the page needs no JavaScript."""
     names = {c.slug: c.name for c in categories}
     words = {f.key: names if f.key == "category" else f.choices for f in FILTERS}
-    groups = [Group(f.key, f.label, [Link(label, choice.toggle(f.key, value),
-                                          choice.filters.get(f.key) == value)
-                                     for value, label in words[f.key].items()])
-              for f in FILTERS if f.key not in fixed]
+    groups = [
+        Group(
+            f.key,
+            f.label,
+            [
+                Link(label, choice.toggle(f.key, value), choice.filters.get(f.key) == value)
+                for value, label in words[f.key].items()
+            ],
+        )
+        for f in FILTERS
+        if f.key not in fixed
+    ]
     labels = {f.key: f.label for f in FILTERS}
-    active = [Link(f"{labels[key]}: {words[key].get(value, value)}", choice.query(**{key: None}), True)
-              for key, value in choice.filters.items() if key not in fixed]
+    active = [
+        Link(f"{labels[key]}: {words[key].get(value, value)}", choice.query(**{key: None}), True)
+        for key, value in choice.filters.items()
+        if key not in fixed
+    ]
     sorts = [Link(label, choice.query(sort=key), choice.sort == key) for key, label in SORTS.items()]
-    return {"groups": groups, "active": active, "sorts": sorts,
-            "clear": choice.query(**{key: None for key in FILTER_KEYS}),
-            "sort_rule": SORT_RULES[choice.sort], "sort_label": SORTS[choice.sort],
-            "show_year": choice.sort == "newest"}
+    return {
+        "groups": groups,
+        "active": active,
+        "sorts": sorts,
+        "clear": choice.query(**{key: None for key in FILTER_KEYS}),
+        "sort_rule": SORT_RULES[choice.sort],
+        "sort_label": SORTS[choice.sort],
+        "show_year": choice.sort == "newest",
+    }
 
 
 def ranked(page, sort: str) -> list[dict]:
@@ -275,6 +322,11 @@ def ranked(page, sort: str) -> list[dict]:
     rows = []
     for i, tool in enumerate(page.object_list, start=page.start_index()):
         has_key = sort == "name" or rank_key(tool, sort) is not None
-        rows.append({"tool": tool, "rank": i if has_key else None,
-                     "band": PRICE_BANDS.get(getattr(tool, "price_band", None) or "")})
+        rows.append(
+            {
+                "tool": tool,
+                "rank": i if has_key else None,
+                "band": PRICE_BANDS.get(getattr(tool, "price_band", None) or ""),
+            }
+        )
     return rows

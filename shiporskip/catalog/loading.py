@@ -93,8 +93,7 @@ def parse_tools(data: object) -> tuple[list[CategoryEntry], list[ToolEntry]]:
         raise CatalogError("expected a tool, a list of tools, or a mapping with a `tools` list")
     if not isinstance(raw_categories, list) or not isinstance(raw_tools, list):
         raise CatalogError("`categories` and `tools` must be lists")
-    categories = [_parse(CategoryEntry, raw, f"categories[{i}]")
-                  for i, raw in enumerate(raw_categories)]
+    categories = [_parse(CategoryEntry, raw, f"categories[{i}]") for i, raw in enumerate(raw_categories)]
     tools = [_parse(ToolEntry, raw, f"tools[{i}]") for i, raw in enumerate(raw_tools)]
     _check_unique([t.slug for t in tools], "tool")
     _check_unique([c.slug for c in categories], "category")
@@ -150,8 +149,9 @@ def load_catalog(data: object, *, by: str = "catalog load") -> LoadResult:
     taken = dict(Category.objects.values_list("name", "slug"))
     for cat in categories:
         if taken.get(cat.name, cat.slug) != cat.slug:
-            raise CatalogError(f"category `{cat.slug}`: the name {cat.name!r} belongs to "
-                               f"category `{taken[cat.name]}`")
+            raise CatalogError(
+                f"category `{cat.slug}`: the name {cat.name!r} belongs to category `{taken[cat.name]}`"
+            )
         taken[cat.name] = cat.slug
     with transaction.atomic():
         for cat in categories:

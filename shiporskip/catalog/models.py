@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Avg, Count, OuterRef, Q, Subquery
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import slugify
@@ -43,16 +43,18 @@ class Category(models.Model):
 
     def clean(self):
         # The admin's way in; files go through catalog/loading.py, with the same rule.
-        if errors := control_chars.model_errors(self, {
-                "name": "", "slug": "", "description": control_chars.MULTILINE + "\r"}):
+        if errors := control_chars.model_errors(
+            self, {"name": "", "slug": "", "description": control_chars.MULTILINE + "\r"}
+        ):
             raise ValidationError(errors)
 
 
 class ToolQuerySet(models.QuerySet):
     def with_score(self):
         """Annotate `panel_score`: the mean of the current panel's scores (abstentions have none
-        and are not averaged); None for a tool never reviewed."""
-        return self.annotate(panel_score=Avg("current_run__reviews__score"))
+        and are not averaged); None for a tool never reviewed. A column read: the database
+        keeps it (catalog/tally_triggers.py)."""
+        return self.annotate(panel_score=F("panel_mean"))
 
     def picker_choices(self):
         """(slug, name) of the tools by name, at most PICKER_TOOLS: the compare picker's options.
@@ -63,25 +65,25 @@ class ToolQuerySet(models.QuerySet):
         return self.order_by("name").values_list("slug", "name")[:PICKER_TOOLS]
 
     def with_panel(self):
-        """Annotate each tool with its current panel's ship and skip counts (one query)."""
-        reviews = "current_run__reviews"
+        """Annotate each tool with its current panel's ship and skip counts.
+
+        Column reads: triggers keep them exact in every writer's transaction
+        (catalog/tally_triggers.py), so a list of 10,000 tools groups no reviews.
+        """
         return self.select_related("category", "current_run").annotate(
-            ship_count=Count(reviews, filter=Q(**{f"{reviews}__verdict": "ship"})),
-            skip_count=Count(reviews, filter=Q(**{f"{reviews}__verdict": "skip"})),
+            ship_count=F("panel_ship"), skip_count=F("panel_skip")
         )
 
     def with_community(self):
-        """Annotate each tool with its community ship and skip votes (subqueries, not joins).
+        """Annotate each tool with its community ship and skip votes.
 
-        Counted through the votes' reverse relation (`votes`), so the catalog names no model of
-        the community app.
+        Read from the votes' stored tally (the reverse relation `vote_tally`, a row per voted
+        tool kept by triggers on the votes; community/tally_triggers.py), so the catalog names
+        no model of the community app and counts no votes; no row means no votes.
         """
-        def votes(verdict):
-            counted = (self.model.objects.filter(pk=OuterRef("pk"), votes__verdict=verdict).order_by()
-                       .values("pk").annotate(n=Count("votes")).values("n"))
-            return Coalesce(Subquery(counted), 0)
-
-        return self.annotate(vote_ship=votes("ship"), vote_skip=votes("skip"))
+        return self.annotate(
+            vote_ship=Coalesce(F("vote_tally__ship"), 0), vote_skip=Coalesce(F("vote_tally__skip"), 0)
+        )
 
     def with_tallies(self):
         """Both tallies every page shows: the panel's and the community's."""
@@ -106,12 +108,21 @@ class Tool(models.Model):
     license = models.CharField(max_length=120, blank=True)
     website = models.URLField(blank=True)
     facts = models.JSONField()
+    # What rival ranking weighs of the facts (catalog/rivals.py `features`), kept with them by
+    # save() so a page ranks a category's tools with one small query and no facts parsed.
+    # Empty (bulk inserts that leave it out, invalid facts): the facts are parsed instead.
+    rival_features = models.JSONField(null=True, blank=True, editable=False)
     # The panel run whose reviews the site shows; set when a run completes.
     current_run = models.ForeignKey(
         "panel.PanelRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The current run's tally, kept by database triggers (catalog/tally_triggers.py); read it
+    # through with_panel() / with_score(), never set it.
+    panel_ship = models.IntegerField(default=0, editable=False)
+    panel_skip = models.IntegerField(default=0, editable=False)
+    panel_mean = models.FloatField(null=True, editable=False)
 
     objects = ToolQuerySet.as_manager()
 
@@ -129,6 +140,11 @@ class Tool(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = slugify(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "facts" in update_fields:
+            self.rival_features = self.features_of_facts()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "rival_features"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -137,10 +153,15 @@ class Tool(models.Model):
     def clean(self):
         # The admin's way in; files go through catalog/loading.py, with the same rule: one
         # line everywhere but the description (a text area: the browser sends CRLF).
-        if errors := control_chars.model_errors(self, {
-                **dict.fromkeys(["name", "slug", "vendor", "best_for", "pricing", "entry_price",
-                                 "license", "website"], ""),
-                "description": control_chars.MULTILINE + "\r"}):
+        if errors := control_chars.model_errors(
+            self,
+            {
+                **dict.fromkeys(
+                    ["name", "slug", "vendor", "best_for", "pricing", "entry_price", "license", "website"], ""
+                ),
+                "description": control_chars.MULTILINE + "\r",
+            },
+        ):
             raise ValidationError(errors)
         if not slugify(self.name):
             raise ValidationError({"name": "A name needs at least one letter or digit."})
@@ -149,19 +170,52 @@ class Tool(models.Model):
         except FactsError as exc:
             raise ValidationError({"facts": str(exc)}) from None
 
+    def features_of_facts(self) -> list | None:
+        """The facts' rival features (catalog/rivals.py); None when the facts do not validate."""
+        from pydantic import ValidationError as FactsInvalid
+
+        from shiporskip.catalog.rivals import features
+
+        try:
+            return features(self.parsed_facts)
+        except FactsInvalid:
+            return None
+
     @property
     def parsed_facts(self) -> ToolFacts:
         return ToolFacts.model_validate(self.facts)
 
     def rivals(self, n: int = PANEL_RIVALS) -> list["Tool"]:
         """Its n nearest same-category tools by facts (catalog/rivals.py), closest first."""
-        from shiporskip.catalog.rivals import Candidate, nearest
+        nearest = self.rival_pks(n)
+        found = Tool.objects.select_related("category").in_bulk(nearest)
+        return [found[pk] for pk in nearest]
 
-        others = {t.slug: t for t in Tool.objects.filter(category_id=self.category_id)
-                  .exclude(pk=self.pk).select_related("category")}
-        near = nearest(self.parsed_facts, [Candidate(t.slug, t.name, t.parsed_facts)
-                                           for t in others.values()], n)
-        return [others[c.slug] for c in near]
+    def rival_pks(self, n: int = PANEL_RIVALS) -> list[int]:
+        """The ids of `rivals(n)`, for a page that reads the tools with its own annotations.
+
+        Ranked from the stored `rival_features`: one query of three short columns for the
+        category, no facts parsed.
+        """
+        from shiporskip.catalog.rivals import Candidate, features, nearest
+
+        rows = list(
+            Tool.objects.filter(category_id=self.category_id)
+            .exclude(pk=self.pk)
+            .order_by()
+            .values_list("pk", "name", "rival_features")
+        )
+        unset = [pk for pk, _, feats in rows if feats is None]
+        parsed = (
+            {
+                pk: features(ToolFacts.model_validate(facts))
+                for pk, facts in Tool.objects.filter(pk__in=unset).values_list("pk", "facts")
+            }
+            if unset
+            else {}
+        )
+        candidates = [Candidate(pk, name, parsed[pk] if feats is None else feats) for pk, name, feats in rows]
+        return [c.pk for c in nearest(features(self.parsed_facts), candidates, n)]
 
     @property
     def initial(self) -> str:
@@ -173,8 +227,10 @@ class Tool(models.Model):
         A tally read from a plain queryset would say 0/0, a wrong answer that looks right.
         """
         if missing := [n for n in names if n not in self.__dict__]:
-            raise NotAnnotated(f"Tool {self.slug!r} has no {', '.join(missing)}: read it from "
-                               f"Tool.objects.{by}() (or with_tallies()).")
+            raise NotAnnotated(
+                f"Tool {self.slug!r} has no {', '.join(missing)}: read it from "
+                f"Tool.objects.{by}() (or with_tallies())."
+            )
         return [self.__dict__[n] for n in names]
 
     @property

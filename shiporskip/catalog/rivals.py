@@ -4,6 +4,7 @@ Rivals are the tools of the same category whose facts are closest: the same kind
 a similar size, a similar price, deployed the same way. The alphabet plays no part.
 """
 
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -12,9 +13,9 @@ from shiporskip.catalog.facts import ToolFacts
 
 @dataclass(frozen=True)
 class Candidate:
-    slug: str
+    pk: int
     name: str
-    facts: ToolFacts
+    features: list  # `features` of its facts
 
 
 def price_point(f: ToolFacts) -> tuple[str, float] | None:
@@ -39,24 +40,49 @@ def _log_gap(a: float | None, b: float | None, *, plus: float = 0.0) -> float:
     return abs(math.log10((a + plus) / (b + plus)))
 
 
+# What the distance reads of a tool's facts, in one short list (stored on the tool as
+# `rival_features`, so ranking a category's tools parses no facts record):
+# [kind, size in billions, price kind, price, self_hostable, open_weights, open_source,
+#  api_available]. JSON keeps each float exactly, so a stored list ranks as the facts do.
+FLAGS = ("self_hostable", "open_weights", "open_source", "api_available")
+Features = list
+
+
+def features(f: ToolFacts) -> Features:
+    """The figures `distance` weighs, as a JSON-ready list."""
+    point = price_point(f)
+    return [
+        f.kind,
+        f.max_parameters_billions(),
+        *(point or (None, None)),
+        *(getattr(f, flag) for flag in FLAGS),
+    ]
+
+
 def distance(a: ToolFacts, b: ToolFacts) -> float:
     """How far apart two tools' facts are: kind, size, price and deployment."""
-    d = 0.0 if a.kind == b.kind else 2.0
-    sa, sb = a.max_parameters_billions(), b.max_parameters_billions()
+    return feature_distance(features(a), features(b))
+
+
+def feature_distance(a: Features, b: Features) -> float:
+    """`distance` on two tools' `features`."""
+    d = 0.0 if a[0] == b[0] else 2.0
+    sa, sb = a[1], b[1]
     if sa is not None or sb is not None:
         d += min(_log_gap(sa, sb), 2.0)
-    pa, pb = price_point(a), price_point(b)
-    if pa and pb and pa[0] == pb[0]:
-        d += min(_log_gap(pa[1], pb[1], plus=1.0), 2.0)
-    elif pa or pb:
+    pa, pb = a[2], b[2]
+    if pa is not None and pb is not None and pa == pb:
+        d += min(_log_gap(a[3], b[3], plus=1.0), 2.0)
+    elif pa is not None or pb is not None:
         d += 0.5
-    for flag in ("self_hostable", "open_weights", "open_source", "api_available"):
-        x, y = getattr(a, flag), getattr(b, flag)
+    for i in range(4, 8):
+        x, y = a[i], b[i]
         if x is not None and y is not None and x != y:
             d += 0.5
     return round(d, 6)
 
 
-def nearest(facts: ToolFacts, candidates: list[Candidate], n: int = 3) -> list[Candidate]:
-    """The n candidates closest to `facts`, ties broken by name so the choice is stable."""
-    return sorted(candidates, key=lambda c: (distance(facts, c.facts), c.name))[:n]
+def nearest(mine: Features, candidates: list[Candidate], n: int = 3) -> list[Candidate]:
+    """The n candidates closest to a tool with `features` mine, ties broken by name so the
+    choice is stable."""
+    return heapq.nsmallest(n, candidates, key=lambda c: (feature_distance(mine, c.features), c.name))

@@ -21,6 +21,7 @@ operators: `NEAR(`, `OR`, `*`, `:`, `!`, `&`).
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.cache import cache
 from django.db import connection
@@ -28,6 +29,14 @@ from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Greatest
 
 from shiporskip.catalog.models import Tool
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _PanelScore(TypedDict):
+    panel_score: float | None  # ToolQuerySet.with_score()
+
 
 MAX_QUERY = 200  # characters: longer is refused by the pages and the API, cut short here
 MAX_TERMS = 8  # words a query is cut to: more only slows the match
@@ -46,8 +55,7 @@ def check(query: str) -> str:
     """The query, stripped, or QueryTooLong with the reason (pages answer 400 with it)."""
     query = (query or "").strip()
     if len(query) > MAX_QUERY:
-        raise QueryTooLong(f"A search can be at most {MAX_QUERY} characters long; this one has "
-                           f"{len(query)}.")
+        raise QueryTooLong(f"A search can be at most {MAX_QUERY} characters long; this one has {len(query)}.")
     return query
 
 
@@ -92,14 +100,15 @@ def search(query: str, limit: int = 10) -> list[Tool]:
         candidates = _sqlite_candidates(found)
     if not candidates:
         return []
-    tools = (Tool.objects.with_tallies().with_score()
-             .in_bulk([c.pk for c in candidates]))
-    ordered = sorted((c for c in candidates if c.pk in tools),
-                     key=lambda c: _order_key(c, found, tools[c.pk]))
+    tools = Tool.objects.with_tallies().with_score().in_bulk([c.pk for c in candidates])
+    ordered = sorted(
+        (c for c in candidates if c.pk in tools), key=lambda c: _order_key(c, found, tools[c.pk])
+    )
     return [tools[c.pk] for c in ordered[:limit]]
 
 
 # --- Order ------------------------------------------------------------------------------------
+
 
 def _matches(term: str, field_words: list[str]) -> bool:
     """A query word matches a word it begins (typing), or a plural of it ("agents": "agent")."""
@@ -107,7 +116,7 @@ def _matches(term: str, field_words: list[str]) -> bool:
     return any(w.startswith(term) or w == stem for w in field_words)
 
 
-def _order_key(c: Candidate, found: list[str], tool: Tool):
+def _order_key(c: Candidate, found: list[str], tool: "WithAnnotations[Tool, _PanelScore]"):
     # The tool's own fields, just read: a cached candidate's may be a minute old.
     name = words(tool.name)
     compact_query, compact_name = "".join(found), "".join(name)
@@ -116,7 +125,7 @@ def _order_key(c: Candidate, found: list[str], tool: Tool):
     if prefix or all(_matches(t, name) for t in found):
         if compact_query == compact_name:
             closeness = 0
-        elif name[:len(found)] == found:  # "code" -> Code Llama 4
+        elif name[: len(found)] == found:  # "code" -> Code Llama 4
             closeness = 1
         elif set(found) <= set(name):  # "code" -> Claude Code
             closeness = 2
@@ -138,11 +147,18 @@ def _order_key(c: Candidate, found: list[str], tool: Tool):
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 
+
 def _plain(field: str):
     # Punctuation becomes a space, as FTS5's tokenizer and words() do: "llama.cpp" is two words
     # (PostgreSQL's parser would keep it as one file-name token that "cpp" never matches).
-    return Func(F(field), Value(r"[^[:alnum:]]+"), Value(" "), Value("g"),
-                function="regexp_replace", output_field=TextField())
+    return Func(
+        F(field),
+        Value(r"[^[:alnum:]]+"),
+        Value(" "),
+        Value("g"),
+        function="regexp_replace",
+        output_field=TextField(),
+    )
 
 
 def _postgresql_candidates(found: list[str]) -> list[Candidate]:
@@ -151,30 +167,39 @@ def _postgresql_candidates(found: list[str]) -> list[Candidate]:
     # "simple": no stop words (typing "t" finds Tabnine) and no stemming, as FTS5's unicode61;
     # plurals are met by prefix() instead, the same on both databases.
     config = "simple"
-    vector = (pg.SearchVector(_plain("name"), weight="A", config=config)
-              + pg.SearchVector(_plain("vendor"), _plain("category__name"), weight="B", config=config)
-              + pg.SearchVector(_plain("best_for"), weight="C", config=config)
-              + pg.SearchVector(_plain("description"), weight="D", config=config))
+    vector = (
+        pg.SearchVector(_plain("name"), weight="A", config=config)
+        + pg.SearchVector(_plain("vendor"), _plain("category__name"), weight="B", config=config)
+        + pg.SearchVector(_plain("best_for"), weight="C", config=config)
+        + pg.SearchVector(_plain("description"), weight="D", config=config)
+    )
     # Each word a quoted prefix lexeme; words are letters and digits only, quotes doubled anyway.
     raw = " & ".join("'{}':*".format(prefix(t).replace("'", "''")) for t in found)
     tsquery = pg.SearchQuery(raw, search_type="raw", config=config)
     spelled = " ".join(found)
-    rows = (Tool.objects.annotate(
-                document=vector, rank=pg.SearchRank(vector, tsquery),
-                similarity=Greatest(pg.TrigramSimilarity("name", spelled),
-                                    pg.TrigramWordSimilarity(spelled, "name"),
-                                    pg.TrigramSimilarity("vendor", spelled),
-                                    pg.TrigramWordSimilarity(spelled, "vendor")))
-            .filter(Q(document=tsquery) | Q(similarity__gte=SIMILAR))
-            .order_by("-rank", "-similarity", "name")
-            .values_list("pk", "name", "vendor", "category__name", "rank", "similarity")
-            [:CANDIDATES])
-    return [Candidate(pk, name, vendor, category, rank=rank, similarity=similarity,
-                      text_hit=rank > 0)
-            for pk, name, vendor, category, rank, similarity in rows]
+    rows = (
+        Tool.objects.annotate(
+            document=vector,
+            rank=pg.SearchRank(vector, tsquery),
+            similarity=Greatest(
+                pg.TrigramSimilarity("name", spelled),
+                pg.TrigramWordSimilarity(spelled, "name"),
+                pg.TrigramSimilarity("vendor", spelled),
+                pg.TrigramWordSimilarity(spelled, "vendor"),
+            ),
+        )
+        .filter(Q(document=tsquery) | Q(similarity__gte=SIMILAR))
+        .order_by("-rank", "-similarity", "name")
+        .values_list("pk", "name", "vendor", "category__name", "rank", "similarity")[:CANDIDATES]
+    )
+    return [
+        Candidate(pk, name, vendor, category, rank=rank, similarity=similarity, text_hit=rank > 0)
+        for pk, name, vendor, category, rank, similarity in rows
+    ]
 
 
 # --- SQLite -----------------------------------------------------------------------------------
+
 
 def fts_match(found: list[str]) -> str:
     """An FTS5 MATCH string: each word a quoted string (quotes doubled) taken as a prefix."""
@@ -187,11 +212,13 @@ def _sqlite_candidates(found: list[str]) -> list[Candidate]:
         cursor.execute(
             "SELECT rowid, -bm25(catalog_tool_fts, 10.0, 4.0, 4.0, 2.0, 1.0) AS rank "
             "FROM catalog_tool_fts WHERE catalog_tool_fts MATCH %s ORDER BY rank DESC LIMIT %s",
-            [fts_match(found), CANDIDATES])
+            [fts_match(found), CANDIDATES],
+        )
         ranks = dict(cursor.fetchall())
     spelled = " ".join(found)
-    candidates = {pk: Candidate(pk, "", "", "", rank=rank, text_hit=True)
-                  for pk, rank in ranks.items()}  # a tool newer than the cached list included
+    candidates = {
+        pk: Candidate(pk, "", "", "", rank=rank, text_hit=True) for pk, rank in ranks.items()
+    }  # a tool newer than the cached list included
     similar = []
     for pk, name, vendor, category in names():
         similarity = max(_similarity(spelled, name), _similarity(spelled, vendor))
@@ -213,9 +240,13 @@ def names() -> list[tuple[int, str, str, str]]:
     `catalog load` from the command line) reaches this process's typo matching within a minute.
     Full-text hits never wait: the FTS5 table is kept in step by triggers.
     """
-    return cache.get_or_set(
-        NAMES_KEY, lambda: list(Tool.objects.values_list("pk", "name", "vendor", "category__name")),
-        NAMES_SECONDS)
+    listed = cache.get_or_set(
+        NAMES_KEY,
+        lambda: list(Tool.objects.values_list("pk", "name", "vendor", "category__name")),
+        NAMES_SECONDS,
+    )
+    assert listed is not None  # a miss stores and returns the list just made
+    return listed
 
 
 def forget_names(**kwargs) -> None:
@@ -227,7 +258,7 @@ def trigrams(text: str) -> set[str]:
     grams: set[str] = set()
     for word in words(text):
         padded = f"  {word} "
-        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
 
 
@@ -250,14 +281,16 @@ def _similarity(query: str, text: str) -> float:
 
 CREATE_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS catalog_tool_fts USING fts5(name, vendor, category, "
-    "best_for, description, tokenize='unicode61 remove_diacritics 2', prefix='2 3')")
+    "best_for, description, tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+)
 TRIGGERS = {
     "catalog_tool_fts_insert": (
         "AFTER INSERT ON catalog_tool BEGIN "
         "INSERT INTO catalog_tool_fts(rowid, name, vendor, category, best_for, description) "
         "VALUES (new.id, new.name, new.vendor, "
         "(SELECT name FROM catalog_category WHERE id = new.category_id), new.best_for, "
-        "new.description); END"),
+        "new.description); END"
+    ),
     # Only the searched columns: the panel's updates of current_run leave the index alone.
     "catalog_tool_fts_update": (
         "AFTER UPDATE OF name, vendor, category_id, best_for, description ON catalog_tool BEGIN "
@@ -265,13 +298,16 @@ TRIGGERS = {
         "INSERT INTO catalog_tool_fts(rowid, name, vendor, category, best_for, description) "
         "VALUES (new.id, new.name, new.vendor, "
         "(SELECT name FROM catalog_category WHERE id = new.category_id), new.best_for, "
-        "new.description); END"),
+        "new.description); END"
+    ),
     "catalog_tool_fts_delete": (
-        "AFTER DELETE ON catalog_tool BEGIN DELETE FROM catalog_tool_fts WHERE rowid = old.id; END"),
+        "AFTER DELETE ON catalog_tool BEGIN DELETE FROM catalog_tool_fts WHERE rowid = old.id; END"
+    ),
     "catalog_tool_fts_category": (
         "AFTER UPDATE OF name ON catalog_category BEGIN UPDATE catalog_tool_fts "
         "SET category = new.name WHERE rowid IN "
-        "(SELECT id FROM catalog_tool WHERE category_id = new.id); END"),
+        "(SELECT id FROM catalog_tool WHERE category_id = new.id); END"
+    ),
 }
 
 
@@ -285,8 +321,10 @@ def ensure_index(using_connection) -> bool:
     if using_connection.vendor != "sqlite":
         return False
     with using_connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') "
-                       "AND name LIKE 'catalog_tool_fts%'")
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') "
+            "AND name LIKE 'catalog_tool_fts%'"
+        )
         present = {row[0] for row in cursor.fetchall()}
         if not {FTS_TABLE, *TRIGGERS} - present:
             return False
@@ -304,7 +342,8 @@ def rebuild(using_connection) -> None:
         cursor.execute(
             "INSERT INTO catalog_tool_fts(rowid, name, vendor, category, best_for, description) "
             "SELECT t.id, t.name, t.vendor, c.name, t.best_for, t.description "
-            "FROM catalog_tool t JOIN catalog_category c ON c.id = t.category_id")
+            "FROM catalog_tool t JOIN catalog_category c ON c.id = t.category_id"
+        )
 
 
 def drop_index(using_connection) -> None:

@@ -1,8 +1,9 @@
 """A tool's tallies as plain values: the panel's ship and skip reviews, the readers' ship and
 skip votes, and where the two disagree.
 
-The catalog's querysets count them through the tool's relations (`Tool.current_run`'s
-reviews, the votes' reverse relation), so `Tool.panel` and `Tool.community` are read without
+The catalog's querysets read them as stored columns kept by database triggers
+(catalog/tally_triggers.py, community/tally_triggers.py), through the tool's own columns and
+the votes' reverse relation, so `Tool.panel` and `Tool.community` are read without
 the catalog importing the panel or community apps; the feeds, the panel's history and stats
 build a `PanelTally` from their own counts with the same rule.
 """
@@ -44,8 +45,13 @@ class PanelTally(ShipSkipTally):
         return f"{self.verdict} · {self.ship} ship / {self.skip} skip"
 
     def as_dict(self) -> dict:
-        return {"verdict": self.verdict, "ship": self.ship, "skip": self.skip,
-                "ship_share": self.ship_share, "label": self.label}
+        return {
+            "verdict": self.verdict,
+            "ship": self.ship,
+            "skip": self.skip,
+            "ship_share": self.ship_share,
+            "label": self.label,
+        }
 
 
 # Below this many votes a community majority is noise: no disagreement is called.
@@ -70,5 +76,7 @@ def disagreement(panel, community: CommunityTally) -> str | None:
     """Say so when the panel and a clear community majority point opposite ways."""
     if community.total < MIN_VOTES_TO_DISAGREE or {panel.verdict, community.verdict} != {"Ship", "Skip"}:
         return None
-    return (f"The panel and the community disagree: the panel says {panel.verdict}, "
-            f"readers mostly say {community.verdict} ({community.label}).")
+    return (
+        f"The panel and the community disagree: the panel says {panel.verdict}, "
+        f"readers mostly say {community.verdict} ({community.label})."
+    )

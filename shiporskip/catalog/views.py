@@ -25,14 +25,18 @@ def latest_verdicts(n: int):
 @public
 def home(request):
     categories = list(Category.objects.annotate(tool_count=Count("tools")))
-    return render(request, "catalog/home.html", {
-        "latest": latest_verdicts(LATEST),
-        "categories": categories,
-        # Every tool has a category: their counts add up to the catalog, with no extra query.
-        "tool_total": sum(c.tool_count for c in categories),
-        "choices": Tool.objects.picker_choices(),
-        "awaiting": PanelRun.objects.filter(status__in=["queued", "running"]).count(),
-    })
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "latest": latest_verdicts(LATEST),
+            "categories": categories,
+            # Every tool has a category: their counts add up to the catalog, with no extra query.
+            "tool_total": sum(c.tool_count for c in categories),
+            "choices": Tool.objects.picker_choices(),
+            "awaiting": PanelRun.objects.filter(status__in=["queued", "running"]).count(),
+        },
+    )
 
 
 @public(shows=one_tool)
@@ -41,17 +45,26 @@ def tool(request, slug):
     reviews = []
     if item.current_run_id:
         reviews = list(item.current_run.reviews.select_related("persona"))
-    nearest = [t.pk for t in item.rivals(4)]
+    nearest = item.rival_pks(4)
     by_pk = Tool.objects.with_tallies().in_bulk(nearest)
     alternatives = [by_pk[pk] for pk in nearest]
     latest_run = item.runs.first()
     facts = item.parsed_facts
-    response = render(request, "catalog/tool.html", {
-        "tool": item, "reviews": reviews, "latest_run": latest_run,
-        "evidence": evidence_groups(facts), "coverage": coverage(facts),
-        "doubt": panel_doubt(reviews), "history": verdict_history(item), "how_made": how_made(reviews),
-        "alternatives": [(alt, compare_url(item.slug, alt.slug)) for alt in alternatives],
-    })
+    response = render(
+        request,
+        "catalog/tool.html",
+        {
+            "tool": item,
+            "reviews": reviews,
+            "latest_run": latest_run,
+            "evidence": evidence_groups(facts),
+            "coverage": coverage(facts),
+            "doubt": panel_doubt(reviews),
+            "history": verdict_history(item),
+            "how_made": how_made(reviews),
+            "alternatives": [(alt, compare_url(item.slug, alt.slug)) for alt in alternatives],
+        },
+    )
     if latest_run and latest_run.is_open:
         patch_cache_control(response, no_cache=True)  # progress must show as it happens
     return response

@@ -14,11 +14,14 @@ from shiporskip.cli.base import CLIError, Parser, ensure_migrated, setup_django
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="shiporskip", description=(
-        "Ship or Skip: a panel of AI reviewers tells you which AI tool to ship with. "
-        "Data lives under $SHIPORSKIP_DATA_DIR (default ./data)."))
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=Parser)
+    parser = Parser(
+        prog="shiporskip",
+        description=(
+            "Ship or Skip: a panel of AI reviewers tells you which AI tool to ship with. "
+            "Data lives under $SHIPORSKIP_DATA_DIR (default ./data)."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     serve.add_parsers(sub)  # up, worker
     catalog.add_catalog_parser(sub)
     panel.add_parsers(sub)  # panel, personas
@@ -52,8 +55,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 NEEDS_SCHEMA = {"catalog", "panel", "personas", "add", "review", "compare", "runs", "digest"}
-COMMANDS = {"up": serve.cmd_up, "worker": serve.cmd_worker, "catalog": catalog.cmd_catalog,
-            "panel": panel.cmd_panel, "personas": panel.cmd_personas, "add": catalog.cmd_add,
-            "review": review.cmd_review, "compare": compare.cmd_compare, "runs": runs.cmd_runs,
-            "digest": digest.cmd_digest, "manage": manage.cmd_manage,
-            "backup": backup.cmd_backup, "restore": backup.cmd_restore}
+COMMANDS = {
+    "up": serve.cmd_up,
+    "worker": serve.cmd_worker,
+    "catalog": catalog.cmd_catalog,
+    "panel": panel.cmd_panel,
+    "personas": panel.cmd_personas,
+    "add": catalog.cmd_add,
+    "review": review.cmd_review,
+    "compare": compare.cmd_compare,
+    "runs": runs.cmd_runs,
+    "digest": digest.cmd_digest,
+    "manage": manage.cmd_manage,
+    "backup": backup.cmd_backup,
+    "restore": backup.cmd_restore,
+}

@@ -64,9 +64,12 @@ def keep_data_private(directory) -> None:
     from shiporskip.conf import prepare_data_dir
 
     if fixed := prepare_data_dir(directory):
-        print(f"shiporskip: warning: {len(fixed)} path(s) in {directory} could be read by "
-              "other users of this machine (sessions, reset links, the secret key); they are now "
-              "owner-only (0700 folders, 0600 files).", file=sys.stderr)
+        print(
+            f"shiporskip: warning: {len(fixed)} path(s) in {directory} could be read by "
+            "other users of this machine (sessions, reset links, the secret key); they are now "
+            "owner-only (0700 folders, 0600 files).",
+            file=sys.stderr,
+        )
 
 
 def ensure_migrated() -> None:

@@ -23,8 +23,10 @@ def cmd_compare(args) -> int:
 
         known = set(Tool.objects.filter(slug__in=[args.a, args.b]).values_list("slug", flat=True))
         unknown = [s for s in (args.a, args.b) if s not in known]
-        raise CLIError(f"no tool with slug {unknown[0]!r}; list them at /, or `shiporskip "
-                       "catalog load` to load the bundled catalog")
+        raise CLIError(
+            f"no tool with slug {unknown[0]!r}; list them at /, or `shiporskip "
+            "catalog load` to load the bundled catalog"
+        )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:

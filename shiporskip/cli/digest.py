@@ -22,15 +22,20 @@ def add_parser(sub) -> None:
     actions = digest.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     preview = actions.add_parser("preview", help="render the next edition; store and send nothing")
     preview.add_argument("--html", metavar="FILE", help="write the HTML part to FILE (- for stdout)")
-    preview.add_argument("--text", metavar="FILE", help="write the plain-text part to FILE "
-                         "(default: stdout unless --html is given)")
-    send = actions.add_parser("send", help="send the next edition (or finish one cut off), "
-                              "with a progress bar")
+    preview.add_argument(
+        "--text",
+        metavar="FILE",
+        help="write the plain-text part to FILE (default: stdout unless --html is given)",
+    )
+    send = actions.add_parser(
+        "send", help="send the next edition (or finish one cut off), with a progress bar"
+    )
     send.add_argument("--dry-run", action="store_true", help="say what would be sent; store and send nothing")
     suppress = actions.add_parser("suppress", help="never email an address again (bounce, complaint)")
     suppress.add_argument("email", metavar="EMAIL")
-    suppress.add_argument("--reason", choices=["bounce", "complaint", "manual"], default="manual",
-                          help="why (default manual)")
+    suppress.add_argument(
+        "--reason", choices=["bounce", "complaint", "manual"], default="manual", help="why (default manual)"
+    )
     actions.add_parser("status", help="subscribers by status, suppressions, recent editions")
 
 
@@ -84,7 +89,8 @@ def preview(*, html: str | None, text: str | None) -> int:
     reader = Subscriber(pk=0, email="reader@example.com", token="PREVIEW")  # noqa: S106 - a placeholder link
     message = emails.edition(edition, reader)
     if html:
-        write(html, message.alternatives[0].content)
+        # Django 5.2's alternatives are EmailAlternative named tuples; the stubs say plain tuples.
+        write(html, message.alternatives[0].content)  # type: ignore[attr-defined]
     if text or not html:
         write(text or "-", f"Subject: {message.subject}\n\n{message.body}")
     return 0
@@ -107,31 +113,40 @@ def send(*, dry_run: bool) -> int:
             result = send_edition(edition, on_message=lambda delivery: bar.update())
         except EditionFailed as exc:
             bar.close()
-            print(f"shiporskip: digest: edition #{edition.number} “{shown(edition.subject)}” cannot "
-                  f"be sent to anyone: {shown(str(exc))}; it is marked failed, and the next "
-                  "edition does not wait for it", file=sys.stderr)
+            print(
+                f"shiporskip: digest: edition #{edition.number} “{shown(edition.subject)}” cannot "
+                f"be sent to anyone: {shown(str(exc))}; it is marked failed, and the next "
+                "edition does not wait for it",
+                file=sys.stderr,
+            )
             return 1
         except DeliveryStopped as exc:
             bar.close()
             left = tally(edition).left
-            print(f"shiporskip: digest stopped: {exc}; {left} left to send: run "
-                  "`shiporskip digest send` again (the worker also retries every 15 minutes)",
-                  file=sys.stderr)
+            print(
+                f"shiporskip: digest stopped: {exc}; {left} left to send: run "
+                "`shiporskip digest send` again (the worker also retries every 15 minutes)",
+                file=sys.stderr,
+            )
             return 1
     report(edition, result)
     return 0
 
 
 def report(edition, result) -> None:
-    print(f"digest: edition #{edition.number} “{shown(edition.subject)}”: {result.sent} sent in all, "
-          f"{result.skipped} skipped (unsubscribed or suppressed), {result.failed} failed")
+    print(
+        f"digest: edition #{edition.number} “{shown(edition.subject)}”: {result.sent} sent in all, "
+        f"{result.skipped} skipped (unsubscribed or suppressed), {result.failed} failed"
+    )
     for line in failures(edition):
         print(f"digest: {line}")
     if result.sending:
         print(f"digest: {result.sending} being sent by another process; it finishes them")
     if result.unconfirmed:
-        print(f"digest: {result.unconfirmed} cut off before the server confirmed them: they may not "
-              "have arrived, and are not sent again (see docs/ARCHITECTURE.md)")
+        print(
+            f"digest: {result.unconfirmed} cut off before the server confirmed them: they may not "
+            "have arrived, and are not sent again (see docs/ARCHITECTURE.md)"
+        )
     print(f"digest: {where()}")
 
 
@@ -141,16 +156,20 @@ def dry(edition) -> int:
     from shiporskip.newsletter.models import Subscriber
 
     if edition is not None:
-        print(f"digest: edition #{edition.number} “{shown(edition.subject)}” is unfinished: "
-              f"{tally(edition).left} left to send")
+        print(
+            f"digest: edition #{edition.number} “{shown(edition.subject)}” is unfinished: "
+            f"{tally(edition).left} left to send"
+        )
         return 0
     draft = editions.compose()
     if draft is None:
         print(nothing_new())
         return 0
     count = Subscriber.objects.receiving().count()
-    print(f"digest: would send edition #{draft.number} “{draft.subject}” to {count} subscriber(s) "
-          f"({len(draft.content['verdicts'])} verdicts, {len(draft.content['comparisons'])} comparisons)")
+    print(
+        f"digest: would send edition #{draft.number} “{draft.subject}” to {count} subscriber(s) "
+        f"({len(draft.content['verdicts'])} verdicts, {len(draft.content['comparisons'])} comparisons)"
+    )
     print(f"digest: dry run: nothing stored or sent; {where()} otherwise")
     return 0
 
@@ -174,16 +193,21 @@ def status() -> int:
     from shiporskip.newsletter.models import Edition, Subscriber, Suppression
 
     counts = dict(Subscriber.objects.values_list("status").annotate(n=Count("pk")))
-    print("subscribers: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in Subscriber.Status.values)
-          + f"; {Subscriber.objects.receiving().count()} receive editions")
+    print(
+        "subscribers: "
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in Subscriber.Status.values)
+        + f"; {Subscriber.objects.receiving().count()} receive editions"
+    )
     print(f"suppressed addresses: {Suppression.objects.count()}")
     for edition in Edition.objects.all()[:5]:
         t = tally(edition)
         state = "finished" if edition.finished_at else f"{t.left} left to send"
         if edition.error:
             state = f"FAILED, sent to nobody: {shown(edition.error)}"
-        print(f"edition #{edition.number} {edition.created_at:%Y-%m-%d}: {t.sent} sent, {t.skipped} skipped, "
-              f"{t.failed} failed, {t.unconfirmed} unconfirmed; {state}")
+        print(
+            f"edition #{edition.number} {edition.created_at:%Y-%m-%d}: {t.sent} sent, {t.skipped} skipped, "
+            f"{t.failed} failed, {t.unconfirmed} unconfirmed; {state}"
+        )
         if not edition.error:  # else every delivery failed for the edition's one reason
             for line in failures(edition):
                 print(f"  {line}")
@@ -196,8 +220,10 @@ def failures(edition, limit: int = 10) -> list[str]:
 
     failed = edition.deliveries.filter(status=Delivery.Status.FAILED).select_related("subscriber")
     count = failed.count()
-    lines = [f"failed: {shown(d.subscriber.email)}: {shown(d.error) or 'no reason recorded'}"
-             for d in failed.order_by("pk")[:limit]]
+    lines = [
+        f"failed: {shown(d.subscriber.email)}: {shown(d.error) or 'no reason recorded'}"
+        for d in failed.order_by("pk")[:limit]
+    ]
     if count > limit:
         lines.append(f"... and {count - limit} more failed")
     return lines

@@ -11,10 +11,12 @@ def add_parsers(sub) -> None:
     panel = sub.add_parser("panel", help="panel health over the catalog's current reviews")
     panel_sub = panel.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     stats = panel_sub.add_parser(
-        "stats", help="persona correlations, ship shares, ties, single-fact predictors, doubt",
+        "stats",
+        help="persona correlations, ship shares, ties, single-fact predictors, doubt",
         description="How the panel judges the catalog: persona score correlations, ship share per "
         "persona and category, tools with identical scores, the share of panel verdicts one fact "
-        "predicts, near-bar and provisional reviews, and how varied the written sentences are.")
+        "predicts, near-bar and provisional reviews, and how varied the written sentences are.",
+    )
     stats.add_argument("--json", action="store_true", help="the figures as one JSON object")
 
     per = sub.add_parser("personas", help="load reviewer personas")
@@ -41,10 +43,14 @@ def cmd_panel(args) -> int:
     fact = stats["single_fact"]
     print(f"one fact predicts {fact['share']:.0%} of panel verdicts ({fact['fact']})")
     print(f"tied score groups: {len(stats['tied_groups'])} {stats['tied_groups'] or ''}".rstrip())
-    print(f"distinct scores: {stats['distinct_values']}; near the bar: {stats['near_bar']}; "
-          f"provisional: {stats['provisional']}; mean coverage {stats['mean_coverage']:.0%}")
-    print(f"sentences: {stats['sentences']}, {share(stats['distinct_sentences'])} distinct; the most "
-          f"repeated is in {stats['most_repeated_sentence_tools']} tools' reviews")
+    print(
+        f"distinct scores: {stats['distinct_values']}; near the bar: {stats['near_bar']}; "
+        f"provisional: {stats['provisional']}; mean coverage {stats['mean_coverage']:.0%}"
+    )
+    print(
+        f"sentences: {stats['sentences']}, {share(stats['distinct_sentences'])} distinct; the most "
+        f"repeated is in {stats['most_repeated_sentence_tools']} tools' reviews"
+    )
     return 0
 
 

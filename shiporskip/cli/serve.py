@@ -17,16 +17,23 @@ from shiporskip.cli.base import CLIError, port_number
 
 
 def add_parsers(sub) -> None:
-    up = sub.add_parser("up", help="migrate, load the catalog, start the web server and worker",
-                        description="Migrate the database, load the bundled catalog if it is "
-                        "empty, queue panel runs for unreviewed tools, then serve the site and "
-                        "run the worker until Ctrl-C.")
+    up = sub.add_parser(
+        "up",
+        help="migrate, load the catalog, start the web server and worker",
+        description="Migrate the database, load the bundled catalog if it is "
+        "empty, queue panel runs for unreviewed tools, then serve the site and "
+        "run the worker until Ctrl-C.",
+    )
     up.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     up.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
-    up.add_argument("--model", help="reviewer backend as provider/model "
-                    "(default: $SHIPORSKIP_MODEL or offline)")
-    up.add_argument("--log-to-stderr", action="store_true", help="show the web server's and the "
-                    "worker's logs here (default: files under the data dir's logs/)")
+    up.add_argument(
+        "--model", help="reviewer backend as provider/model (default: $SHIPORSKIP_MODEL or offline)"
+    )
+    up.add_argument(
+        "--log-to-stderr",
+        action="store_true",
+        help="show the web server's and the worker's logs here (default: files under the data dir's logs/)",
+    )
 
     sub.add_parser("worker", help="run the background worker alone (panel runs, weekly digest)")
 
@@ -36,8 +43,7 @@ def cmd_up(args) -> int:
 
     try:
         with site_in_use():  # `restore` refuses while this is held, and `up` while a restore runs
-            return up(host=args.host, port=args.port, model=args.model,
-                      log_to_stderr=args.log_to_stderr)
+            return up(host=args.host, port=args.port, model=args.model, log_to_stderr=args.log_to_stderr)
     except BackupError as exc:  # a restore is in progress
         raise CLIError(str(exc)) from None
 
@@ -74,8 +80,11 @@ def prepare(model: str | None) -> int:
     requeue_stale()  # runs cut off by a crash; live ones elsewhere keep their heartbeat
     for run_id in PanelRun.objects.filter(status=PanelRun.Status.QUEUED).values_list("pk", flat=True):
         run_panel_task(run_id)  # a run already in the queue is claimed once; extras stop
-    unreviewed = Tool.objects.filter(current_run__isnull=True).exclude(
-        runs__status__in=["queued", "running"]).select_related("category")
+    unreviewed = (
+        Tool.objects.filter(current_run__isnull=True)
+        .exclude(runs__status__in=["queued", "running"])
+        .select_related("category")
+    )
     queued = [queue_panel_run(tool=tool, model=model) for tool in unreviewed]
     return len(queued)
 
@@ -186,10 +195,20 @@ def up(*, host: str, port: int, model: str | None, log_to_stderr: bool = False) 
     # The children get their own session: Ctrl-C in the terminal reaches `up` alone, which
     # stops them with one SIGTERM each. Sent to the whole group, it would start huey's patient
     # stop in the worker, which then ignores our SIGTERM until it is killed mid-run.
-    web = subprocess.Popen(web_command(host, port), env=env, start_new_session=True,
-                           stdout=web_log, stderr=subprocess.STDOUT if web_log else None)
-    worker = subprocess.Popen([sys.executable, "-m", "shiporskip.cli", "worker"], env=env,
-                              start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    web = subprocess.Popen(
+        web_command(host, port),
+        env=env,
+        start_new_session=True,
+        stdout=web_log,
+        stderr=subprocess.STDOUT if web_log else None,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "shiporskip.cli", "worker"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     children = [web, worker]
     worker_ready = threading.Event()
     relaying = threading.Thread(target=relay, args=(worker.stdout, worker_log, worker_ready), daemon=True)
@@ -204,8 +223,10 @@ def up(*, host: str, port: int, model: str | None, log_to_stderr: bool = False) 
     signal.signal(signal.SIGHUP, _interrupt)
     try:
         if logs:
-            print(f"Logs: {logs / 'web.log'} and {logs / 'worker.log'} "
-                  "(--log-to-stderr shows them here).", flush=True)
+            print(
+                f"Logs: {logs / 'web.log'} and {logs / 'worker.log'} (--log-to-stderr shows them here).",
+                flush=True,
+            )
         if wait_for_port(host, port, web):
             print(address, flush=True)
         announced = False
@@ -223,7 +244,7 @@ def up(*, host: str, port: int, model: str | None, log_to_stderr: bool = False) 
     finally:
         stop(children)
         relaying.join(timeout=5)  # the worker has exited: its last lines reach the log
-        if logs:
+        if web_log is not None:  # opened with the worker's log, which is then a file too
             web_log.close()
             worker_log.close()
 
@@ -232,12 +253,31 @@ def web_command(host: str, port: int) -> list[str]:
     """granian serving the WSGI app: its I/O is asynchronous (Rust), so a client that sends its
     headers or body slowly holds a socket, not one of the Python threads, and cannot stall the
     site the way it stalls gunicorn's sync workers (tests/test_hardening.py, docs/deploy.md)."""
-    return [sys.executable, "-m", "granian", "--interface", "wsgi", "shiporskip.wsgi:application",
-            "--host", host, "--port", str(port), "--workers", str(settings.WEB_WORKERS),
-            "--no-ws", "--http", "1", "--http1-header-read-timeout", "10000",
-            "--workers-kill-timeout", "5", "--log-level", "warning",
-            # A log line per request is a write per request: only when asked for.
-            *(["--access-log"] if settings.ACCESS_LOG else [])]
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "shiporskip.wsgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(settings.WEB_WORKERS),
+        "--no-ws",
+        "--http",
+        "1",
+        "--http1-header-read-timeout",
+        "10000",
+        "--workers-kill-timeout",
+        "5",
+        "--log-level",
+        "warning",
+        # A log line per request is a write per request: only when asked for.
+        *(["--access-log"] if settings.ACCESS_LOG else []),
+    ]
 
 
 def _interrupt(signum, frame):

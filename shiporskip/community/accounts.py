@@ -48,8 +48,11 @@ class SignUpForm(BaseUserCreationForm):
     def save_pending(self, next_page: str) -> PendingSignUp:
         """Keep the sign-up (the password hashed, as an account's) until its link is followed."""
         return PendingSignUp.objects.create(
-            email=self.cleaned_data["email"], password=make_password(self.cleaned_data["password1"]),
-            token=secrets.token_urlsafe(32), next=next_page)
+            email=self.cleaned_data["email"],
+            password=make_password(self.cleaned_data["password1"]),
+            token=secrets.token_urlsafe(32),
+            next=next_page,
+        )
 
 
 class SignInForm(AuthenticationForm):
@@ -144,6 +147,5 @@ class PasswordResetView(auth.PasswordResetView):
 @never_cache
 @login_required
 def account(request):
-    votes = (Vote.objects.filter(voter=voter_for(request)).select_related("tool")
-             .order_by("-updated_at"))
+    votes = Vote.objects.filter(voter=voter_for(request)).select_related("tool").order_by("-updated_at")
     return render(request, "registration/account.html", {"votes": votes})

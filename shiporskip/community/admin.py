@@ -53,7 +53,8 @@ def refused_admin_login(request, message: str):
     messages.error(request, message)
     context = {
         **admin.site.each_context(request),
-        "title": "Log in", "subtitle": None,
+        "title": "Log in",
+        "subtitle": None,
         "app_path": request.get_full_path(),
         "username": request.user.get_username(),
         "form": AdminAuthenticationForm(request, initial={"username": request.POST.get("username", "")}),

@@ -19,14 +19,23 @@ def wants_json(request) -> bool:
 def next_url(request, fallback: str) -> str:
     """Where to send a reader back to: the page they came from, if it is on this site."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
 
-def answer(request, *, fragment: str, context: dict, payload: dict, back: str,
-           status: int = 200, event: dict | None = None):
+def answer(
+    request,
+    *,
+    fragment: str,
+    context: dict,
+    payload: dict,
+    back: str,
+    status: int = 200,
+    event: dict | None = None,
+):
     """Answer a write: the updated widget for htmx, JSON when asked for, else a redirect back."""
     if is_htmx(request):
         response = render(request, fragment, context, status=status)
@@ -35,8 +44,7 @@ def answer(request, *, fragment: str, context: dict, payload: dict, back: str,
     elif wants_json(request):
         response = JsonResponse(payload, status=status)
     elif status >= 400:
-        response = render(request, "community/problem.html",
-                          {**context, "back": back}, status=status)
+        response = render(request, "community/problem.html", {**context, "back": back}, status=status)
     else:
         response = HttpResponseRedirect(back)
         response.status_code = 303  # See Other: the browser follows with a GET

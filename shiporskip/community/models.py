@@ -22,12 +22,13 @@ def upsert(model, values: dict, unique: list[str], update: list[str]) -> None:
     q = connection.ops.quote_name
     fields = {name: model._meta.get_field(name) for name in values}
     columns = {name: q(field.column) for name, field in fields.items()}
-    on_conflict = (", ".join(f"{columns[n]} = EXCLUDED.{columns[n]}" for n in update)
-                   if update else "")
-    sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns.values())}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(values))}) "
-           f"ON CONFLICT ({', '.join(columns[n] for n in unique)}) "
-           + (f"DO UPDATE SET {on_conflict}" if update else "DO NOTHING"))
+    on_conflict = ", ".join(f"{columns[n]} = EXCLUDED.{columns[n]}" for n in update) if update else ""
+    sql = (
+        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns.values())}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(values))}) "
+        f"ON CONFLICT ({', '.join(columns[n] for n in unique)}) "
+        + (f"DO UPDATE SET {on_conflict}" if update else "DO NOTHING")
+    )
     params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -42,8 +43,12 @@ class VoteQuerySet(models.QuerySet):
         # INSERT ... ON CONFLICT DO UPDATE: the unique constraint decides, not a read first,
         # so a double click or two tabs can never make two rows.
         now = timezone.now()
-        upsert(Vote, {"tool": tool.pk, "voter": voter, "verdict": verdict, "created_at": now,
-                      "updated_at": now}, unique=["tool", "voter"], update=["verdict", "updated_at"])
+        upsert(
+            Vote,
+            {"tool": tool.pk, "voter": voter, "verdict": verdict, "created_at": now, "updated_at": now},
+            unique=["tool", "voter"],
+            update=["verdict", "updated_at"],
+        )
 
     def tally_for(self, tool) -> tuple[int, int]:
         """A tool's (ship, skip) votes: one grouped COUNT over its rows (the (tool, verdict)
@@ -75,12 +80,30 @@ class Vote(models.Model):
         return f"{self.voter} says {self.verdict} to {self.tool_id}"
 
 
+class ToolVotes(models.Model):
+    """A tool's ship and skip votes, kept by triggers on `Vote` (community/tally_triggers.py) so
+    lists read them as columns (`Tool.objects.with_community()`); no row: no votes yet."""
+
+    tool = models.OneToOneField(
+        "catalog.Tool", on_delete=models.CASCADE, primary_key=True, related_name="vote_tally"
+    )
+    ship = models.IntegerField(default=0)
+    skip = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.tool_id}: {self.ship} ship / {self.skip} skip"
+
+
 class BookmarkQuerySet(models.QuerySet):
     def put(self, *, tool, owner: str, on: bool) -> None:
         """Bookmark or unbookmark: idempotent, so a repeated click changes nothing more."""
         if on:  # INSERT ... ON CONFLICT DO NOTHING: a bookmark already there stays as it was
-            upsert(Bookmark, {"tool": tool.pk, "owner": owner, "created_at": timezone.now()},
-                   unique=["tool", "owner"], update=[])
+            upsert(
+                Bookmark,
+                {"tool": tool.pk, "owner": owner, "created_at": timezone.now()},
+                unique=["tool", "owner"],
+                update=[],
+            )
         else:
             self.filter(tool=tool, owner=owner).delete()
 
@@ -168,8 +191,9 @@ class Lockout(models.Model):
     class Meta:
         ordering = ["-last_at"]
         verbose_name = "sign-in lockout"
-        constraints = [models.UniqueConstraint(fields=["action", "scope", "who", "slot"],
-                                               name="one_lockout_per_window")]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "scope", "who", "slot"], name="one_lockout_per_window")
+        ]
 
     def __str__(self):
         return f"{self.action} sign-in locked for {self.scope} {self.who}"

@@ -14,8 +14,23 @@ from django.core.exceptions import ValidationError
 
 SITE_NAMES = ("shiporskip", "skiporship", "shipskip", "shiporskipcom")
 # Look-alike characters folded back to the letter they stand for ("sh1p0r$k1p" is the name).
-LEET = str.maketrans({"0": "o", "1": "i", "!": "i", "|": "i", "3": "e", "4": "a", "@": "a",
-                      "5": "s", "$": "s", "7": "t", "+": "t", "8": "b", "9": "g"})
+LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "!": "i",
+        "|": "i",
+        "3": "e",
+        "4": "a",
+        "@": "a",
+        "5": "s",
+        "$": "s",
+        "7": "t",
+        "+": "t",
+        "8": "b",
+        "9": "g",
+    }
+)
 # Keyboard rows as typed in order; a column walk (1qaz) steps to the same index on the next row.
 ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 KEY_AT = {key: (row, col) for row, keys in enumerate(ROWS) for col, key in enumerate(keys)}
@@ -29,8 +44,9 @@ class NotBlankValidator:
 
     def validate(self, password, user=None):
         if not password.strip():
-            raise ValidationError("This password is only spaces: use letters, digits or symbols too.",
-                                  code="password_blank")
+            raise ValidationError(
+                "This password is only spaces: use letters, digits or symbols too.", code="password_blank"
+            )
 
     def get_help_text(self):
         return "Your password can't be only spaces."
@@ -47,7 +63,9 @@ class SiteNameValidator:
                 if name in letters and len(letters.replace(name, "", 1)) < 6:
                     raise ValidationError(
                         "This password is built on the site's name (Ship or Skip): choose "
-                        "something else, such as a few unrelated words.", code="password_site_name")
+                        "something else, such as a few unrelated words.",
+                        code="password_site_name",
+                    )
 
     def get_help_text(self):
         return "Your password can't be built on the site's name."
@@ -75,8 +93,10 @@ def is_walk(text: str) -> bool:
 
 def repeats_itself(text: str) -> bool:
     """The same block typed again: `abcabcabc`, `dragondragon`, `pass1pass1`."""
-    return any(len(text) % size == 0 and text == text[:size] * (len(text) // size)
-               for size in range(1, len(text) // 2 + 1))
+    return any(
+        len(text) % size == 0 and text == text[:size] * (len(text) // size)
+        for size in range(1, len(text) // 2 + 1)
+    )
 
 
 class PatternValidator:
@@ -98,29 +118,39 @@ class PatternValidator:
         if len(set(text)) < 4 or repeats_itself(text):
             raise ValidationError(
                 "This password repeats itself or uses too few different characters: "
-                "choose something less regular.", code="password_repetitive")
+                "choose something less regular.",
+                code="password_repetitive",
+            )
         # Symbols and spaces between the keys do not hide a pattern: `q-w-e-r-t-y`, `2024 2024!`.
         alnum = re.sub(r"[^a-z0-9]", "", text)
         if alnum and (len(set(alnum)) < 4 or repeats_itself(alnum)):
             raise ValidationError(
                 "This password repeats itself or uses too few different characters: "
-                "choose something less regular.", code="password_repetitive")
+                "choose something less regular.",
+                code="password_repetitive",
+            )
         core = text.strip(FILLER)
         filler = len(text) - len(core)
         if is_walk(alnum) or (filler <= MOST_FILLER and is_walk(core)):
             raise ValidationError(
                 "This password is a keyboard pattern or a sequence (like qwerty, 1qaz2wsx or "
-                "abcd1234): choose something less predictable.", code="password_pattern")
+                "abcd1234): choose something less predictable.",
+                code="password_pattern",
+            )
         if core and filler <= MOST_FILLER and (len(core) < 4 or self.is_common_word(core)):
             raise ValidationError(
                 "This password is a common word or name, or a very short one, with digits or "
                 "symbols around it (like Summer2024!): add more words, or make it less "
-                "predictable.", code="password_word_and_digits")
+                "predictable.",
+                code="password_word_and_digits",
+            )
 
     def is_common_word(self, core: str) -> bool:
         variants = {core, core.translate(LEET), core.replace("1", "l").translate(LEET)}
         return any(v in self.common or v.replace(" ", "") in self.common for v in variants if v)
 
     def get_help_text(self):
-        return ("Your password can't be a keyboard pattern, a sequence or a repeat, nor a common "
-                "word with digits or symbols around it.")
+        return (
+            "Your password can't be a keyboard pattern, a sequence or a repeat, nor a common "
+            "word with digits or symbols around it."
+        )

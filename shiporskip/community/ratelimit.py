@@ -10,6 +10,7 @@ machines; Redis takes the writes off the database, which on SQLite takes one wri
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -20,9 +21,17 @@ from shiporskip.community.models import Lockout, RateCounter
 from shiporskip.community.voters import voter_for
 from shiporskip.conf import Limit
 
-ACTION_WORDS = {"vote": "votes", "bookmark": "bookmark changes", "signin": "sign-in attempts",
-                "signup": "sign-ups", "subscribe": "newsletter sign-ups",
-                "admin": "admin sign-in attempts"}
+if TYPE_CHECKING:
+    import redis
+
+ACTION_WORDS = {
+    "vote": "votes",
+    "bookmark": "bookmark changes",
+    "signin": "sign-in attempts",
+    "signup": "sign-ups",
+    "subscribe": "newsletter sign-ups",
+    "admin": "admin sign-in attempts",
+}
 # Refusals of these are kept as Lockout rows, for the admin to see who is guessing passwords.
 LOCKOUTS = {"signin", "admin"}
 # The limiter's clock, in seconds since the epoch: time.time on the site. Tests put a fake one
@@ -62,8 +71,10 @@ def database_hits(slotted: list[tuple[str, int]]) -> list[int]:
     table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
     # One atomic upsert on SQLite and PostgreSQL alike; names come from the model, values are bound.
     rows = ", ".join(["(%s, %s, 1)"] * len(slotted))
-    sql = (f"INSERT INTO {table} ({k}, {s}, {h}) VALUES {rows} "  # noqa: S608
-           f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}")
+    sql = (
+        f"INSERT INTO {table} ({k}, {s}, {h}) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [value for pair in slotted for value in pair])
         # RETURNING gives no order: match the rows back to the keys.
@@ -71,7 +82,7 @@ def database_hits(slotted: list[tuple[str, int]]) -> list[int]:
     return [counted[pair] for pair in slotted]
 
 
-REDIS_CLIENTS = {}
+REDIS_CLIENTS: dict[str, "redis.Redis"] = {}  # one client (and its pool) per URL
 
 
 def redis_hits(slotted: list[tuple[str, int, int]]) -> list[int]:
@@ -102,8 +113,10 @@ def check(request, action: str) -> str | None:
     if action in LOCKOUTS:
         note_lockout(request, action, over[0], limit)
     who = "this browser" if over[0] == "session" else "your network"
-    return (f"Too many {ACTION_WORDS[action]} from {who}: the limit is {limit.describe()}. "
-            f"Wait a moment and try again.")
+    return (
+        f"Too many {ACTION_WORDS[action]} from {who}: the limit is {limit.describe()}. "
+        f"Wait a moment and try again."
+    )
 
 
 def note_lockout(request, action: str, scope: str, limit: Limit) -> None:
@@ -115,13 +128,15 @@ def note_lockout(request, action: str, scope: str, limit: Limit) -> None:
     key = {"action": action, "scope": scope, "who": who[:64], "slot": slot}
     try:
         with transaction.atomic():
-            row, _ = Lockout.objects.get_or_create(**key, defaults={
-                "until": datetime.fromtimestamp(slot + limit.seconds, tz=UTC)})
+            row, _ = Lockout.objects.get_or_create(
+                **key, defaults={"until": datetime.fromtimestamp(slot + limit.seconds, tz=UTC)}
+            )
     except IntegrityError:  # two refusals at once: the other made the row
         row = Lockout.objects.get(**key)
     names = ([tried] if tried else []) + [n for n in row.usernames if n != tried]
-    Lockout.objects.filter(pk=row.pk).update(refused=F("refused") + 1, last_at=timezone.now(),
-                                             ip=ip[:64], usernames=names[:20])
+    Lockout.objects.filter(pk=row.pk).update(
+        refused=F("refused") + 1, last_at=timezone.now(), ip=ip[:64], usernames=names[:20]
+    )
 
 
 def retry_after(action: str) -> int:

@@ -48,10 +48,13 @@ def send_password_reset(email: str) -> None:
         return
     # The link points at the public address, as every other email's do.
     site = urlsplit(settings.SITE_URL)
-    form.save(domain_override=site.netloc, use_https=site.scheme == "https",
-              subject_template_name="registration/reset_subject.txt",
-              email_template_name="registration/reset_email.txt",
-              extra_email_context={"site_url": settings.SITE_URL})
+    form.save(
+        domain_override=site.netloc,
+        use_https=site.scheme == "https",
+        subject_template_name="registration/reset_subject.txt",
+        email_template_name="registration/reset_email.txt",
+        extra_email_context={"site_url": settings.SITE_URL},
+    )
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))

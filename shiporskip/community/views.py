@@ -25,8 +25,9 @@ BAD_BOOKMARK = "bookmarked must be 1 (bookmark), 0 (remove) or left out (toggle)
 
 def refuse(request, status: int, message: str, *, context: dict, action: str = "", **kwargs):
     """Answer a write that changed nothing, in the form the caller asked for."""
-    response = answer(request, status=status, payload={"error": message},
-                      context={**context, "error": message}, **kwargs)
+    response = answer(
+        request, status=status, payload={"error": message}, context={**context, "error": message}, **kwargs
+    )
     if status == 429:
         response["Retry-After"] = str(ratelimit.retry_after(action))
     return response
@@ -67,8 +68,13 @@ def vote(request, slug):
     back = next_url(request, tool.get_absolute_url())
     if request.method == "GET":  # the no-JavaScript way in from a cached page: confirm, then POST
         proposed = request.GET.get("verdict")
-        context = confirm_page(tool, voter_for(request, create=False), back, "community:vote",
-                               proposed=proposed if proposed in VERDICTS else None)
+        context = confirm_page(
+            tool,
+            voter_for(request, create=False),
+            back,
+            "community:vote",
+            proposed=proposed if proposed in VERDICTS else None,
+        )
         return render(request, "community/vote.html", context)
     kwargs = {"fragment": "community/vote_widget.html", "back": back}
     verdict = request.POST.get("verdict", "")
@@ -83,9 +89,13 @@ def vote(request, slug):
         Vote.objects.cast(tool=tool, voter=voter, verdict=verdict)
     tally = tally_of(tool)
     mine = None if verdict == "none" else verdict
-    return answer(request, context={"tool": tool, "live": True, "next": back, "mine": mine, "tally": tally},
-                  payload={"tool": tool.slug, "your_vote": mine, "community": tally.as_dict()},
-                  event={"vote-changed": {"tool": tool.slug, "label": tally.label}}, **kwargs)
+    return answer(
+        request,
+        context={"tool": tool, "live": True, "next": back, "mine": mine, "tally": tally},
+        payload={"tool": tool.slug, "your_vote": mine, "community": tally.as_dict()},
+        event={"vote-changed": {"tool": tool.slug, "label": tally.label}},
+        **kwargs,
+    )
 
 
 @never_cache
@@ -97,8 +107,9 @@ def bookmark(request, slug):
     valid = request.method == "POST" and wanted in {None, "", "0", "1"}
     owner = voter_for(request, create=valid)  # no session for a look or a bad request
     if request.method == "GET":
-        return render(request, "community/bookmark.html",
-                      confirm_page(tool, owner, back, "community:bookmark"))
+        return render(
+            request, "community/bookmark.html", confirm_page(tool, owner, back, "community:bookmark")
+        )
     kwargs = {"fragment": "community/bookmark_button.html", "back": back}
 
     def context() -> dict:  # read only when an answer shows it: a set or unset never needs it
@@ -112,9 +123,13 @@ def bookmark(request, slug):
             return refuse(request, 429, message, context=context(), action="bookmark", **kwargs)
         on = not context()["saved"] if wanted in {None, ""} else wanted == "1"
         Bookmark.objects.put(tool=tool, owner=owner, on=on)
-    return answer(request, context={"tool": tool, "live": True, "next": back, "saved": on},
-                  payload={"tool": tool.slug, "bookmarked": on},
-                  event={"bookmarks-changed": {"tool": tool.slug, "bookmarked": on}}, **kwargs)
+    return answer(
+        request,
+        context={"tool": tool, "live": True, "next": back, "saved": on},
+        payload={"tool": tool.slug, "bookmarked": on},
+        event={"bookmarks-changed": {"tool": tool.slug, "bookmarked": on}},
+        **kwargs,
+    )
 
 
 @never_cache
@@ -125,12 +140,14 @@ def me(request):
     voter = voter_for(request, create=False)  # reading creates no session
     mine = Vote.objects.filter(voter=voter, tool__slug__in=slugs) if voter else Vote.objects.none()
     marks = Bookmark.objects.filter(owner=voter) if voter else Bookmark.objects.none()
-    return JsonResponse({
-        "csrf": get_token(request),
-        "user": request.user.get_username() if request.user.is_authenticated else None,
-        "votes": dict(mine.values_list("tool__slug", "verdict")),
-        "bookmarked": list(marks.filter(tool__slug__in=slugs).values_list("tool__slug", flat=True)),
-    })
+    return JsonResponse(
+        {
+            "csrf": get_token(request),
+            "user": request.user.get_username() if request.user.is_authenticated else None,
+            "votes": dict(mine.values_list("tool__slug", "verdict")),
+            "bookmarked": list(marks.filter(tool__slug__in=slugs).values_list("tool__slug", flat=True)),
+        }
+    )
 
 
 def bookmarked_tools(request):
@@ -150,13 +167,16 @@ def bookmarks(request):
 @require_GET
 def bookmarks_panel(request):
     tools = list(bookmarked_tools(request)[:9])
-    return render(request, "community/bookmarks_panel.html",
-                  {"tools": tools[:8], "more": len(tools) > 8, "live": True})
+    return render(
+        request, "community/bookmarks_panel.html", {"tools": tools[:8], "more": len(tools) > 8, "live": True}
+    )
 
 
 def csrf_failure(request, reason=""):
-    message = ("This form has expired or came from another site, so nothing was changed. "
-               "Go back, reload the page and try again.")
+    message = (
+        "This form has expired or came from another site, so nothing was changed. "
+        "Go back, reload the page and try again."
+    )
     if is_htmx(request):  # swapped into the widget: a line, not a page
         return render(request, "community/error_line.html", {"error": message}, status=403)
     if wants_json(request):

@@ -5,6 +5,7 @@ sign-in but keeps the data, so the sign-in handler can still find what the visit
 """
 
 import secrets
+from typing import Literal, overload
 
 from django.db import transaction
 
@@ -13,6 +14,11 @@ from shiporskip.community.models import Bookmark, Vote
 ANON_KEY = "voter"
 
 
+# With `create` (the default) there is always an id: the overloads let callers rely on it.
+@overload
+def voter_for(request, *, create: Literal[True] = True) -> str: ...
+@overload
+def voter_for(request, *, create: bool) -> str | None: ...
 def voter_for(request, *, create: bool = True) -> str | None:
     """Return the request's voter id, giving an anonymous browser one if asked to."""
     if request.user.is_authenticated:
@@ -39,8 +45,9 @@ def merge(*, source: str, target: str) -> None:
     newer = [v for v in theirs if v.tool_id not in mine or v.updated_at > mine[v.tool_id].updated_at]
     Vote.objects.filter(voter=source).delete()
     moved = [Vote(tool_id=v.tool_id, voter=target, verdict=v.verdict, updated_at=v.updated_at) for v in newer]
-    Vote.objects.bulk_create(moved, update_conflicts=True, unique_fields=["tool", "voter"],
-                             update_fields=["verdict", "updated_at"])
+    Vote.objects.bulk_create(
+        moved, update_conflicts=True, unique_fields=["tool", "voter"], update_fields=["verdict", "updated_at"]
+    )
     tool_ids = list(Bookmark.objects.filter(owner=source).values_list("tool_id", flat=True))
     Bookmark.objects.filter(owner=source).delete()
     Bookmark.objects.bulk_create([Bookmark(tool_id=t, owner=target) for t in tool_ids], ignore_conflicts=True)

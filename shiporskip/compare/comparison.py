@@ -63,8 +63,10 @@ class Comparison:
 
     @property
     def doubts(self) -> tuple[PanelDoubt, PanelDoubt]:
-        return (panel_doubt([r.left for r in self.rows if r.left]),
-                panel_doubt([r.right for r in self.rows if r.right]))
+        return (
+            panel_doubt([r.left for r in self.rows if r.left]),
+            panel_doubt([r.right for r in self.rows if r.right]),
+        )
 
     @property
     def evidence(self) -> list[CompareRow]:
@@ -82,11 +84,15 @@ class Comparison:
         return {
             "title": self.title,
             "tools": [tool_dict(self.left), tool_dict(self.right)],
-            "evidence": [{"label": r.label, "values": [r.left, r.right], "better": r.better}
-                         for r in self.evidence],
+            "evidence": [
+                {"label": r.label, "values": [r.left, r.right], "better": r.better} for r in self.evidence
+            ],
             "scorecard": [
-                {"persona": row.persona.key, "name": row.persona.name,
-                 "reviews": [review_dict(row.left), review_dict(row.right)]}
+                {
+                    "persona": row.persona.key,
+                    "name": row.persona.name,
+                    "reviews": [review_dict(row.left), review_dict(row.right)],
+                }
                 for row in self.rows
             ],
         }
@@ -94,12 +100,19 @@ class Comparison:
 
 def tool_dict(tool: Tool) -> dict:
     return {
-        "slug": tool.slug, "name": tool.name, "vendor": tool.vendor,
-        "category": tool.category.name, "best_for": tool.best_for,
-        "description": tool.description, "pricing": tool.pricing,
-        "entry_price": tool.entry_price, "license": tool.license,
-        "panel": tool.panel.as_dict(), "community": tool.community.as_dict(),
-        "disagreement": tool.disagreement, "facts": tool.facts,
+        "slug": tool.slug,
+        "name": tool.name,
+        "vendor": tool.vendor,
+        "category": tool.category.name,
+        "best_for": tool.best_for,
+        "description": tool.description,
+        "pricing": tool.pricing,
+        "entry_price": tool.entry_price,
+        "license": tool.license,
+        "panel": tool.panel.as_dict(),
+        "community": tool.community.as_dict(),
+        "disagreement": tool.disagreement,
+        "facts": tool.facts,
     }
 
 
@@ -110,13 +123,24 @@ def review_dict(review: None) -> None: ...
 def review_dict(review: Review | None) -> dict | None:
     if review is None:
         return None
-    return {"score": review.score, "verdict": review.verdict, "bar": review.bar,
-            "margin": review.margin, "range": [review.score_low, review.score_high],
-            "near_bar": review.near_bar, "provisional": review.provisional,
-            "coverage": review.coverage, "unknown": review.unknown, "criteria": review.criteria,
-            "self_review": review.self_review, "samples": review.samples,
-            "summary": review.summary, "sections": review.section_list(),
-            "model": review.model_label, "prompt_version": review.prompt_version}
+    return {
+        "score": review.score,
+        "verdict": review.verdict,
+        "bar": review.bar,
+        "margin": review.margin,
+        "range": [review.score_low, review.score_high],
+        "near_bar": review.near_bar,
+        "provisional": review.provisional,
+        "coverage": review.coverage,
+        "unknown": review.unknown,
+        "criteria": review.criteria,
+        "self_review": review.self_review,
+        "samples": review.samples,
+        "summary": review.summary,
+        "sections": review.section_list(),
+        "model": review.model_label,
+        "prompt_version": review.prompt_version,
+    }
 
 
 def build(first: Tool, second: Tool) -> Comparison:

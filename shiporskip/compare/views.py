@@ -12,8 +12,7 @@ SAME_TOOL = "Pick two different tools: a tool compared with itself is always a t
 
 def not_found(request, message):
     choices = Tool.objects.picker_choices()
-    return render(request, "compare/not_found.html",
-                  {"message": message, "choices": choices}, status=404)
+    return render(request, "compare/not_found.html", {"message": message, "choices": choices}, status=404)
 
 
 def pick(request):
@@ -38,8 +37,7 @@ def pair(request, pair):
     if len(pieces) > 5 or not SLUG.fullmatch(pair):
         return not_found(request, "A comparison address looks like /compare/a-vs-b.")
     # Only the ways to cut the pair in two can name tools: look up just those slugs.
-    halves = {"-vs-".join(part) for i in range(1, len(pieces))
-              for part in (pieces[:i], pieces[i:])}
+    halves = {"-vs-".join(part) for i in range(1, len(pieces)) for part in (pieces[:i], pieces[i:])}
     known = set(Tool.objects.filter(slug__in=halves).values_list("slug", flat=True))
     slugs = comparison.split_pair(pair, known)
     if slugs is None:

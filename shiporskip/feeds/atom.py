@@ -43,8 +43,15 @@ def event_title(run) -> str:
 
 
 def persona_rows(run) -> list[dict]:
-    return [{"name": r.persona.name, "score": r.score, "verdict": r.verdict,
-             "before": run.previous_scores.get(r.persona.key)} for r in run.reviews.all()]
+    return [
+        {
+            "name": r.persona.name,
+            "score": r.score,
+            "verdict": r.verdict,
+            "before": run.previous_scores.get(r.persona.key),
+        }
+        for r in run.reviews.all()
+    ]
 
 
 class VerdictsFeed(Feed):
@@ -88,8 +95,13 @@ class VerdictsFeed(Feed):
 
     def get_context_data(self, **kwargs):
         run = kwargs["item"]
-        return {**kwargs, "run": run, "tool_url": self.item_link(run), "rows": persona_rows(run),
-                "first": run.prev_ship is None}
+        return {
+            **kwargs,
+            "run": run,
+            "tool_url": self.item_link(run),
+            "rows": persona_rows(run),
+            "first": run.prev_ship is None,
+        }
 
 
 class CategoryVerdictsFeed(VerdictsFeed):

@@ -18,10 +18,23 @@ from shiporskip.sharing.links import absolute
 LABEL = "Ship or Skip"
 # Shields-like: a grey label, the value coloured by the verdict; every pair meets WCAG AA.
 THEMES = {
-    "light": {"label": "#555", "text": "#fff", "Ship": "#1b7a3d", "Skip": "#b3261e",
-              "Split": "#8a5a00", None: "#5f6571"},
-    "dark": {"label": "#161b22", "text": "#e6edf3", "Ship": "#196c2e", "Skip": "#8e1519",
-             "Split": "#6b4500", None: "#30363d", "border": "#3d444d"},
+    "light": {
+        "label": "#555",
+        "text": "#fff",
+        "Ship": "#1b7a3d",
+        "Skip": "#b3261e",
+        "Split": "#8a5a00",
+        None: "#5f6571",
+    },
+    "dark": {
+        "label": "#161b22",
+        "text": "#e6edf3",
+        "Ship": "#196c2e",
+        "Skip": "#8e1519",
+        "Split": "#6b4500",
+        None: "#30363d",
+        "border": "#3d444d",
+    },
 }
 STYLES = ("count", "score")
 # Verdana 11px advance widths (what shields measures with), near enough for the few strings
@@ -66,13 +79,23 @@ def render_badge(tool, theme: str, style: str) -> str:
     colours = THEMES[theme]
     label_w, value_w = round(text_width(LABEL) + 12), round(text_width(value) + 12)
     # Numbers as plain strings: the template must not localise a decimal point into a comma.
-    return render_to_string("feeds/badge.svg", {
-        "title": f"{tool.name} on {LABEL}: {words}", "value": value, "label": LABEL,
-        "c": colours, "fill": colours[verdict], "width": str(label_w + value_w),
-        "label_w": str(label_w), "value_w": str(value_w),
-        "label_x": f"{label_w / 2:g}", "value_x": f"{label_w + value_w / 2:g}",
-        "label_len": str(label_w - 12), "value_len": str(value_w - 12),
-    })
+    return render_to_string(
+        "feeds/badge.svg",
+        {
+            "title": f"{tool.name} on {LABEL}: {words}",
+            "value": value,
+            "label": LABEL,
+            "c": colours,
+            "fill": colours[verdict],
+            "width": str(label_w + value_w),
+            "label_w": str(label_w),
+            "value_w": str(value_w),
+            "label_x": f"{label_w / 2:g}",
+            "value_x": f"{label_w + value_w / 2:g}",
+            "label_len": str(label_w - 12),
+            "value_len": str(value_w - 12),
+        },
+    )
 
 
 def refuse(message: str) -> HttpResponse:
@@ -98,5 +121,8 @@ def badge(request, slug):
 def embed_urls(tool) -> dict:
     """The absolute addresses an embed snippet points at: the badge and the tool's page."""
     badge = reverse("feeds:badge", args=[tool.slug])
-    return {"badge": absolute(badge), "dark": absolute(badge, theme="dark"),
-            "page": absolute(tool.get_absolute_url())}
+    return {
+        "badge": absolute(badge),
+        "dark": absolute(badge, theme="dark"),
+        "page": absolute(tool.get_absolute_url()),
+    }

@@ -23,8 +23,17 @@ class EditionAdmin(admin.ModelAdmin):
     """Editions are records of what was sent: read-only."""
 
     list_display = ["number", "subject", "created_at", "finished_at", "error"]
-    readonly_fields = ["number", "subject", "period_start", "period_end", "created_at", "finished_at",
-                       "error", "text", "content"]
+    readonly_fields = [
+        "number",
+        "subject",
+        "period_start",
+        "period_end",
+        "created_at",
+        "finished_at",
+        "error",
+        "text",
+        "content",
+    ]
     exclude = ["html"]
 
     def has_add_permission(self, request):

@@ -21,7 +21,8 @@ from shiporskip.newsletter.transports import Outgoing, dot_stuffed, prepare
 
 # An address that reads the same in a header and in the envelope: ASCII, no quoting, no name.
 PLAIN_ADDRESS = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
+)
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 ENCODED_PART = re.compile(rb"(?im)^Content-Transfer-Encoding:\s*(quoted-printable|base64)")
 STAND_IN_PK = 987_654_321_012_345
@@ -33,8 +34,9 @@ class EditionCopies:
     def __init__(self, edition: Edition):
         self.edition = edition
         token = "S" + secrets.token_hex(16)[:31]  # the length of a real token_urlsafe(24)
-        stand_in = Subscriber(pk=STAND_IN_PK, email=f"standin-{secrets.token_hex(8)}@reader.invalid",
-                              token=token)
+        stand_in = Subscriber(
+            pk=STAND_IN_PK, email=f"standin-{secrets.token_hex(8)}@reader.invalid", token=token
+        )
         self.token_length = len(token)
         self.chunks, self.sender = self.split(stand_in)
 
@@ -42,8 +44,11 @@ class EditionCopies:
         """The stand-in's message cut at its marks: literal bytes and the names of the marks
         between them; None if the message cannot be filled in safely (every copy is built)."""
         outgoing = prepare(emails.edition(self.edition, stand_in))
-        marks = {"email": stand_in.email.encode(), "token": stand_in.token.encode(),
-                 "message_id": emails.message_id(self.edition, stand_in).encode()}
+        marks = {
+            "email": stand_in.email.encode(),
+            "token": stand_in.token.encode(),
+            "message_id": emails.message_id(self.edition, stand_in).encode(),
+        }
         # Dot-stuffed once here rather than per reader: the marks and what replaces them hold
         # no line break and never start a line, so stuffing and filling in commute.
         data = dot_stuffed(outgoing.data)
@@ -55,14 +60,22 @@ class EditionCopies:
         return [names[p] if i % 2 else p for i, p in enumerate(pieces)], outgoing.sender
 
     def fits(self, subscriber: Subscriber) -> bool:
-        return bool(self.chunks is not None and PLAIN_ADDRESS.fullmatch(subscriber.email)
-                    and len(subscriber.token) == self.token_length and TOKEN.fullmatch(subscriber.token))
+        return bool(
+            self.chunks is not None
+            and PLAIN_ADDRESS.fullmatch(subscriber.email)
+            and len(subscriber.token) == self.token_length
+            and TOKEN.fullmatch(subscriber.token)
+        )
 
     def for_reader(self, subscriber: Subscriber, *, with_message: bool = False) -> Outgoing:
         """The reader's copy; MessageError if it cannot be built (see transports.prepare)."""
-        if with_message or not self.fits(subscriber):
+        chunks = self.chunks  # `fits` checks it too; read once so the type checker sees it
+        if with_message or chunks is None or not self.fits(subscriber):
             return prepare(emails.edition(self.edition, subscriber))
-        values = {"email": subscriber.email.encode(), "token": subscriber.token.encode(),
-                  "message_id": emails.message_id(self.edition, subscriber).encode()}
-        data = b"".join(values[c] if isinstance(c, str) else c for c in self.chunks)
+        values = {
+            "email": subscriber.email.encode(),
+            "token": subscriber.token.encode(),
+            "message_id": emails.message_id(self.edition, subscriber).encode(),
+        }
+        data = b"".join(values[c] if isinstance(c, str) else c for c in chunks)
         return Outgoing(self.sender, [subscriber.email], data, stuffed=True)

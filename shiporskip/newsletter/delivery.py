@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,7 +64,8 @@ class Tally:
 def tally(edition: Edition) -> Tally:
     counts = edition.deliveries.aggregate(
         **{s: Count("pk", filter=Q(status=s)) for s in Delivery.Status.values},
-        unconfirmed=Count("pk", filter=Q(status=Delivery.Status.SENT, accepted="")))
+        unconfirmed=Count("pk", filter=Q(status=Delivery.Status.SENT, accepted="")),
+    )
     return Tally(**counts)
 
 
@@ -88,28 +90,40 @@ def release_stale(edition: Edition) -> int:
     Safe because a claimed row was never delivered: the end-of-data mark goes out only after
     the row is committed as sent, by the process holding the claim.
     """
-    claims = edition.deliveries.filter(status=Delivery.Status.SENDING).values_list(
-        "claimed_by", "claimed_at").distinct()
+    claims = (
+        edition.deliveries.filter(status=Delivery.Status.SENDING)
+        .values_list("claimed_by", "claimed_at")
+        .distinct()
+    )
     released = 0
     for claimed_by, claimed_at in claims:
-        if owner_gone(claimed_by) or claimed_at < timezone.now() - LEASE:
+        # claim() stamps every claim with its time: `is not None` only tells the type checker.
+        if owner_gone(claimed_by) or (claimed_at is not None and claimed_at < timezone.now() - LEASE):
             released += release(edition, claimed_by)
     return released
 
 
 def release(edition: Edition, claimed_by: str) -> int:
     return edition.deliveries.filter(status=Delivery.Status.SENDING, claimed_by=claimed_by).update(
-        status=Delivery.Status.QUEUED, claimed_by="", claimed_at=None)
+        status=Delivery.Status.QUEUED, claimed_by="", claimed_at=None
+    )
 
 
 def claim(edition: Edition, me: str) -> list[Delivery]:
     """Claim the next batch with one conditional UPDATE; a row claimed elsewhere is not ours."""
-    while ids := list(edition.deliveries.filter(status=Delivery.Status.QUEUED).order_by("pk")
-                      .values_list("pk", flat=True)[:BATCH]):
+    while ids := list(
+        edition.deliveries.filter(status=Delivery.Status.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH]
+    ):
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.SENDING, claimed_by=me, claimed_at=timezone.now())
-        batch = list(Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING, claimed_by=me)
-                     .select_related("subscriber").order_by("pk"))
+            status=Delivery.Status.SENDING, claimed_by=me, claimed_at=timezone.now()
+        )
+        batch = list(
+            Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING, claimed_by=me)
+            .select_related("subscriber")
+            .order_by("pk")
+        )
         if batch:  # else another sender claimed these first: look again
             return batch
     return []
@@ -127,8 +141,9 @@ def commit(delivery: Delivery, me: str) -> bool:
 
 def renew(batch: list[Delivery], me: str) -> None:
     """Extend our lease on the batch, so a slow (throttled) batch is not taken over mid-way."""
-    Delivery.objects.filter(pk__in=[d.pk for d in batch], status=Delivery.Status.SENDING,
-                            claimed_by=me).update(claimed_at=timezone.now())
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in batch], status=Delivery.Status.SENDING, claimed_by=me
+    ).update(claimed_at=timezone.now())
 
 
 def build(copies: EditionCopies, subscriber: Subscriber, *, with_message: bool = False):
@@ -138,8 +153,9 @@ def build(copies: EditionCopies, subscriber: Subscriber, *, with_message: bool =
     except MessageError:
         raise
     except Exception as exc:  # noqa: BLE001 - one reader's message must never stop the others
-        log.exception("edition %s: the message to subscriber %s cannot be built",
-                      copies.edition.number, subscriber.pk)
+        log.exception(
+            "edition %s: the message to subscriber %s cannot be built", copies.edition.number, subscriber.pk
+        )
         raise MessageError(f"the message cannot be built: {exc}") from None
 
 
@@ -161,8 +177,9 @@ def deliver(transport, copies: EditionCopies, delivery: Delivery, me: str) -> No
         return
     except TransientError as exc:
         if exc.answered:  # the server said "not now": nothing was delivered
-            row.update(status=Delivery.Status.QUEUED, claimed_by="", claimed_at=None, sent_at=None,
-                       error=str(exc))
+            row.update(
+                status=Delivery.Status.QUEUED, claimed_by="", claimed_at=None, sent_at=None, error=str(exc)
+            )
         else:
             row.update(error=str(exc))
         raise DeliveryStopped(str(exc)) from None
@@ -176,7 +193,7 @@ class Run:
 
     edition: Edition
     copies: EditionCopies
-    on_message: object
+    on_message: Callable[[Delivery], object]
     pace: float  # seconds between two messages of one connection; 0 for no limit
     stop: threading.Event
 
@@ -251,6 +268,7 @@ def locked(callback):
     def call(delivery):
         with lock:
             callback(delivery)
+
     return call
 
 
@@ -301,7 +319,8 @@ def fail(edition: Edition, reason: str) -> None:
     with transaction.atomic():
         Edition.objects.filter(pk=edition.pk, error="").update(error=reason)
         edition.deliveries.filter(status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.FAILED, error=f"edition not sent: {reason}")
+            status=Delivery.Status.FAILED, error=f"edition not sent: {reason}"
+        )
     finish(edition)
     edition.refresh_from_db()
     log.error("edition %s failed, sent to nobody: %s", edition.number, reason)

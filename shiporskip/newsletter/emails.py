@@ -26,9 +26,12 @@ def build(*, to: str, subject: str, template: str, context: dict, headers=None) 
 
 def confirmation(subscriber: Subscriber) -> EmailMultiAlternatives:
     """The double opt-in email: one link, which shows a button that confirms."""
-    return build(to=subscriber.email, subject="Confirm your subscription to Weekly AI Tool Verdicts",
-                 template="confirm", context={"url": subscriber.confirm_url(),
-                                              "days": settings.CONFIRM_DAYS})
+    return build(
+        to=subscriber.email,
+        subject="Confirm your subscription to Weekly AI Tool Verdicts",
+        template="confirm",
+        context={"url": subscriber.confirm_url(), "days": settings.CONFIRM_DAYS},
+    )
 
 
 def message_id(edition: Edition, subscriber: Subscriber) -> str:
@@ -47,5 +50,10 @@ def edition(edition: Edition, subscriber: Subscriber) -> EmailMultiAlternatives:
         "List-Id": f"Weekly AI Tool Verdicts <verdicts.{sender_address().rpartition('@')[2]}>",
         "Message-ID": message_id(edition, subscriber),
     }
-    return build(to=subscriber.email, subject=edition.subject, template="edition", headers=headers,
-                 context={"edition": edition, "unsubscribe_url": url})
+    return build(
+        to=subscriber.email,
+        subject=edition.subject,
+        template="edition",
+        headers=headers,
+        context={"edition": edition, "unsubscribe_url": url},
+    )

@@ -28,13 +28,16 @@ class ConfirmError(Exception):
     """A confirmation link that cannot confirm: bad, expired or already used."""
 
 
-class SubscriberQuerySet(models.QuerySet):
+class SubscriberQuerySet(models.QuerySet["Subscriber"]):
     def receiving(self):
         """Confirmed subscribers whose address is not suppressed: the ones an edition goes to."""
         return self.filter(status=Subscriber.Status.CONFIRMED).exclude(
-            email__in=Suppression.objects.values("email"))
+            email__in=Suppression.objects.values("email")
+        )
 
-    def subscribe(self, email: str) -> "Subscriber | None":
+    # `self` typed by hand: in a custom QuerySet's own methods django-stubs leaves it
+    # unparameterised, so `get` would give no Subscriber.
+    def subscribe(self: "models.QuerySet[Subscriber]", email: str) -> "Subscriber | None":
         """Record a request to subscribe; return the row if a confirmation email is due now."""
         email = normalise(email)
         if Suppression.objects.filter(email=email).exists():
@@ -110,13 +113,19 @@ class Subscriber(models.Model):
         """Confirm once: the nonce is cleared in the same conditional UPDATE."""
         if not nonce:
             return False
-        return bool(Subscriber.objects.filter(pk=self.pk, confirm_nonce=nonce).update(
-            status=self.Status.CONFIRMED, confirm_nonce="", confirmed_at=timezone.now(),
-            unsubscribed_at=None))
+        return bool(
+            Subscriber.objects.filter(pk=self.pk, confirm_nonce=nonce).update(
+                status=self.Status.CONFIRMED,
+                confirm_nonce="",
+                confirmed_at=timezone.now(),
+                unsubscribed_at=None,
+            )
+        )
 
     def unsubscribe(self) -> None:
         Subscriber.objects.filter(pk=self.pk).exclude(status=self.Status.UNSUBSCRIBED).update(
-            status=self.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now(), confirm_nonce="")
+            status=self.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now(), confirm_nonce=""
+        )
 
 
 class Suppression(models.Model):

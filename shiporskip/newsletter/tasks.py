@@ -40,8 +40,11 @@ def is_digest_time(timestamp: datetime) -> bool:
     if timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=UTC)
     local = timestamp.astimezone(ZoneInfo(settings.DIGEST_TIMEZONE))
-    return (local.strftime("%a").lower() == settings.DIGEST_WEEKDAY
-            and local.hour == settings.DIGEST_HOUR and local.minute == 0)
+    return (
+        local.strftime("%a").lower() == settings.DIGEST_WEEKDAY
+        and local.hour == settings.DIGEST_HOUR
+        and local.minute == 0
+    )
 
 
 def send_next(*, compose: bool) -> None:

@@ -84,9 +84,12 @@ def prepare(message) -> Outgoing:
     be built fails that one delivery and leaves the connection clean for the next reader.
     """
     try:
-        return Outgoing(envelope_address(message.from_email),
-                        [envelope_address(address) for address in message.recipients()],
-                        message.message().as_bytes(linesep="\r\n"), message)
+        return Outgoing(
+            envelope_address(message.from_email),
+            [envelope_address(address) for address in message.recipients()],
+            message.message().as_bytes(linesep="\r\n"),
+            message,
+        )
     except (ValueError, UnicodeError, LookupError, email.errors.MessageError) as exc:
         # BadHeaderError (a line break in a header) and a malformed address are ValueErrors.
         raise MessageError(f"the message cannot be built: {exc}") from None
@@ -140,15 +143,19 @@ class SMTPTransport:
         return f"{code} {reply.decode(errors='replace')}"[:200]
 
     def connection(self) -> smtplib.SMTP:
-        if self.backend.connection is None:
+        conn = self.backend.connection
+        if conn is None:
             try:
                 self.backend.open()
             except (OSError, smtplib.SMTPException) as exc:
                 raise TransientError(f"cannot reach the SMTP server: {exc}") from None
+            conn = self.backend.connection
+            # open() connects or raises: it is not told to fail silently.
+            assert conn is not None and conn.sock is not None
             # The end mark goes out alone after the commit: without this, Nagle's algorithm
             # holds it back until the server's delayed ACK, some 40 ms per message.
-            self.backend.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return self.backend.connection
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
 
     def command(self, method, arg, ok=(250,)):
         code, reply = self.io(method, arg)

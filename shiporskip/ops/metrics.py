@@ -32,12 +32,15 @@ log = logging.getLogger("shiporskip.metrics")
 # prometheus_client versions announce 1.0.0, which Prometheus 2 does not know).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-REQUESTS = Counter("shiporskip_http_requests", "HTTP requests answered, by route name and status.",
-                   ["route", "status"])
-RENDER = Histogram("shiporskip_render_seconds",
-                   "Seconds from a request reaching Django to its response being built, by route name.",
-                   ["route"],
-                   buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+REQUESTS = Counter(
+    "shiporskip_http_requests", "HTTP requests answered, by route name and status.", ["route", "status"]
+)
+RENDER = Histogram(
+    "shiporskip_render_seconds",
+    "Seconds from a request reaching Django to its response being built, by route name.",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 
 
 def route_of(request) -> str:
@@ -120,8 +123,12 @@ def allowed(request) -> bool:
 @never_cache
 def metrics_view(request):
     if not allowed(request):
-        return HttpResponse("Metrics are for the site's monitoring only (SHIPORSKIP_METRICS_ALLOW, "
-                            "SHIPORSKIP_METRICS_TOKEN).\n", status=403, content_type="text/plain")
+        return HttpResponse(
+            "Metrics are for the site's monitoring only (SHIPORSKIP_METRICS_ALLOW, "
+            "SHIPORSKIP_METRICS_TOKEN).\n",
+            status=403,
+            content_type="text/plain",
+        )
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(SiteCollector())

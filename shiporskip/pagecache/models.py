@@ -35,7 +35,9 @@ def tokens(scopes: list[str]) -> list[int]:
     placeholders = ", ".join(["%s"] * len(scopes))
     table = Generation._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT scope, token FROM {table} WHERE scope IN ({placeholders})",  # noqa: S608
-                       scopes)
+        cursor.execute(
+            f"SELECT scope, token FROM {table} WHERE scope IN ({placeholders})",  # noqa: S608
+            scopes,
+        )
         found = dict(cursor.fetchall())
     return [found.get(scope, 0) for scope in scopes]

@@ -32,8 +32,10 @@ SQLITE_RANDOM = "abs(random())"
 
 def _sqlite_upsert(scope_sql: str) -> str:
     # Every piece is a constant of this module: no input reaches this SQL.
-    return (f"INSERT INTO pagecache_generation (scope, token) VALUES ({scope_sql}, {SQLITE_RANDOM}) "  # noqa: S608
-            "ON CONFLICT (scope) DO UPDATE SET token = excluded.token;")
+    return (
+        f"INSERT INTO pagecache_generation (scope, token) VALUES ({scope_sql}, {SQLITE_RANDOM}) "  # noqa: S608
+        "ON CONFLICT (scope) DO UPDATE SET token = excluded.token;"
+    )
 
 
 def _tool_scope(row: str) -> str:
@@ -44,36 +46,44 @@ def sqlite_create() -> list[str]:
     statements = []
     for name, table, event, when in _names():
         condition = f" WHEN {when}" if when else ""
-        statements.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition} "
-                          f"BEGIN {_sqlite_upsert(repr('site'))} END")
+        statements.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition} "
+            f"BEGIN {_sqlite_upsert(repr('site'))} END"
+        )
     for event in EVENTS:
         # 'votes' first, then the tool: every writer takes the two in the same order.
         rows = ["NEW"] if event == "INSERT" else ["OLD"] if event == "DELETE" else ["OLD", "NEW"]
         body = _sqlite_upsert("'votes'") + "".join(_sqlite_upsert(_tool_scope(row)) for row in rows)
         condition = f" WHEN {VOTE_UPDATE}" if event == "UPDATE" else ""
-        statements.append(f"CREATE TRIGGER pagecache_vote_{event.lower()} AFTER {event} ON community_vote "
-                          f"FOR EACH ROW{condition} BEGIN {body} END")
+        statements.append(
+            f"CREATE TRIGGER pagecache_vote_{event.lower()} AFTER {event} ON community_vote "
+            f"FOR EACH ROW{condition} BEGIN {body} END"
+        )
     return statements
 
 
 def sqlite_drop() -> list[str]:
-    return ([f"DROP TRIGGER IF EXISTS {name}" for name, *_ in _names()]
-            + [f"DROP TRIGGER IF EXISTS pagecache_vote_{event.lower()}" for event in EVENTS])
+    return [f"DROP TRIGGER IF EXISTS {name}" for name, *_ in _names()] + [
+        f"DROP TRIGGER IF EXISTS pagecache_vote_{event.lower()}" for event in EVENTS
+    ]
 
 
 PG_RANDOM = "floor(random() * 9e18)::bigint"
 
 
 def _pg_upsert(scope_sql: str) -> str:
-    return (f"INSERT INTO pagecache_generation (scope, token) VALUES ({scope_sql}, {PG_RANDOM}) "  # noqa: S608
-            "ON CONFLICT (scope) DO UPDATE SET token = EXCLUDED.token;")
+    return (
+        f"INSERT INTO pagecache_generation (scope, token) VALUES ({scope_sql}, {PG_RANDOM}) "  # noqa: S608
+        "ON CONFLICT (scope) DO UPDATE SET token = EXCLUDED.token;"
+    )
 
 
 PG_FUNCTIONS = [
     "CREATE OR REPLACE FUNCTION pagecache_bump_site() RETURNS trigger LANGUAGE plpgsql AS $$ "
     f"BEGIN {_pg_upsert(repr('site'))} RETURN NULL; END $$",
     "CREATE OR REPLACE FUNCTION pagecache_bump_vote() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN " + _pg_upsert("'votes'")
+    "BEGIN "
+    + _pg_upsert("'votes'")
     + f" IF TG_OP <> 'INSERT' THEN {_pg_upsert(_tool_scope('OLD'))} END IF;"
     + f" IF TG_OP <> 'DELETE' THEN {_pg_upsert(_tool_scope('NEW'))} END IF;"
     + " RETURN NULL; END $$",
@@ -84,19 +94,25 @@ def postgresql_create() -> list[str]:
     statements = list(PG_FUNCTIONS)
     for name, table, event, when in _names():
         condition = f" WHEN ({when})" if when else ""
-        statements.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition} "
-                          "EXECUTE FUNCTION pagecache_bump_site()")
+        statements.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition} "
+            "EXECUTE FUNCTION pagecache_bump_site()"
+        )
     for event in EVENTS:
         condition = f" WHEN ({VOTE_UPDATE})" if event == "UPDATE" else ""
-        statements.append(f"CREATE TRIGGER pagecache_vote_{event.lower()} AFTER {event} ON community_vote "
-                          f"FOR EACH ROW{condition} EXECUTE FUNCTION pagecache_bump_vote()")
+        statements.append(
+            f"CREATE TRIGGER pagecache_vote_{event.lower()} AFTER {event} ON community_vote "
+            f"FOR EACH ROW{condition} EXECUTE FUNCTION pagecache_bump_vote()"
+        )
     return statements
 
 
 def postgresql_drop() -> list[str]:
-    return ([f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, *_ in _names()]
-            + [f"DROP TRIGGER IF EXISTS pagecache_vote_{event.lower()} ON community_vote" for event in EVENTS]
-            + [f"DROP FUNCTION IF EXISTS pagecache_bump_{what}()" for what in ("site", "vote")])
+    return (
+        [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, *_ in _names()]
+        + [f"DROP TRIGGER IF EXISTS pagecache_vote_{event.lower()} ON community_vote" for event in EVENTS]
+        + [f"DROP FUNCTION IF EXISTS pagecache_bump_{what}()" for what in ("site", "vote")]
+    )
 
 
 def run(schema_editor, statements) -> None:

@@ -34,17 +34,14 @@ _ALONE = r"(?<![a-z0-9]){}(?![a-z])"
 MAKERS = [
     _maker("EleutherAI", r"eleutherai|gpt-j|gpt-neo|pythia", r"eleutherai"),
     _maker("Nomic AI", r"gpt4all|nomic", r"\bnomic\b"),
-    _maker("OpenAI", r"gpt|chatgpt|davinci|codex|whisper|" + _ALONE.format(r"o[134]"),
-           r"\bopenai\b"),
+    _maker("OpenAI", r"gpt|chatgpt|davinci|codex|whisper|" + _ALONE.format(r"o[134]"), r"\bopenai\b"),
     _maker("Anthropic", r"claude|anthropic", r"\banthropic\b"),
     _maker("Google", r"gemini|gemma|bard|google|" + _ALONE.format("palm"), r"\bgoogle\b|deepmind"),
     _maker("Meta", r"llama|meta-llama|facebook|" + _ALONE.format("meta"), r"\bmeta\b|facebook"),
     _maker("Alibaba/Qwen", r"qwen|qwq|alibaba", r"alibaba|qwen"),
-    _maker("Mistral AI", r"mistral|mixtral|codestral|ministral|magistral|devstral|pixtral",
-           r"\bmistral\b"),
+    _maker("Mistral AI", r"mistral|mixtral|codestral|ministral|magistral|devstral|pixtral", r"\bmistral\b"),
     _maker("DeepSeek", r"deepseek", r"deepseek"),
-    _maker("Microsoft", r"microsoft|wizardlm|" + _ALONE.format(r"phi-?\d"),
-           r"microsoft|github"),
+    _maker("Microsoft", r"microsoft|wizardlm|" + _ALONE.format(r"phi-?\d"), r"microsoft|github"),
     _maker("Cohere", r"cohere|command-r|command-a|" + _ALONE.format("aya"), r"\bcohere\b"),
     _maker("xAI", r"grok|" + _ALONE.format("xai"), r"\bxai\b|\bx\.ai\b"),
     _maker("NVIDIA", r"nvidia|nemotron", r"\bnvidia\b"),
@@ -65,8 +62,7 @@ def maker_of(model: str) -> Maker | None:
     if provider == "llamacpp":  # a file path: only the file's name says what it is
         name = PurePosixPath(name).name
     name = name.lower()
-    found = [(m.start(), i, maker) for i, maker in enumerate(MAKERS)
-             if (m := maker.models.search(name))]
+    found = [(m.start(), i, maker) for i, maker in enumerate(MAKERS) if (m := maker.models.search(name))]
     return min(found)[2] if found else None
 
 
@@ -91,4 +87,6 @@ def check_judge(model: str, vendor: str) -> bool:
     raise ReviewerError(
         f"{model} is made by {maker.name}, which also makes this tool ({vendor}): use a model "
         "from another maker, or set SHIPORSKIP_ALLOW_SELF_REVIEW=true to store its reviews "
-        "marked as self-reviews", kind=ErrorKind.SELF_REVIEW)
+        "marked as self-reviews",
+        kind=ErrorKind.SELF_REVIEW,
+    )

@@ -60,9 +60,9 @@ class Heartbeat:
         try:
             while not self.done.wait(every()):
                 try:
-                    alive = PanelRun.objects.filter(
-                        pk=self.run_id, status=PanelRun.Status.RUNNING).update(
-                        heartbeat_at=timezone.now())
+                    alive = PanelRun.objects.filter(pk=self.run_id, status=PanelRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
                 except Exception as exc:  # a busy database skips a beat; the next one may pass
                     log.warning("run #%s: heartbeat not written: %s", self.run_id, exc)
                     continue

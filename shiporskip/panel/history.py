@@ -4,10 +4,12 @@ Runs are never deleted, so the history is read off them: each run's reviews give
 persona scores and the panel verdict of its day; the facts each run saw give what changed.
 """
 
-from django.db.models import Count, F, Prefetch, Q, Window
-from django.db.models.functions import Lag
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from shiporskip.catalog.history import diff
+from shiporskip.catalog.models import Tool
 from shiporskip.catalog.tallies import PanelTally
 from shiporskip.panel.models import PanelRun, Review
 
@@ -16,40 +18,62 @@ SHOWN_RUNS = 12
 
 def verdict_history(tool, *, limit: int = SHOWN_RUNS) -> dict:
     """The tool's finished runs, newest first, with per-persona scores; and the latest change."""
-    runs = list(tool.runs.filter(status=PanelRun.Status.DONE).order_by("-finished_at", "-pk")
-                .prefetch_related(Prefetch("reviews", Review.objects.select_related("persona")))[:limit])
+    runs = list(
+        tool.runs.filter(status=PanelRun.Status.DONE)
+        .order_by("-finished_at", "-pk")
+        .prefetch_related(Prefetch("reviews", Review.objects.select_related("persona")))[:limit]
+    )
     rows = [run_row(run) for run in runs]
     personas = []
     for row in rows:
         personas += [k for k in row["scores"] if k not in personas]
-    return {"runs": rows, "personas": personas,
-            "latest_change": change_between(runs[1], runs[0]) if len(runs) > 1 else None}
+    return {
+        "runs": rows,
+        "personas": personas,
+        "latest_change": change_between(runs[1], runs[0]) if len(runs) > 1 else None,
+    }
 
 
 def run_row(run: PanelRun) -> dict:
     reviews = list(run.reviews.all())
-    tally = PanelTally(ship=sum(r.verdict == "ship" for r in reviews),
-                       skip=sum(r.verdict == "skip" for r in reviews))
-    return {"run": run.pk, "finished_at": run.finished_at, "model": run.model_label,
-            "scores": {r.persona.key: r.score for r in reviews},
-            "names": {r.persona.key: r.persona.name for r in reviews},
-            "verdicts": {r.persona.key: r.verdict for r in reviews}, "panel": tally.label}
+    tally = PanelTally(
+        ship=sum(r.verdict == "ship" for r in reviews), skip=sum(r.verdict == "skip" for r in reviews)
+    )
+    return {
+        "run": run.pk,
+        "finished_at": run.finished_at,
+        "model": run.model_label,
+        "scores": {r.persona.key: r.score for r in reviews},
+        "names": {r.persona.key: r.persona.name for r in reviews},
+        "verdicts": {r.persona.key: r.verdict for r in reviews},
+        "panel": tally.label,
+    }
 
 
 def change_between(before: PanelRun, after: PanelRun) -> dict:
     """What moved from one run to the next: the facts the panel saw, and each persona's score."""
     old, new = run_row(before), run_row(after)
-    scores = [{"persona": key, "name": new["names"][key], "before": old["scores"].get(key),
-               "after": score} for key, score in new["scores"].items()
-              if old["scores"].get(key) != score]
+    scores = [
+        {"persona": key, "name": new["names"][key], "before": old["scores"].get(key), "after": score}
+        for key, score in new["scores"].items()
+        if old["scores"].get(key) != score
+    ]
     facts = diff(before.facts, after.facts) if before.facts and after.facts else []
-    return {"from_run": before.pk, "to_run": after.pk, "facts": facts, "scores": scores,
-            "panel": [old["panel"], new["panel"]], "facts_known": bool(before.facts and after.facts)}
+    return {
+        "from_run": before.pk,
+        "to_run": after.pk,
+        "facts": facts,
+        "scores": scores,
+        "panel": [old["panel"], new["panel"]],
+        "facts_known": bool(before.facts and after.facts),
+    }
 
 
 def as_json(history: dict) -> dict:
-    return {"runs": [{**row, "finished_at": row["finished_at"].isoformat()} for row in history["runs"]],
-            "latest_change": history["latest_change"]}
+    return {
+        "runs": [{**row, "finished_at": row["finished_at"].isoformat()} for row in history["runs"]],
+        "latest_change": history["latest_change"],
+    }
 
 
 # The feeds' bound: the newest verdict events, never the whole history.
@@ -61,36 +85,66 @@ def verdict_events(*, category=None, limit: int = EVENTS_SHOWN) -> list[PanelRun
     the tool's previous finished run (or that is its first). Re-reviews that leave the tally as
     it was are not news, so they are left out.
 
-    Three queries whatever the history's length: the runs with their tallies and the previous
-    run's (window functions over each tool's runs, so the database does the comparing), their
-    reviews, and the previous runs' scores. Each run carries `ship`, `skip`, `prev_ship`,
+    Which runs are events is stored when each run finishes (`record_event`), so this reads the
+    newest `limit` off an index, however long the history: three queries (the runs, their
+    reviews, the previous runs' scores). Each run carries `ship`, `skip`, `prev_ship`,
     `prev_skip` (None for a first verdict) and `previous_scores` ({persona key: score}).
     """
-    ship = Count("reviews", filter=Q(reviews__verdict="ship"))
-    skip = Count("reviews", filter=Q(reviews__verdict="skip"))
-    over_tool = {"partition_by": [F("tool_id")], "order_by": [F("finished_at").asc(), F("pk").asc()]}
-    runs = PanelRun.objects.filter(status=PanelRun.Status.DONE)
+    found = PanelRun.objects.filter(status=PanelRun.Status.DONE, verdict_event=True)
     if category is not None:
-        runs = runs.filter(tool__category=category)
-    # One number per tally (ship count * 1000 + skip count: a panel has far fewer than 1000
-    # reviewers), so "changed" is one comparison; a first run's previous tally is -1.
-    runs = (runs.annotate(ship=ship, skip=skip, tally=ship * 1000 + skip)
-            .annotate(prev_tally=Window(Lag("tally", default=-1), **over_tool),
-                      prev_run=Window(Lag("pk"), **over_tool))
-            .exclude(prev_tally=F("tally"))
-            .select_related("tool__category")
-            # Every selected column is grouped by: leave out the long ones no event needs.
-            .defer("facts", "progress", "error", "tool__facts", "tool__description")
-            .prefetch_related(Prefetch("reviews", Review.objects.select_related("persona")))
-            .order_by("-finished_at", "-pk")[:limit])
-    runs = list(runs)
-    previous = {}
-    for row in (Review.objects.filter(run_id__in=[r.prev_run for r in runs if r.prev_run])
-                .values("run_id", "persona__key", "verdict", "score")):
-        previous.setdefault(row["run_id"], []).append(row)
+        # A correlated EXISTS, not a join: the database walks the events index newest first
+        # and stops at `limit`, instead of gathering every run of the category's tools to sort.
+        found = found.filter(Exists(Tool.objects.filter(pk=OuterRef("tool_id"), category=category)))
+    # An entry names each persona's score and verdict: the reviews' long texts stay unread.
+    reviews = Review.objects.select_related("persona").only(
+        "run_id", "score", "verdict", "persona__key", "persona__name"
+    )
+    # Any: each run gains the attributes the feeds read (ship, skip, previous_scores).
+    runs: list[Any] = list(
+        found.select_related("tool__category")
+        .defer("facts", "progress", "error", "tool__facts", "tool__description", "tool__rival_features")
+        .prefetch_related(Prefetch("reviews", reviews))
+        .order_by("-finished_at", "-pk")[:limit]
+    )
+    previous: dict[int, dict] = {}
+    for row in Review.objects.filter(run_id__in=[r.previous_id for r in runs if r.previous_id]).values(
+        "run_id", "persona__key", "score"
+    ):
+        previous.setdefault(row["run_id"], {})[row["persona__key"]] = row["score"]
     for run in runs:
-        rows = previous.get(run.prev_run)
-        run.previous_scores = {r["persona__key"]: r["score"] for r in rows or []}
-        run.prev_ship = sum(r["verdict"] == "ship" for r in rows) if rows is not None else None
-        run.prev_skip = sum(r["verdict"] == "skip" for r in rows) if rows is not None else None
+        verdicts = [r.verdict for r in run.reviews.all()]
+        run.ship, run.skip = verdicts.count("ship"), verdicts.count("skip")
+        run.previous_scores = previous.get(run.previous_id, {}) if run.previous_id else {}
     return runs
+
+
+def tally_of(run_id: int) -> tuple[int, int]:
+    """A run's panel tally: (ship, skip)."""
+    counts = Review.objects.filter(run_id=run_id).aggregate(
+        ship=Count("pk", filter=Q(verdict="ship")), skip=Count("pk", filter=Q(verdict="skip"))
+    )
+    return counts["ship"], counts["skip"]
+
+
+def record_event(run_id: int) -> None:
+    """Store whether a just-finished run is a verdict event, and the tally it moved from.
+
+    Called in the transaction that stores the run's reviews (panel/running.py), so a reader
+    never sees a finished run without it. The run before is the tool's latest finished run
+    ordered as the history is (finish time, then id).
+    """
+    run = PanelRun.objects.only("pk", "tool_id", "finished_at").get(pk=run_id)
+    before = (
+        PanelRun.objects.filter(tool_id=run.tool_id, status=PanelRun.Status.DONE)
+        .filter(Q(finished_at__lt=run.finished_at) | Q(finished_at=run.finished_at, pk__lt=run.pk))
+        .order_by("-finished_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    prev = tally_of(before) if before is not None else (None, None)
+    PanelRun.objects.filter(pk=run.pk).update(
+        verdict_event=before is None or prev != tally_of(run.pk),
+        previous_id=before,
+        prev_ship=prev[0],
+        prev_skip=prev[1],
+    )

@@ -112,8 +112,9 @@ class PanelRun(models.Model):
     personas_done = models.PositiveSmallIntegerField(default=0)
     # {persona key: "asking" | "done" | "reused" | "failed"}, updated as each call ends.
     progress = models.JSONField(default=dict, blank=True)
-    force = models.BooleanField(default=False, help_text="Call the model even if an identical "
-                                "call has a stored review.")
+    force = models.BooleanField(
+        default=False, help_text="Call the model even if an identical call has a stored review."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     # Written as the run makes progress: a running run whose heartbeat is old was cut off.
@@ -121,13 +122,30 @@ class PanelRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # The tool's facts as the panel saw them: a re-review shows what changed since the last run.
     facts = models.JSONField(null=True, blank=True)
+    # Set when the run finishes (panel/history.py's record_event, in the transaction that
+    # stores its reviews), so the feeds read the newest events off an index instead of
+    # comparing every run with the one before: whether its panel tally is news (a first
+    # verdict or a changed tally), the tool's finished run before it, and that run's tally.
+    verdict_event = models.BooleanField(default=False)
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    prev_ship = models.PositiveSmallIntegerField(null=True, blank=True)
+    prev_skip = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The feeds: the newest verdict events, in order, off the index.
+            models.Index(
+                fields=["-finished_at", "-id"],
+                condition=Q(verdict_event=True),
+                name="panelrun_verdict_events",
+            ),
+        ]
         constraints = [
             # At most one unfinished run per tool, so a double click or a retry queues once.
             models.UniqueConstraint(
-                fields=["tool"], condition=Q(status__in=["queued", "running"]),
+                fields=["tool"],
+                condition=Q(status__in=["queued", "running"]),
                 name="one_open_run_per_tool",
             ),
         ]
@@ -190,13 +208,15 @@ class Review(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     raw_reply = models.TextField(blank=True)
-    repairs = models.JSONField(default=list, blank=True, help_text="What parsing fixed, and "
-                               "why earlier replies were sent back.")
+    repairs = models.JSONField(
+        default=list, blank=True, help_text="What parsing fixed, and why earlier replies were sent back."
+    )
     retries = models.PositiveSmallIntegerField(default=0, help_text="Transport retries.")
     # Same tool facts, persona version, model, prompt and settings: the same call.
     call_key = models.CharField(max_length=64, db_index=True, blank=True)
-    reused_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    reused_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReviewQuerySet.as_manager()
@@ -210,7 +230,8 @@ class Review(models.Model):
             # An abstention has no score, and only an abstention.
             models.CheckConstraint(
                 condition=Q(verdict="none", score__isnull=True) | Q(score__isnull=False) & ~Q(verdict="none"),
-                name="score_unless_abstaining"),
+                name="score_unless_abstaining",
+            ),
         ]
 
     def __str__(self):
@@ -223,8 +244,7 @@ class Review(models.Model):
     def section_list(self) -> list[dict]:
         """The persona's sections in its order, each with this review's text."""
         return [
-            {**section, "text": self.sections.get(section["key"], "")}
-            for section in self.persona.sections
+            {**section, "text": self.sections.get(section["key"], "")} for section in self.persona.sections
         ]
 
     @property

@@ -24,7 +24,8 @@ def price_table() -> dict[str, dict[str, float]]:
     for name, price in table.items():
         if not isinstance(price, dict) or set(price) != {"input", "output"}:
             raise ImproperlyConfigured(
-                f"SHIPORSKIP_PRICES: {name} needs `input` and `output` USD per million tokens")
+                f"SHIPORSKIP_PRICES: {name} needs `input` and `output` USD per million tokens"
+            )
     return table
 
 

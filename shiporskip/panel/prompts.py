@@ -51,14 +51,24 @@ Reply with one JSON object only, of this shape:
 def rival_row(rival) -> dict:
     """A rival's comparable figures: what the tool is judged against."""
     f = rival.facts
-    row = {"name": rival.name, "vendor": rival.vendor, "kind": f.kind, "license_kind": f.license_kind,
-           "open_weights": f.open_weights, "self_hostable": f.self_hostable,
-           "parameters": f.parameters, "context_window": f.context_window,
-           "price": f.price.model_dump(mode="json", exclude_none=True,
-                                       exclude={"source", "as_of", "note", "free_tier_limits"})
-           if f.price else None,
-           "benchmarks": {c.metric: c.shown() for c in f.capabilities},
-           "smallest_size_gb": f.smallest_memory_gb(), "release_year": f.release_year}
+    row = {
+        "name": rival.name,
+        "vendor": rival.vendor,
+        "kind": f.kind,
+        "license_kind": f.license_kind,
+        "open_weights": f.open_weights,
+        "self_hostable": f.self_hostable,
+        "parameters": f.parameters,
+        "context_window": f.context_window,
+        "price": f.price.model_dump(
+            mode="json", exclude_none=True, exclude={"source", "as_of", "note", "free_tier_limits"}
+        )
+        if f.price
+        else None,
+        "benchmarks": {c.metric: c.shown() for c in f.capabilities},
+        "smallest_size_gb": f.smallest_memory_gb(),
+        "release_year": f.release_year,
+    }
     return {k: v for k, v in row.items() if v not in (None, {}, [])}
 
 
@@ -67,15 +77,21 @@ def tool_data(tool: ToolSnapshot) -> str:
     from shiporskip.catalog.coverage import coverage
 
     record = {
-        "name": tool.name, "vendor": tool.vendor, "category": tool.category,
-        "best_for": tool.best_for, "description": tool.description, "pricing": tool.pricing,
-        "entry_price": tool.entry_price, "license": tool.license,
+        "name": tool.name,
+        "vendor": tool.vendor,
+        "category": tool.category,
+        "best_for": tool.best_for,
+        "description": tool.description,
+        "pricing": tool.pricing,
+        "entry_price": tool.entry_price,
+        "license": tool.license,
         "facts": tool.facts.model_dump(mode="json", exclude_none=True),
         "unknown_facts": list(coverage(tool.facts).unknown),
         "rivals": [rival_row(r) for r in tool.rivals],
     }
-    return json.dumps({k: v for k, v in record.items() if v not in ("", [], None)},
-                      indent=0, ensure_ascii=False)
+    return json.dumps(
+        {k: v for k, v in record.items() if v not in ("", [], None)}, indent=0, ensure_ascii=False
+    )
 
 
 def fence_for(data: str) -> str:
@@ -85,8 +101,11 @@ def fence_for(data: str) -> str:
 
 def criterion_line(c: CriterionSpec) -> str:
     anchors = c.anchors
-    scale = (f": 20 = {anchors.low}; 50 = {anchors.mid}; 80 = {anchors.high}" if anchors
-             else ": 20 = poor, 50 = typical of its category, 80 = among the best")
+    scale = (
+        f": 20 = {anchors.low}; 50 = {anchors.mid}; 80 = {anchors.high}"
+        if anchors
+        else ": 20 = poor, 50 = typical of its category, 80 = among the best"
+    )
     return f"- {c.key} ({c.label}), weight {c.weight}{scale}"
 
 
@@ -94,8 +113,10 @@ def unknown_line(persona: PersonaSpec, unknown: tuple[str, ...]) -> str:
     if not unknown:
         return ""
     labels = [c.label for c in persona.criteria if c.key in unknown]
-    return (f"Not judgeable, the facts are unknown: {', '.join(labels)}. Give them 50; they are left "
-            "out of the score and named in the review as unknown.\n")
+    return (
+        f"Not judgeable, the facts are unknown: {', '.join(labels)}. Give them 50; they are left "
+        "out of the score and named in the review as unknown.\n"
+    )
 
 
 def build_prompt(persona: PersonaSpec, tool: ToolSnapshot, unknown: tuple[str, ...] = ()) -> str:
@@ -103,11 +124,22 @@ def build_prompt(persona: PersonaSpec, tool: ToolSnapshot, unknown: tuple[str, .
     fence = fence_for(data)
     criteria = "\n".join(criterion_line(c) for c in persona.criteria)
     sections = "\n".join(f"- {s.key} ({s.title}): {s.question}" for s in persona.sections)
-    return SHARED.format(fence=fence, data=data) + "\n" + PERSONA.format(
-        name=persona.name, lens=persona.lens, motto=persona.motto,
-        style_brief=persona.style_brief, excites="; ".join(persona.excites),
-        tires="; ".join(persona.tires), criteria=criteria, unknown=unknown_line(persona, unknown),
-        threshold=persona.ship_threshold, sections=sections, shape=reply_shape(persona),
+    return (
+        SHARED.format(fence=fence, data=data)
+        + "\n"
+        + PERSONA.format(
+            name=persona.name,
+            lens=persona.lens,
+            motto=persona.motto,
+            style_brief=persona.style_brief,
+            excites="; ".join(persona.excites),
+            tires="; ".join(persona.tires),
+            criteria=criteria,
+            unknown=unknown_line(persona, unknown),
+            threshold=persona.ship_threshold,
+            sections=sections,
+            shape=reply_shape(persona),
+        )
     )
 
 
@@ -116,8 +148,10 @@ def reply_shape(persona: PersonaSpec) -> str:
     # Types, not sample values: small models copy a sample verbatim instead of writing.
     sections = ", ".join(f'"{s.key}": string answering "{s.question}"' for s in persona.sections)
     criteria = ", ".join(f'"{c.key}": integer 0-100' for c in persona.criteria)
-    return (f'{{"sections": {{{sections}}}, "criteria": {{{criteria}}}, '
-            f'"score": integer 0-100, "verdict": "ship" or "skip"}}')
+    return (
+        f'{{"sections": {{{sections}}}, "criteria": {{{criteria}}}, '
+        f'"score": integer 0-100, "verdict": "ship" or "skip"}}'
+    )
 
 
 def prompt_version(persona: PersonaSpec) -> str:

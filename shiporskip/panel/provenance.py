@@ -49,8 +49,11 @@ def how_made(reviews: list[Review]) -> list[Authorship]:
         entry = by_model.get(review.model)
         if entry is None:
             entry = by_model[review.model] = Authorship(
-                model=model_label(review.model), words=model_in_words(review.model),
-                written=review.created_at, samples=review.samples)
+                model=model_label(review.model),
+                words=model_in_words(review.model),
+                written=review.created_at,
+                samples=review.samples,
+            )
         entry.written = max(entry.written, review.created_at)
         entry.samples = max(entry.samples, review.samples)
         entry.prompts.append((review.persona.name, review.prompt_version))

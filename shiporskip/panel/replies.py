@@ -49,15 +49,22 @@ def _reply_model(persona_json: str) -> type[BaseModel]:
     persona = PersonaSpec.model_validate_json(persona_json)
     strict = ConfigDict(extra="forbid")
     sections: type[BaseModel] = create_model(  # type: ignore[call-overload]
-        "Sections", __config__=strict,
-        **{s.key: (str, Field(min_length=1, max_length=SECTION_MAX_CHARS, description=s.question))
-           for s in persona.sections})
+        "Sections",
+        __config__=strict,
+        **{
+            s.key: (str, Field(min_length=1, max_length=SECTION_MAX_CHARS, description=s.question))
+            for s in persona.sections
+        },
+    )
     criteria: type[BaseModel] = create_model(  # type: ignore[call-overload]
-        "Criteria", __config__=strict,
-        **{c.key: (int, Field(ge=0, le=100, description=c.label)) for c in persona.criteria})
+        "Criteria",
+        __config__=strict,
+        **{c.key: (int, Field(ge=0, le=100, description=c.label)) for c in persona.criteria},
+    )
     fields = ReviewReply.model_fields
     return create_model(
-        "Review", __config__=strict,
+        "Review",
+        __config__=strict,
         sections=(sections, Field(description=fields["sections"].description)),
         criteria=(criteria, Field(description=fields["criteria"].description)),
         score=(int, Field(ge=0, le=100, description=fields["score"].description)),
@@ -135,8 +142,10 @@ def rule_score(persona: PersonaSpec, criteria: dict[str, int], unknown: frozense
 
 def describe_sections(problems: dict[str, str]) -> str:
     listed = "; ".join(f"{key} {reason}" for key, reason in problems.items())
-    return (f"sections not written as answers: {listed}. Answer each section's own question "
-            "about this tool, in sentences of your own")
+    return (
+        f"sections not written as answers: {listed}. Answer each section's own question "
+        "about this tool, in sentences of your own"
+    )
 
 
 def _load_json(raw: str, repairs: list[str]):
@@ -150,7 +159,7 @@ def _load_json(raw: str, repairs: list[str]):
     except json.JSONDecodeError:
         pass
     else:
-        if text[:start].strip() or text[start + end:].strip():
+        if text[:start].strip() or text[start + end :].strip():
             repairs.append("ignored text around the JSON object")
         return data
     body = re.sub(r"\s*```\s*$", "", text[start:])  # a fence left open by a truncated reply
@@ -221,8 +230,7 @@ def _describe(exc: ValidationError) -> str:
 # fragments ("}, "), a word or two, or one endless token ("dx-bet-1000000...") that eats the
 # token budget before the other sections.
 _WORD_TAIL = "[A-Za-z0-9,.;:'()/%-]{0,24}"
-SECTION_PATTERN = (f"^[A-Za-z]{_WORD_TAIL}( [A-Za-z0-9(]{_WORD_TAIL})"
-                   f"{{{answers.MIN_WORDS - 1},59}}$")
+SECTION_PATTERN = f"^[A-Za-z]{_WORD_TAIL}( [A-Za-z0-9(]{_WORD_TAIL}){{{answers.MIN_WORDS - 1},59}}$"
 
 
 def grammar_schema(schema: dict) -> dict:

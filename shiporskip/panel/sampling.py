@@ -36,9 +36,13 @@ def ask(reviewer: Reviewer, request: ReviewRequest, samples: int = 1) -> ReviewR
             results.append(reviewer.review(replace(request, sample=sample)))
         except ReviewerError as exc:  # keep the replies the earlier samples sent back
             kept = tuple(a for r in results for a in r.attempts)
-            raise ReviewerError(str(exc), kind=exc.kind, retryable=exc.retryable,
-                                retry_after=exc.retry_after, attempts=kept + exc.attempts
-                                ) from None
+            raise ReviewerError(
+                str(exc),
+                kind=exc.kind,
+                retryable=exc.retryable,
+                retry_after=exc.retry_after,
+                attempts=kept + exc.attempts,
+            ) from None
     return combine(results, request.persona.ship_threshold)
 
 
@@ -46,12 +50,18 @@ def combine(results: list[ReviewResult], threshold: int) -> ReviewResult:
     """One result from N samples: mean score, its range, summed usage, one sample's text."""
     if len(results) == 1 or results[0].reply.score is None:  # one draw, or an abstention
         return results[0]
-    score = round(statistics.fmean(r.reply.score for r in results))
-    closest = min(results, key=lambda r: abs(r.reply.score - score))
-    reply = ReviewReply(score=score, verdict=verdict_for(score, threshold),
-                        criteria=mean_criteria(results), sections=closest.reply.sections)
+    score = round(statistics.fmean(_scored(r) for r in results))
+    closest = min(results, key=lambda r: abs(_scored(r) - score))
+    reply = ReviewReply(
+        score=score,
+        verdict=verdict_for(score, threshold),
+        criteria=mean_criteria(results),
+        sections=closest.reply.sections,
+    )
     return ReviewResult(
-        reply=reply, model=closest.model, raw=closest.raw,
+        reply=reply,
+        model=closest.model,
+        raw=closest.raw,
         tokens_in=sum(r.tokens_in for r in results),
         tokens_out=sum(r.tokens_out for r in results),
         latency_ms=sum(r.latency_ms for r in results),
@@ -60,7 +70,9 @@ def combine(results: list[ReviewResult], threshold: int) -> ReviewResult:
         attempts=tuple(a for r in results for a in r.attempts),
         retries=sum(r.retries for r in results),
         score_range=(min(_low(r) for r in results), max(_high(r) for r in results)),
-        unknown=results[0].unknown, samples=len(results))
+        unknown=results[0].unknown,
+        samples=len(results),
+    )
 
 
 def mean_criteria(results: list[ReviewResult]) -> dict[str, int]:
@@ -69,9 +81,17 @@ def mean_criteria(results: list[ReviewResult]) -> dict[str, int]:
     return {k: round(statistics.fmean(r.reply.criteria[k] for r in results)) for k in keys}
 
 
+def _scored(result: ReviewResult) -> int:
+    """A sample's score. Whether a persona abstains rests on the request's facts alone, the
+    same for every sample: `combine` checks the first, so every sample here has a score."""
+    score = result.reply.score
+    assert score is not None
+    return score
+
+
 def _low(result: ReviewResult) -> int:
-    return result.reply.score if result.score_range is None else result.score_range[0]
+    return _scored(result) if result.score_range is None else result.score_range[0]
 
 
 def _high(result: ReviewResult) -> int:
-    return result.reply.score if result.score_range is None else result.score_range[1]
+    return _scored(result) if result.score_range is None else result.score_range[1]

@@ -24,21 +24,117 @@ OPENING_WORDS = 3
 COPY_SIMILARITY = 0.8
 
 PLACEHOLDERS = {
-    "x", "xx", "xxx", "n/a", "na", "none", "null", "nil", "tbd", "tba", "todo", "...", "…",
-    "-", "--", "?", "text", "string", "answer", "your answer", "placeholder", "unknown",
-    "same as above", "see above", "etc", "lorem ipsum", "not applicable", "no comment",
+    "x",
+    "xx",
+    "xxx",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "nil",
+    "tbd",
+    "tba",
+    "todo",
+    "...",
+    "…",
+    "-",
+    "--",
+    "?",
+    "text",
+    "string",
+    "answer",
+    "your answer",
+    "placeholder",
+    "unknown",
+    "same as above",
+    "see above",
+    "etc",
+    "lorem ipsum",
+    "not applicable",
+    "no comment",
 }
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-STOPWORDS = frozenset({
-    "a", "about", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can",
-    "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in",
-    "into", "is", "it", "its", "it's", "itself", "me", "my", "no", "not", "of", "on", "or",
-    "our", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "to", "too", "us", "was", "we", "were", "what", "when", "where",
-    "which", "who", "whom", "why", "will", "with", "would", "you", "your", "e", "g", "eg",
-    "ie", "etc",
-})
+STOPWORDS = frozenset(
+    {
+        "a",
+        "about",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "it's",
+        "itself",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "too",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "e",
+        "g",
+        "eg",
+        "ie",
+        "etc",
+    }
+)
 
 
 def problems(sections: dict[str, str], persona: PersonaSpec) -> dict[str, str]:
@@ -53,8 +149,9 @@ def problems(sections: dict[str, str], persona: PersonaSpec) -> dict[str, str]:
     return found
 
 
-def problem(text: str, own: SectionSpec | None, every: list[SectionSpec],
-            earlier: dict[str, str]) -> str | None:
+def problem(
+    text: str, own: SectionSpec | None, every: list[SectionSpec], earlier: dict[str, str]
+) -> str | None:
     """The first thing that keeps a section from being an answer, or None."""
     if is_placeholder(text):
         return "is a placeholder"
@@ -66,9 +163,14 @@ def is_placeholder(text: str) -> bool:
     plain = text.strip().lower()
     words = WORD.findall(plain)
     bare = plain.strip(" .!:;\"'`*")
-    return (not words or bare in PLACEHOLDERS or bare.strip("<>[]{}()") in PLACEHOLDERS
-            or re.fullmatch(r"<[^<>]*>|\[[^\[\]]*\]|\{[^{}]*\}", bare) is not None
-            or "lorem ipsum" in plain or (len(words) >= MIN_WORDS and len(set(words)) <= 2))
+    return (
+        not words
+        or bare in PLACEHOLDERS
+        or bare.strip("<>[]{}()") in PLACEHOLDERS
+        or re.fullmatch(r"<[^<>]*>|\[[^\[\]]*\]|\{[^{}]*\}", bare) is not None
+        or "lorem ipsum" in plain
+        or (len(words) >= MIN_WORDS and len(set(words)) <= 2)
+    )
 
 
 def too_short(text: str) -> str | None:
@@ -114,7 +216,7 @@ def asks(text: str, question: str) -> bool:
     """
     asked_words, words = WORD.findall(question.lower()), WORD.findall(text.lower())
     opening = asked_words[:OPENING_WORDS]
-    if not any(words[i:i + len(opening)] == opening for i in range(len(words))):
+    if not any(words[i : i + len(opening)] == opening for i in range(len(words))):
         return False
     blocks = SequenceMatcher(None, asked_words, words).get_matching_blocks()
     return sum(b.size for b in blocks) >= QUOTED_SHARE * len(asked_words)

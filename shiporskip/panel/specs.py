@@ -15,8 +15,19 @@ from shiporskip.catalog.facts import describe_errors
 
 KEY = r"^[a-z][a-z0-9_]*$"
 # The fields a persona's data holds (what its version is a digest of), in the stored order.
-FIELDS = ("key", "name", "lens", "motto", "style_brief", "excites", "tires", "sections",
-          "summary_section", "ship_threshold", "criteria")
+FIELDS = (
+    "key",
+    "name",
+    "lens",
+    "motto",
+    "style_brief",
+    "excites",
+    "tires",
+    "sections",
+    "summary_section",
+    "ship_threshold",
+    "criteria",
+)
 
 
 class PersonaError(ValueError):
@@ -37,8 +48,7 @@ class SectionSpec(BaseModel):
 class Anchors(BaseModel):
     """What a sub-score of 20, 50 and 80 means: the scale an LLM reviewer is held to."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True,
-                              frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True, frozen=True)
     low: str = Field(min_length=1, alias="20")
     mid: str = Field(min_length=1, alias="50")
     high: str = Field(min_length=1, alias="80")
@@ -106,5 +116,4 @@ def validate_persona(raw: Any) -> PersonaSpec:
         return PersonaSpec.model_validate(raw)
     except ValidationError as exc:
         fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-        raise PersonaError(describe_errors(exc),
-                           field=fields.pop() if len(fields) == 1 else None) from None
+        raise PersonaError(describe_errors(exc), field=fields.pop() if len(fields) == 1 else None) from None

@@ -65,8 +65,7 @@ class Market:
     def of(cls, category: list[ToolFacts], catalog: list[ToolFacts]) -> "Market":
         return cls(_collect(category), _collect(catalog))
 
-    def rank(self, dim: str, value: float | None, *, higher: bool = True,
-             wide: bool = False) -> float | None:
+    def rank(self, dim: str, value: float | None, *, higher: bool = True, wide: bool = False) -> float | None:
         """The share of the field this value beats (0-1, ties count half); None if too few to rank."""
         if value is None:
             return None

@@ -8,6 +8,7 @@ predicts, how many verdicts sit near a bar, and how varied the written sentences
 import re
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from itertools import combinations
 
 from shiporskip.catalog.models import Tool
@@ -15,11 +16,19 @@ from shiporskip.catalog.tallies import PanelTally
 from shiporskip.panel.models import Review
 
 # The facts a single-fact predictor may use: every categorical field of the record.
-PREDICTORS = ["kind", "license_kind", "pricing_model", "open_weights", "open_source",
-              "self_hostable", "api_available", "release_year"]
+PREDICTORS = [
+    "kind",
+    "license_kind",
+    "pricing_model",
+    "open_weights",
+    "open_source",
+    "self_hostable",
+    "api_available",
+    "release_year",
+]
 
 
-def pearson(xs: list[float], ys: list[float]) -> float | None:
+def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
         return None
     return round(statistics.correlation(xs, ys), 3)
@@ -29,7 +38,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text) if len(s.strip()) > 3]
 
 
-def best_single_fact(tools: list[Tool], verdicts: dict[int, str]) -> tuple[str, float]:
+def best_single_fact(tools: list[Tool], verdicts: dict[int, str | None]) -> tuple[str, float]:
     """The fact whose values best predict the panel verdict, and the share it predicts."""
     best = ("", 0.0)
     for name in PREDICTORS:
@@ -51,15 +60,25 @@ def panel_stats() -> dict:
     for r in reviews:
         by_tool[r.tool_id][r.persona.key] = r
     tools = [t for t in Tool.objects.select_related("category") if t.pk in by_tool]
-    full = [t for t in tools if len(by_tool[t.pk]) == len(personas)
-            and all(r.score is not None for r in by_tool[t.pk].values())]
+    full = [
+        t
+        for t in tools
+        if len(by_tool[t.pk]) == len(personas) and all(r.score is not None for r in by_tool[t.pk].values())
+    ]
     keys = [p.key for p in personas]
-    scores = {k: [by_tool[t.pk][k].score for t in full] for k in keys}
-    verdicts = {t.pk: PanelTally(ship=sum(r.verdict == "ship" for r in by_tool[t.pk].values()),
-                                 skip=sum(r.verdict == "skip" for r in by_tool[t.pk].values())).verdict
-                for t in tools}
+    # Every tool in `full` has a score from every persona; the walrus says so to the type checker.
+    scores = {k: [s for t in full if (s := by_tool[t.pk][k].score) is not None] for k in keys}
+    verdicts = {
+        t.pk: PanelTally(
+            ship=sum(r.verdict == "ship" for r in by_tool[t.pk].values()),
+            skip=sum(r.verdict == "skip" for r in by_tool[t.pk].values()),
+        ).verdict
+        for t in tools
+    }
     return {
-        "tools": len(tools), "reviews": len(reviews), "personas": keys,
+        "tools": len(tools),
+        "reviews": len(reviews),
+        "personas": keys,
         "correlation": {f"{a}~{b}": pearson(scores[a], scores[b]) for a, b in combinations(keys, 2)},
         "ship_share": {k: share([r for r in reviews if r.persona.key == k]) for k in keys},
         "ship_share_by_category": by_category(reviews, keys),
@@ -68,8 +87,9 @@ def panel_stats() -> dict:
         "single_fact": dict(zip(["fact", "share"], best_single_fact(tools, verdicts), strict=True)),
         "near_bar": sum(r.near_bar for r in reviews),
         "provisional": sum(r.provisional for r in reviews),
-        "mean_coverage": round(statistics.fmean([r.coverage for r in reviews if r.coverage is not None]
-                                                or [0]), 3),
+        "mean_coverage": round(
+            statistics.fmean([r.coverage for r in reviews if r.coverage is not None] or [0]), 3
+        ),
         "distinct_values": len({r.score for r in reviews if r.score is not None}),
         "abstentions": sum(r.score is None for r in reviews),
         **sentence_stats(reviews),
@@ -84,8 +104,10 @@ def by_category(reviews: list[Review], keys: list[str]) -> dict:
     groups: dict[str, list[Review]] = defaultdict(list)
     for r in reviews:
         groups[r.tool.category.slug].append(r)
-    return {cat: {k: share([r for r in rs if r.persona.key == k]) for k in keys}
-            for cat, rs in sorted(groups.items())}
+    return {
+        cat: {k: share([r for r in rs if r.persona.key == k]) for k in keys}
+        for cat, rs in sorted(groups.items())
+    }
 
 
 def tied_groups(tools, by_tool, keys) -> list[list[str]]:
@@ -105,5 +127,9 @@ def sentence_stats(reviews: list[Review]) -> dict:
                 tools_of[s].add(r.tool_id)
                 total += 1
     worst = max(tools_of.items(), key=lambda kv: len(kv[1]), default=("", set()))
-    return {"sentences": total, "distinct_sentences": round(len(tools_of) / total, 3) if total else None,
-            "most_repeated_sentence_tools": len(worst[1]), "most_repeated_sentence": worst[0]}
+    return {
+        "sentences": total,
+        "distinct_sentences": round(len(tools_of) / total, 3) if total else None,
+        "most_repeated_sentence_tools": len(worst[1]),
+        "most_repeated_sentence": worst[0],
+    }

@@ -18,8 +18,7 @@ class PanelDoubt:
     @property
     def settled(self) -> bool:
         """No review could change sides, and every one of them says so on known facts."""
-        return (self.sure_ship == self.could_ship and self.ranged == self.total
-                and not self.provisional)
+        return self.sure_ship == self.could_ship and self.ranged == self.total and not self.provisional
 
     @property
     def share_range(self) -> tuple[int, int] | None:
@@ -31,8 +30,9 @@ class PanelDoubt:
 def panel_doubt(reviews) -> PanelDoubt:
     """Derive the panel's range and dissent from its reviews (nothing is stored twice)."""
     reviews = [r for r in reviews if r.score is not None]  # an abstention counts in neither column
-    ranged = [r for r in reviews
-              if r.bar is not None and r.score_low is not None and r.score_high is not None]
+    ranged = [
+        r for r in reviews if r.bar is not None and r.score_low is not None and r.score_high is not None
+    ]
     plain = sum(r.verdict == "ship" for r in reviews if r not in ranged)  # no range: its verdict as stored
     sure = plain + sum(r.score_low >= r.bar for r in ranged)
     could = plain + sum(r.score_high >= r.bar for r in ranged)
@@ -43,5 +43,6 @@ def panel_doubt(reviews) -> PanelDoubt:
         minority = ships
     elif len(skips) == 1 and len(ships) > 1:
         minority = skips
-    return PanelDoubt(sure, could, len(reviews), sum(r.provisional for r in reviews), tuple(minority),
-                      ranged=len(ranged))
+    return PanelDoubt(
+        sure, could, len(reviews), sum(r.provisional for r in reviews), tuple(minority), ranged=len(ranged)
+    )

@@ -48,8 +48,9 @@ def requeue_interrupted(signal, task) -> None:
         requeue_cut_off(task.args[0], "the worker was stopped before it finished")
 
 
-def queue_panel_run(*, tool: Tool, model: str | None = None, force: bool = False,
-                    samples: int = 1) -> PanelRun:
+def queue_panel_run(
+    *, tool: Tool, model: str | None = None, force: bool = False, samples: int = 1
+) -> PanelRun:
     """Create a queued run for the worker, or return the tool's open one (no double queue)."""
     model = model or settings.SHIPORSKIP_MODEL
     get_reviewer(model)  # fail now, with the backend's message, not later in the worker
@@ -74,8 +75,9 @@ def requeue_stale(now: datetime | None = None) -> int:
     `now` is the clock's time unless given (a test sweeps as of a moment it chose).
     """
     since = (now or timezone.now()) - heartbeat.silent_for()
-    silent = PanelRun.objects.filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=since),
-                                     status=PanelRun.Status.RUNNING)
+    silent = PanelRun.objects.filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=since), status=PanelRun.Status.RUNNING
+    )
     reason = f"its process went silent (no heartbeat for {heartbeat.silent_for().total_seconds():g} s)"
     return sum(requeue_cut_off(pk, reason) for pk in silent.values_list("pk", flat=True))
 
@@ -93,8 +95,7 @@ def requeue_cut_off(run_id: int, reason: str) -> bool:
         if not end_failed(run.pk, reason, ErrorKind.CUT_OFF):
             return False
         try:
-            again = queue_panel_run(tool=run.tool, model=run.model, force=run.force,
-                                    samples=run.samples)
+            again = queue_panel_run(tool=run.tool, model=run.model, force=run.force, samples=run.samples)
         except ReviewerError as exc:  # e.g. the model's key was removed since it started
             reason = f"{reason}; not queued again: {exc}"
         else:

@@ -15,8 +15,7 @@ PROVISIONAL_BELOW = 0.6
 NEAR_BAR_POINTS = 3
 
 
-def weighted_score(criteria: Sequence[CriterionSpec], subscores: Mapping[str, float | None]
-                   ) -> int | None:
+def weighted_score(criteria: Sequence[CriterionSpec], subscores: Mapping[str, float | None]) -> int | None:
     """The weighted mean over known criteria; None when no criterion is known."""
     return weighted_mean({c.key: c.weight for c in criteria}, subscores)
 

@@ -28,8 +28,13 @@ class CountedPaginator(Paginator):
 
 def verdict_counts(persona) -> dict[int, dict[str, int]]:
     """{category id: {verdict: reviews}} of the persona's current reviews: one GROUP BY."""
-    rows = (Review.objects.current().filter(persona=persona).order_by()
-            .values_list("tool__category_id", "verdict").annotate(n=Count("pk")))
+    rows = (
+        Review.objects.current()
+        .filter(persona=persona)
+        .order_by()
+        .values_list("tool__category_id", "verdict")
+        .annotate(n=Count("pk"))
+    )
     counts: dict[int, dict[str, int]] = {}
     for category_id, verdict, n in rows:
         counts.setdefault(category_id, {})[verdict] = n
@@ -41,36 +46,56 @@ def persona(request, key):
     item = get_object_or_404(Persona, key=key)
     chosen, raw_page = request.GET.get("category", ""), request.GET.get("page", "") or "1"
     if not raw_page.isascii() or not raw_page.isdigit() or int(raw_page) < 1 or len(raw_page) > 9:
-        return render(request, "bad_input.html", status=400, context={
-            "error": f"Page “{raw_page}” is not a page number: use 1, 2, 3 ..."})
+        return render(
+            request,
+            "bad_input.html",
+            status=400,
+            context={"error": f"Page “{raw_page}” is not a page number: use 1, 2, 3 ..."},
+        )
     counts = verdict_counts(item)
     all_categories = list(Category.objects.all())
     categories = [c for c in all_categories if c.pk in counts]
     shown = [c for c in categories if not chosen or c.slug == chosen]
-    reviews = (Review.objects.current().filter(persona=item)
-               .select_related("tool__category", "persona").order_by("tool__name"))
+    reviews = (
+        Review.objects.current()
+        .filter(persona=item)
+        .select_related("tool__category", "persona")
+        .order_by("tool__name")
+    )
     if chosen:
         reviews = reviews.filter(tool__category__slug=chosen)
-    paginator = CountedPaginator(reviews, REVIEWS_PER_PAGE,
-                                 sum(sum(counts[c.pk].values()) for c in shown))
+    paginator = CountedPaginator(reviews, REVIEWS_PER_PAGE, sum(sum(counts[c.pk].values()) for c in shown))
     base = item.get_absolute_url()
     try:
         page = paginator.page(int(raw_page))
     except EmptyPage:
-        return render(request, "catalog/past_the_end.html", status=404, context={
-            "page": int(raw_page), "pages": paginator.num_pages,
-            "last_url": base + query(chosen, paginator.num_pages)})
-    return render(request, "panel/persona.html", {
-        "persona": item, "reviews": page.object_list, "page": page, "chosen": chosen,
-        "count": paginator.count,
-        "prev_url": base + query(chosen, page.previous_page_number()) if page.has_previous() else None,
-        "next_url": base + query(chosen, page.next_page_number()) if page.has_next() else None,
-        "tally": [(c, counts[c.pk].get("ship", 0), counts[c.pk].get("skip", 0)) for c in categories],
-        "all_categories": categories or all_categories,
-    })
+        return render(
+            request,
+            "catalog/past_the_end.html",
+            status=404,
+            context={
+                "page": int(raw_page),
+                "pages": paginator.num_pages,
+                "last_url": base + query(chosen, paginator.num_pages),
+            },
+        )
+    return render(
+        request,
+        "panel/persona.html",
+        {
+            "persona": item,
+            "reviews": page.object_list,
+            "page": page,
+            "chosen": chosen,
+            "count": paginator.count,
+            "prev_url": base + query(chosen, page.previous_page_number()) if page.has_previous() else None,
+            "next_url": base + query(chosen, page.next_page_number()) if page.has_next() else None,
+            "tally": [(c, counts[c.pk].get("ship", 0), counts[c.pk].get("skip", 0)) for c in categories],
+            "all_categories": categories or all_categories,
+        },
+    )
 
 
 def query(category: str, page: int) -> str:
-    params = [(k, v) for k, v in (("category", category), ("page", page if page > 1 else ""))
-              if v]
+    params = [(k, v) for k, v in (("category", category), ("page", page if page > 1 else "")) if v]
     return "?" + urlencode(params) if params else ""

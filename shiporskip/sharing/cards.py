@@ -53,8 +53,10 @@ class Card:
         """The card in words, for og:image:alt and the img's alt text."""
         if not self.sides:
             return "Ship or Skip: which AI tool should you ship?"
-        return " vs ".join(f"{s.name}: {s.label}" + (f", mean score {s.mean}/100" if s.mean is not None
-                                                      else "") for s in self.sides)
+        return " vs ".join(
+            f"{s.name}: {s.label}" + (f", mean score {s.mean}/100" if s.mean is not None else "")
+            for s in self.sides
+        )
 
 
 def side(tool, reviews) -> Side:
@@ -68,9 +70,13 @@ def side(tool, reviews) -> Side:
     mean = round(sum(r.score for r in scored) / len(scored)) if scored else None
     byline = " · ".join(x for x in (tool.vendor, tool.category.name) if x)
     return Side(
-        name=tool.name, byline=byline, verdict=verdict,
+        name=tool.name,
+        byline=byline,
+        verdict=verdict,
         label=f"{verdict} · {ship}/{len(scored)}" if scored else "Not reviewed yet",
-        mean=mean, scores=tuple((r.persona.name, r.score, r.verdict) for r in reviews))
+        mean=mean,
+        scores=tuple((r.persona.name, r.score, r.verdict) for r in reviews),
+    )
 
 
 def tool_card(tool, reviews) -> Card:
@@ -115,11 +121,16 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     path = DEJAVU / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
     if path.exists():
         return ImageFont.truetype(str(path), size)
-    return ImageFont.load_default(size=size)
+    bundled = ImageFont.load_default(size=size)
+    # A bitmap font only from a Pillow built without FreeType: the layout reads `.size`,
+    # which a FreeType font alone has.
+    assert isinstance(bundled, ImageFont.FreeTypeFont)
+    return bundled
 
 
-def fit(draw: ImageDraw.ImageDraw, text: str, width: int, sizes: list[int], *, bold=False,
-        lines: int = 1) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+def fit(
+    draw: ImageDraw.ImageDraw, text: str, width: int, sizes: list[int], *, bold=False, lines: int = 1
+) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest size at which `text` fits in `lines` lines of `width`; else cut with an ellipsis."""
     for size in sizes:
         f = font(size, bold)
@@ -153,8 +164,9 @@ def pill(draw, xy: tuple[int, int], text: str, verdict: str | None, size: int) -
     x, y = xy
     w = int(draw.textlength(text, font=f))
     pad = size // 2
-    draw.rounded_rectangle((x, y, x + w + 2 * pad, y + size + pad), radius=(size + pad) // 2,
-                           fill=PILL.get(verdict, PILL[None]))
+    draw.rounded_rectangle(
+        (x, y, x + w + 2 * pad, y + size + pad), radius=(size + pad) // 2, fill=PILL.get(verdict, PILL[None])
+    )
     draw.text((x + pad, y + pad // 2), text, font=f, fill=WHITE)
     return x + w + 2 * pad
 
@@ -212,16 +224,28 @@ def draw_pair(draw, sides: tuple[Side, Side]) -> None:
         if s.mean is not None:
             draw.text((x, 450), f"mean score {s.mean}/100", font=font(36), fill=WHITE)
     draw.text((WIDTH // 2, 178), "vs", font=font(44, True), fill=MUTED, anchor="mm")
-    draw.text((64, HEIGHT - 84), "Which one should you ship? The panel's verdicts side by side.",
-              font=font(28), fill=SOFT)
+    draw.text(
+        (64, HEIGHT - 84),
+        "Which one should you ship? The panel's verdicts side by side.",
+        font=font(28),
+        fill=SOFT,
+    )
 
 
 def draw_site(draw) -> None:
     draw.text((64, 200), "Which AI tool", font=font(88, True), fill=WHITE)
     draw.text((64, 305), "should you ship?", font=font(88, True), fill=WHITE)
-    draw.text((64, 460), "A panel of AI reviewers gives each tool a verdict from its checked facts.",
-              font=fit(draw, "A panel of AI reviewers gives each tool a verdict from its checked facts.",
-                       WIDTH - 128, [32, 28, 24])[0], fill=SOFT)
+    draw.text(
+        (64, 460),
+        "A panel of AI reviewers gives each tool a verdict from its checked facts.",
+        font=fit(
+            draw,
+            "A panel of AI reviewers gives each tool a verdict from its checked facts.",
+            WIDTH - 128,
+            [32, 28, 24],
+        )[0],
+        fill=SOFT,
+    )
 
 
 def render(card: Card) -> bytes:

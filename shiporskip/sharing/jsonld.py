@@ -37,15 +37,28 @@ def offers(facts) -> list[dict]:
     if price.free_tier:
         found.append({"@type": "Offer", "name": "Free tier", "price": 0, "priceCurrency": price.currency})
     if price.seat_monthly is not None:
-        found.append({"@type": "Offer", "name": f"{price.seat_plan or 'Seat'}, per seat per month",
-                      "price": price.seat_monthly, "priceCurrency": price.currency})
+        found.append(
+            {
+                "@type": "Offer",
+                "name": f"{price.seat_plan or 'Seat'}, per seat per month",
+                "price": price.seat_monthly,
+                "priceCurrency": price.currency,
+            }
+        )
     for side, amount in (("input", price.input_per_mtok), ("output", price.output_per_mtok)):
         if amount is not None:
-            found.append({
-                "@type": "Offer", "name": f"{price.token_model}, {side} tokens",
-                "priceSpecification": {"@type": "UnitPriceSpecification", "price": amount,
-                                       "priceCurrency": price.currency,
-                                       "unitText": f"1M {side} tokens"}})
+            found.append(
+                {
+                    "@type": "Offer",
+                    "name": f"{price.token_model}, {side} tokens",
+                    "priceSpecification": {
+                        "@type": "UnitPriceSpecification",
+                        "price": amount,
+                        "priceCurrency": price.currency,
+                        "unitText": f"1M {side} tokens",
+                    },
+                }
+            )
     return found
 
 
@@ -73,15 +86,21 @@ def software_application(tool, reviews) -> dict:
         data["aggregateRating"] = {
             "@type": "AggregateRating",
             "ratingValue": round(sum(r.score for r in scored) / len(scored), 1),
-            "reviewCount": len(scored), "bestRating": 100, "worstRating": 0}
+            "reviewCount": len(scored),
+            "bestRating": 100,
+            "worstRating": 0,
+        }
     return data
 
 
 def review(r) -> dict:
     data = {
         "@type": "Review",
-        "author": {"@type": "Organization", "name": f"{r.persona.name} (Ship or Skip panel)",
-                   "url": absolute(r.persona.get_absolute_url())},
+        "author": {
+            "@type": "Organization",
+            "name": f"{r.persona.name} (Ship or Skip panel)",
+            "url": absolute(r.persona.get_absolute_url()),
+        },
         "reviewRating": {"@type": "Rating", "ratingValue": r.score, "bestRating": 100, "worstRating": 0},
         "datePublished": r.created_at.date().isoformat(),
     }

@@ -2,9 +2,10 @@
 
 Every address is built on SITE_URL (not the request's Host), and `lastmod` is the latest
 verdict: the finished time of a tool's current panel run, for a pair the later of the two.
-Every section is a queryset the paginator cuts with LIMIT/OFFSET, and each section's latest
-`lastmod` is one aggregate query, so no request reads the whole catalog: at 10,000 tools the
-same-category pairs run to millions, in pages of `PAIRS_PER_PAGE`.
+Every section is cut into pages (tools and categories by LIMIT/OFFSET, comparisons by
+arithmetic, see sharing/pairs.py), and each section's latest `lastmod` is one aggregate query,
+so no request reads the whole catalog: at 10,000 tools the same-category pairs run to millions,
+in pages of `PAIRS_PER_PAGE`, each read with a few small queries.
 """
 
 from functools import cached_property
@@ -15,7 +16,6 @@ from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import SitemapIndexItem, x_robots_tag
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max
-from django.db.models.functions import Greatest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -23,10 +23,11 @@ from shiporskip.catalog.models import Category, Tool
 from shiporskip.compare.comparison import canonical_pair
 from shiporskip.pages import public
 from shiporskip.panel.models import PanelRun, Persona
+from shiporskip.sharing.pairs import Pairs
 
 # The protocol allows 50,000 addresses per sitemap; pairs come in smaller pages so that one
 # page is quick to build (and to cache) however large the catalog grows.
-PAIRS_PER_PAGE = 10_000
+PAIRS_PER_PAGE = 1_000
 TOOLS_PER_PAGE = 1_000
 
 
@@ -75,8 +76,7 @@ class ToolSitemap(SiteSitemap):
     limit = TOOLS_PER_PAGE
 
     def items(self):
-        return (Tool.objects.order_by("pk").annotate(verdict_at=F("current_run__finished_at"))
-                .only("slug"))
+        return Tool.objects.order_by("pk").annotate(verdict_at=F("current_run__finished_at")).only("slug")
 
     def lastmod(self, tool):
         return tool.verdict_at
@@ -87,8 +87,11 @@ class ToolSitemap(SiteSitemap):
 
 class CategorySitemap(SiteSitemap):
     def items(self):
-        return Category.objects.order_by("pk").annotate(
-            verdict_at=Max("tools__current_run__finished_at")).only("slug")
+        return (
+            Category.objects.order_by("pk")
+            .annotate(verdict_at=Max("tools__current_run__finished_at"))
+            .only("slug")
+        )
 
     def lastmod(self, category):
         return category.verdict_at
@@ -102,26 +105,11 @@ class PersonaSitemap(SiteWideSitemap):
         return Persona.objects.active()
 
 
-def indexable_pairs():
-    """The comparisons worth indexing: two reviewed tools of one category, in canonical order.
-
-    One self-join through the category (tool -> category -> its tools), ordered so that the
-    paginator's pages are stable; each row is just the two slugs and the later verdict.
-    """
-    other = "category__tools"
-    return (Tool.objects.reviewed()
-            .filter(**{f"{other}__slug__gt": F("slug"), f"{other}__current_run__isnull": False})
-            .annotate(verdict_at=Greatest("current_run__finished_at",
-                                          f"{other}__current_run__finished_at"))
-            .order_by("slug", f"{other}__slug")
-            .values_list("slug", f"{other}__slug", "verdict_at"))
-
-
 class ComparisonSitemap(SiteSitemap):
     limit = PAIRS_PER_PAGE
 
     def items(self):
-        return indexable_pairs()
+        return Pairs()
 
     def location(self, pair):
         # One reverse for the whole page, not one per pair.
@@ -137,22 +125,26 @@ class ComparisonSitemap(SiteSitemap):
 
     @cached_property
     def paginator(self):
-        """Pages of `limit` pairs, counted by arithmetic: n reviewed tools in a category make
-        n(n-1)/2 pairs, so the count is one GROUP BY over tools, not a COUNT over the millions
-        of rows of the self-join (at 10,000 tools, one COUNT took minutes)."""
-        pages = Paginator(self.items(), self.limit)
-        reviewed = (Tool.objects.reviewed().order_by().values("category")
-                    .annotate(n=Count("pk")).values_list("n", flat=True))
-        pages.count = sum(n * (n - 1) // 2 for n in reviewed)  # overrides the cached property
-        return pages
+        """Pages of `limit` pairs, counted and cut by arithmetic on each category's count of
+        reviewed tools (sharing/pairs.py): no COUNT or OFFSET over the millions of pairs."""
+        return Paginator(self.items(), self.limit)
 
     def get_latest_lastmod(self):
         # A pair's verdict is its later tool's: the latest among reviewed tools that have a
         # reviewed rival, i.e. in a category with two or more reviewed tools.
-        shared = (Tool.objects.reviewed().order_by().values("category")
-                  .annotate(n=Count("pk")).filter(n__gte=2).values("category"))
-        return (Tool.objects.reviewed().filter(category__in=shared)
-                .aggregate(at=Max("current_run__finished_at"))["at"])
+        shared = (
+            Tool.objects.reviewed()
+            .order_by()
+            .values("category")
+            .annotate(n=Count("pk"))
+            .filter(n__gte=2)
+            .values("category")
+        )
+        return (
+            Tool.objects.reviewed()
+            .filter(category__in=shared)
+            .aggregate(at=Max("current_run__finished_at"))["at"]
+        )
 
 
 SECTIONS = {
@@ -180,5 +172,4 @@ def index(request):
         pages = sitemap.paginator.num_pages  # one COUNT query
         items.append(SitemapIndexItem(url, lastmod))
         items += [SitemapIndexItem(f"{url}?p={page}", lastmod) for page in range(2, pages + 1)]
-    return TemplateResponse(request, "sitemap_index.xml", {"sitemaps": items},
-                            content_type="application/xml")
+    return TemplateResponse(request, "sitemap_index.xml", {"sitemaps": items}, content_type="application/xml")

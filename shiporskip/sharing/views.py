@@ -13,14 +13,29 @@ from shiporskip.pages import public
 from shiporskip.sharing import cards
 
 # Per-reader pages, sign-in and every address that writes: nothing there for a search engine.
-DISALLOW = ["/admin/", "/accounts/", "/me", "/bookmarks", "/tools/*/vote", "/tools/*/bookmark",
-            "/newsletter/subscribe", "/newsletter/confirm/", "/newsletter/unsubscribe/"]
+DISALLOW = [
+    "/admin/",
+    "/accounts/",
+    "/me",
+    "/bookmarks",
+    "/tools/*/vote",
+    "/tools/*/bookmark",
+    "/newsletter/subscribe",
+    "/newsletter/confirm/",
+    "/newsletter/unsubscribe/",
+]
 
 
 @public(stored=False)  # drawn from settings alone: nothing to keep
 def robots(request):
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in DISALLOW), "Allow: /", "",
-             f"Sitemap: {settings.SITE_URL}{reverse('sharing:sitemap')}", ""]
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in DISALLOW),
+        "Allow: /",
+        "",
+        f"Sitemap: {settings.SITE_URL}{reverse('sharing:sitemap')}",
+        "",
+    ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 

@@ -12,8 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-TYPES = ["SoftwareApplication", "Review", "Rating", "AggregateRating", "Offer",
-         "UnitPriceSpecification", "Organization", "Person"]
+TYPES = [
+    "SoftwareApplication",
+    "Review",
+    "Rating",
+    "AggregateRating",
+    "Offer",
+    "UnitPriceSpecification",
+    "Organization",
+    "Person",
+]
 BASE = "https://schema.org/"
 
 
@@ -37,8 +45,11 @@ def main(release: Path) -> None:
                 todo.extend(names(types[t]["subTypeOf"]))
         return sorted(found)
 
-    out = {"source": f"schema.org vocabulary, {release} (schemaorg-current-https-*.csv)",
-           "types": {}, "ranges": {}}
+    out = {
+        "source": f"schema.org vocabulary, {release} (schemaorg-current-https-*.csv)",
+        "types": {},
+        "ranges": {},
+    }
     for name in TYPES:
         # A few names listed under a type are not (or no longer) defined as properties: leave them out.
         allowed = sorted(p for p in names(types[name]["properties"]) if p in props)

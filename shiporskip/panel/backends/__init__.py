@@ -28,8 +28,9 @@ def get_reviewer(name: str) -> Reviewer:
     provider, model = split_name(name)
     if provider not in BACKENDS:
         known = ", ".join(sorted(BACKENDS))
-        raise ReviewerError(f"unknown reviewer backend {name!r}; known providers: {known}",
-                            kind=ErrorKind.NOT_CONFIGURED)
+        raise ReviewerError(
+            f"unknown reviewer backend {name!r}; known providers: {known}", kind=ErrorKind.NOT_CONFIGURED
+        )
     module_path, _, class_name = BACKENDS[provider].rpartition(".")
     cls = getattr(import_module(module_path), class_name)
     return cls(model)

@@ -123,8 +123,15 @@ class ReviewerError(Exception):
     "an internal error".
     """
 
-    def __init__(self, message: str, *, kind: ErrorKind | None = None, retryable: bool = False,
-                 retry_after: float | None = None, attempts: tuple = ()):
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ErrorKind | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        attempts: tuple = (),
+    ):
         super().__init__(message)
         self.kind = ErrorKind(kind) if kind else None
         self.retryable = retryable

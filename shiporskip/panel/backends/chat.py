@@ -61,8 +61,7 @@ class ChatReviewer(Reviewer):
     def __init__(self, model: str = ""):
         super().__init__(model)
         if not model:
-            raise ReviewerError(f"name a model: {self.provider}/<model>",
-                                kind=ErrorKind.NOT_CONFIGURED)
+            raise ReviewerError(f"name a model: {self.provider}/<model>", kind=ErrorKind.NOT_CONFIGURED)
         self.policy = Policy.from_settings()
         self.max_concurrency = settings.SHIPORSKIP_CONCURRENCY
 
@@ -80,36 +79,56 @@ class ChatReviewer(Reviewer):
             try:
                 completion, used = self._ask(messages, schema, request.sample)
             except ReviewerError as exc:  # keep the replies already sent back
-                raise ReviewerError(str(exc), kind=exc.kind, retryable=exc.retryable,
-                                    retry_after=exc.retry_after,
-                                    attempts=tuple(failed)) from None
+                raise ReviewerError(
+                    str(exc),
+                    kind=exc.kind,
+                    retryable=exc.retryable,
+                    retry_after=exc.retry_after,
+                    attempts=tuple(failed),
+                ) from None
             retries += used
             latency = int((time.monotonic() - started) * 1000)
             try:
                 parsed = parse_reply(completion.text, request.persona, frozenset(request.unknown))
             except ReplyError as exc:
-                error = str(exc) + (" (the reply hit the token limit)"
-                                    if completion.finish_reason == "length" else "")
-                failed.append(FailedAttempt(completion.text, error, completion.tokens_in,
-                                            completion.tokens_out, latency))
-                messages = [*messages, {"role": "assistant", "content": completion.text},
-                            {"role": "user", "content": feedback(error)}]
+                error = str(exc) + (
+                    " (the reply hit the token limit)" if completion.finish_reason == "length" else ""
+                )
+                failed.append(
+                    FailedAttempt(
+                        completion.text, error, completion.tokens_in, completion.tokens_out, latency
+                    )
+                )
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": completion.text},
+                    {"role": "user", "content": feedback(error)},
+                ]
                 continue
             return self._result(parsed, completion, latency, failed, retries)
         raise ReviewerError(
             f"{request.persona.name}: no valid review after {len(failed)} replies; "
-            f"last problem: {failed[-1].error}", kind=ErrorKind.INVALID_REPLY,
-            attempts=tuple(failed))
+            f"last problem: {failed[-1].error}",
+            kind=ErrorKind.INVALID_REPLY,
+            attempts=tuple(failed),
+        )
 
     def _result(self, parsed, completion, latency, failed, retries) -> ReviewResult:
         tokens_in = completion.tokens_in + sum(a.tokens_in for a in failed)
         tokens_out = completion.tokens_out + sum(a.tokens_out for a in failed)
         notes = tuple(f"retry after: {a.error}" for a in failed) + tuple(parsed.repairs)
         return ReviewResult(
-            reply=parsed.reply, model=self.name, raw=completion.text, tokens_in=tokens_in,
-            tokens_out=tokens_out, latency_ms=latency + sum(a.latency_ms for a in failed),
-            cost_usd=cost_of(self.name, tokens_in, tokens_out), repairs=notes,
-            attempts=tuple(failed), retries=retries)
+            reply=parsed.reply,
+            model=self.name,
+            raw=completion.text,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            latency_ms=latency + sum(a.latency_ms for a in failed),
+            cost_usd=cost_of(self.name, tokens_in, tokens_out),
+            repairs=notes,
+            attempts=tuple(failed),
+            retries=retries,
+        )
 
     def _ask(self, messages, schema, sample) -> tuple[Completion, int]:
         """One completion, and how many calls were retried on the way: at most max_retries in all.
@@ -120,8 +139,9 @@ class ChatReviewer(Reviewer):
         retries = 0
         while True:
             try:
-                completion = self.complete(messages, schema, sample,
-                                           retries=self.policy.max_retries - retries)
+                completion = self.complete(
+                    messages, schema, sample, retries=self.policy.max_retries - retries
+                )
                 return completion, retries + completion.retries
             except NotACompletion as exc:
                 retries += exc.retries
@@ -149,6 +169,8 @@ def sampling_for(policy: Policy, messages: list[dict], sample: int = 0) -> dict:
 
 
 def feedback(error: str) -> str:
-    return (f"Your reply was not a valid review: {error}. Reply again with one JSON object "
-            "only, following the schema, with every section answering its own question about "
-            "this tool in sentences of your own.")
+    return (
+        f"Your reply was not a valid review: {error}. Reply again with one JSON object "
+        "only, following the schema, with every section answering its own question about "
+        "this tool in sentences of your own."
+    )

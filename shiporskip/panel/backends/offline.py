@@ -65,14 +65,14 @@ class Draft:
         return pick(known, key=lambda c: pull[c.key])
 
 
-def doubt(criteria: list[CriterionSpec], subscores: dict[str, int | None], seed: str
-          ) -> tuple[int | None, int | None]:
+def doubt(
+    criteria: list[CriterionSpec], subscores: dict[str, int | None], seed: str
+) -> tuple[int | None, int | None]:
     """The 10th-90th percentile of the score with weights and unknown sub-scores resampled."""
     rng = random.Random(hashlib.sha256(seed.encode()).hexdigest())  # deterministic per review
     draws: list[int | None] = []
     for _ in range(DRAWS):
-        drawn = {c.key: (v if (v := subscores[c.key]) is not None else rng.uniform(20, 80))
-                 for c in criteria}
+        drawn = {c.key: (v if (v := subscores[c.key]) is not None else rng.uniform(20, 80)) for c in criteria}
         weights = {c.key: c.weight * rng.uniform(0.6, 1.4) for c in criteria}
         draws.append(rule.weighted_mean(weights, drawn))
     found = sorted(d for d in draws if d is not None)  # a persona whose weights are all zero has none
@@ -104,13 +104,16 @@ class OfflineReviewer(Reviewer):
 
     def review(self, request: ReviewRequest) -> ReviewResult:
         d = draft(request.persona, request.tool)
-        sections = {s.key: (WRITERS.get(s.key) or write_custom(s))(d)
-                    for s in request.persona.sections}
+        sections = {s.key: (WRITERS.get(s.key) or write_custom(s))(d) for s in request.persona.sections}
         criteria = {k: v for k, v in d.subscores.items() if v is not None}
         reply = ReviewReply(score=d.score, verdict=d.verdict, criteria=criteria, sections=sections)
-        return ReviewResult(reply=reply, model="offline", raw=json.dumps(reply.model_dump()),
-                            score_range=None if d.low is None or d.high is None else (d.low, d.high),
-                            unknown=tuple(c.key for c in d.unknown()))
+        return ReviewResult(
+            reply=reply,
+            model="offline",
+            raw=json.dumps(reply.model_dump()),
+            score_range=None if d.low is None or d.high is None else (d.low, d.high),
+            unknown=tuple(c.key for c in d.unknown()),
+        )
 
 
 __all__ = ["OfflineReviewer", "Draft", "draft", "say"]

@@ -41,8 +41,10 @@ def price_rank(t: ToolSnapshot) -> float | None:
     if p.seat_monthly == 0:
         return 0.8  # free to use, not free to run: hardware, hours or model tokens still cost
     point = price_point(t.facts)  # the same figure the market holds for it
-    ranks = [t.market.rank(point[0], point[1], higher=False) if point else None,
-             t.market.rank("fee", p.platform_fee_percent, higher=False)]
+    ranks = [
+        t.market.rank(point[0], point[1], higher=False) if point else None,
+        t.market.rank("fee", p.platform_fee_percent, higher=False),
+    ]
     known = [r for r in ranks if r is not None]
     return statistics.fmean(known) if known else None
 
@@ -51,8 +53,11 @@ def adoption_rank(t: ToolSnapshot) -> float | None:
     a = t.facts.adoption
     if a is None:
         return None
-    parts = [t.market.rank("stars", a.stars), t.market.rank("users", a.users),
-             t.market.rank("contributors", a.contributors)]
+    parts = [
+        t.market.rank("stars", a.stars),
+        t.market.rank("users", a.users),
+        t.market.rank("contributors", a.contributors),
+    ]
     if all(p is None for p in parts) and a.usage:
         parts.append(0.7)  # a published usage figure, even in words, is a sign of scale
     known = [p for p in parts if p is not None]
@@ -86,21 +91,33 @@ def integration(t: ToolSnapshot) -> int | None:
     platforms = f.limits.platforms if f.limits else []
     # The surface you build against: an API, runtimes and platforms. Openness is the Skeptic's
     # and the Futurist's concern; counting it here too would judge every tool on it four times.
-    return scaled([pick(f.api_available, {True: 1.0, False: 0.3}),
-                   min(len(f.runtimes), 6) / 6 if f.runtimes else None,
-                   min(len(platforms), 3) / 3 if platforms else None], 25, 70)
+    return scaled(
+        [
+            pick(f.api_available, {True: 1.0, False: 0.3}),
+            min(len(f.runtimes), 6) / 6 if f.runtimes else None,
+            min(len(platforms), 3) / 3 if platforms else None,
+        ],
+        25,
+        70,
+    )
 
 
 def runs_where_needed(t: ToolSnapshot) -> int | None:
     """Where it can run: platforms reached, self-hosting, no GPU, small memory; hosted is a place too."""
     f, d, lim = t.facts, t.facts.deployment, t.facts.limits
     platforms = lim.platforms if lim else []
-    return scaled([min(len(platforms), 3) / 3 if platforms else None,
-                   pick(f.self_hostable, {True: 1.0, False: 0.5}),
-                   pick(d.cloud if d else None, {True: 0.85}),
-                   pick(d.on_device if d else None, {True: 1.0}),
-                   pick(lim.gpu_required if lim else None, {False: 1.0, True: 0.45}),
-                   t.market.rank("memory", f.smallest_memory_gb(), higher=False, wide=True)], 20, 75)
+    return scaled(
+        [
+            min(len(platforms), 3) / 3 if platforms else None,
+            pick(f.self_hostable, {True: 1.0, False: 0.5}),
+            pick(d.cloud if d else None, {True: 0.85}),
+            pick(d.on_device if d else None, {True: 1.0}),
+            pick(lim.gpu_required if lim else None, {False: 1.0, True: 0.45}),
+            t.market.rank("memory", f.smallest_memory_gb(), higher=False, wide=True),
+        ],
+        20,
+        75,
+    )
 
 
 def cost_to_try(t: ToolSnapshot) -> int | None:
@@ -126,11 +143,18 @@ def track_record(t: ToolSnapshot) -> int | None:
 
 def exit_options(t: ToolSnapshot) -> int | None:
     f = t.facts
-    opened = None if f.open_weights is None and f.open_source is None else bool(
-        f.open_weights or f.open_source)
-    return scaled([pick(opened, {True: 1.0, False: 0.2}),
-                   pick(f.self_hostable, {True: 1.0, False: 0.25}),
-                   pick(f.license_kind, LICENCE_EXIT)], 10, 85)
+    opened = (
+        None if f.open_weights is None and f.open_source is None else bool(f.open_weights or f.open_source)
+    )
+    return scaled(
+        [
+            pick(opened, {True: 1.0, False: 0.2}),
+            pick(f.self_hostable, {True: 1.0, False: 0.25}),
+            pick(f.license_kind, LICENCE_EXIT),
+        ],
+        10,
+        85,
+    )
 
 
 def checkable(t: ToolSnapshot) -> int | None:
@@ -152,18 +176,24 @@ def frontier(t: ToolSnapshot) -> int | None:
 
 def open_ecosystem(t: ToolSnapshot) -> int | None:
     f = t.facts
-    opened = None if f.open_weights is None and f.open_source is None else bool(
-        f.open_weights or f.open_source)
+    opened = (
+        None if f.open_weights is None and f.open_source is None else bool(f.open_weights or f.open_source)
+    )
     reach = min(len(f.runtimes), 6) / 6 if f.runtimes else None
-    return scaled([pick(opened, {True: 1.0, False: 0.1}), pick(f.license_kind, LICENCE_EXIT), reach],
-                  10, 85)
+    return scaled([pick(opened, {True: 1.0, False: 0.1}), pick(f.license_kind, LICENCE_EXIT), reach], 10, 85)
 
 
 def capacity(t: ToolSnapshot) -> int | None:
     f = t.facts
     output = f.limits.max_output_tokens if f.limits else None
-    return scaled([t.market.rank("context", f.context_window and float(f.context_window)),
-                   t.market.rank("max_output", output and float(output))], 20, 75)
+    return scaled(
+        [
+            t.market.rank("context", f.context_window and float(f.context_window)),
+            t.market.rank("max_output", output and float(output)),
+        ],
+        20,
+        75,
+    )
 
 
 # Founder -------------------------------------------------------------------------------
@@ -192,17 +222,38 @@ def data_terms(t: ToolSnapshot) -> int | None:
     f, d = t.facts, t.facts.deployment
     if f.self_hostable:
         return 92  # the data never leaves your machines
-    return scaled([pick(d.trains_on_your_data if d else None, {False: 0.8, True: 0.15}),
-                   0.9 if d and d.certifications else None,
-                   0.55 if d and d.data_retention else None], 15, 80)
+    return scaled(
+        [
+            pick(d.trains_on_your_data if d else None, {False: 0.8, True: 0.15}),
+            0.9 if d and d.certifications else None,
+            0.55 if d and d.data_retention else None,
+        ],
+        15,
+        80,
+    )
 
 
-SCORERS: dict[str, Callable[[ToolSnapshot], int | None]] = {fn.__name__: fn for fn in [
-    works, integration, runs_where_needed, cost_to_try,
-    standing, track_record, exit_options, checkable,
-    momentum, frontier, open_ecosystem, capacity,
-    unit_economics, licence_terms, vendor_durability, data_terms,
-]}
+SCORERS: dict[str, Callable[[ToolSnapshot], int | None]] = {
+    fn.__name__: fn
+    for fn in [
+        works,
+        integration,
+        runs_where_needed,
+        cost_to_try,
+        standing,
+        track_record,
+        exit_options,
+        checkable,
+        momentum,
+        frontier,
+        open_ecosystem,
+        capacity,
+        unit_economics,
+        licence_terms,
+        vendor_durability,
+        data_terms,
+    ]
+}
 
 
 def score_criterion(key: str, tool: ToolSnapshot) -> int | None:

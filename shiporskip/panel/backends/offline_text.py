@@ -7,12 +7,18 @@ way it goes because the numbers say so.
 
 from dataclasses import dataclass
 
+from shiporskip.catalog.evidence import Size
 from shiporskip.catalog.evidence_view import money  # noqa: F401 - writers format prices through here
 from shiporskip.catalog.facts import ToolFacts
 from shiporskip.panel.backends.base import Rival, ToolSnapshot
 
-KIND = {"model": "a model", "app": "an application", "api": "a hosted API",
-        "library": "a library", "platform": "a platform"}
+KIND = {
+    "model": "a model",
+    "app": "an application",
+    "api": "a hosted API",
+    "library": "a library",
+    "platform": "a platform",
+}
 
 
 def join(items, empty="none on record") -> str:
@@ -36,8 +42,12 @@ def primitive(t: ToolSnapshot) -> str:
 
 
 def licence(t: ToolSnapshot) -> str:
-    kinds = {"permissive": "a permissive licence", "copyleft": "a copyleft licence",
-             "restricted": "a licence with use restrictions", "proprietary": "proprietary terms"}
+    kinds: dict[str | None, str] = {
+        "permissive": "a permissive licence",
+        "copyleft": "a copyleft licence",
+        "restricted": "a licence with use restrictions",
+        "proprietary": "proprietary terms",
+    }
     kind = kinds.get(t.facts.license_kind)
     if t.license and t.facts.license_kind and t.facts.license_kind in t.license.lower():
         return t.license
@@ -57,8 +67,10 @@ def price(f: ToolFacts) -> str | None:
         plan = f" for {p.seat_plan}" if p.seat_plan and len(p.seat_plan) < 40 else ""
         return f"{money(p.seat_monthly, p.currency)} a seat a month{plan}"
     if p.input_per_mtok is not None and p.output_per_mtok is not None:
-        return (f"{money(p.input_per_mtok, p.currency)} in and {money(p.output_per_mtok, p.currency)} "
-                f"out per million tokens of {p.token_model}")
+        return (
+            f"{money(p.input_per_mtok, p.currency)} in and {money(p.output_per_mtok, p.currency)} "
+            f"out per million tokens of {p.token_model}"
+        )
     if p.platform_fee_percent is not None:
         return f"model prices plus a {p.platform_fee_percent:g}% platform fee"
     return None
@@ -68,12 +80,16 @@ def memory(f: ToolFacts) -> str | None:
     sizes = [s for s in (f.limits.sizes if f.limits else []) if s.memory_gb]
     if not sizes:
         return None
-    small = min(sizes, key=lambda s: s.memory_gb)
-    big = max(sizes, key=lambda s: s.memory_gb)
+    small = min(sizes, key=_memory_gb)
+    big = max(sizes, key=_memory_gb)
     text = f"{small.parameters} takes {small.memory_gb:g} GB ({short(small.quantisation)})"
     if big is not small:
         text += f" and {big.parameters} takes {big.memory_gb:g} GB ({short(big.quantisation)})"
     return text
+
+
+def _memory_gb(size: Size) -> float:
+    return size.memory_gb or 0.0  # only sizes with a figure are compared
 
 
 def clip(text: str, limit: int) -> str:
@@ -114,16 +130,36 @@ def contrasts(t: ToolSnapshot, rival: Rival) -> list[Contrast]:
         if cb is None or ca.value == cb.value:
             continue
         ahead = (ca.value > cb.value) == ca.higher_is_better
-        found.append(Contrast(f"cap:{key}", name, f"{ca.shown()} on {ca.label} against "
-                              f"{name}'s {cb.shown()}", ahead))
-    found += [c for c in (_price(a, b, name), _number(a.context_window, b.context_window, name,
-              "context", lambda v: f"a {tokens(v)} context window", higher=True),
-              _number(a.smallest_memory_gb(), b.smallest_memory_gb(), name, "memory",
-                      lambda v: f"a smallest size of {v:g} GB", higher=False),
-              _number(_stars(a), _stars(b), name, "stars", lambda v: f"{v:,} GitHub stars",
-                      higher=True),
-              _number(a.release_year, b.release_year, name, "release_year",
-                      lambda v: f"a {v} release", higher=None)) if c]
+        found.append(
+            Contrast(f"cap:{key}", name, f"{ca.shown()} on {ca.label} against {name}'s {cb.shown()}", ahead)
+        )
+    found += [
+        c
+        for c in (
+            _price(a, b, name),
+            _number(
+                a.context_window,
+                b.context_window,
+                name,
+                "context",
+                lambda v: f"a {tokens(v)} context window",
+                higher=True,
+            ),
+            _number(
+                a.smallest_memory_gb(),
+                b.smallest_memory_gb(),
+                name,
+                "memory",
+                lambda v: f"a smallest size of {v:g} GB",
+                higher=False,
+            ),
+            _number(_stars(a), _stars(b), name, "stars", lambda v: f"{v:,} GitHub stars", higher=True),
+            _number(
+                a.release_year, b.release_year, name, "release_year", lambda v: f"a {v} release", higher=None
+            ),
+        )
+        if c
+    ]
     return found
 
 
@@ -144,18 +180,28 @@ def _price(a: ToolFacts, b: ToolFacts, rival: str) -> Contrast | None:
         return None  # prices in two currencies do not compare
     if pa.seat_monthly is not None and pb.seat_monthly is not None and pa.seat_monthly != pb.seat_monthly:
         show = lambda v: "free" if v == 0 else f"{money(v, pa.currency)} a seat"  # noqa: E731
-        return Contrast("seat", rival, f"{show(pa.seat_monthly)} against {rival}'s "
-                        f"{show(pb.seat_monthly).removesuffix(' a seat')}", pa.seat_monthly < pb.seat_monthly)
-    if None in (pa.input_per_mtok, pa.output_per_mtok, pb.input_per_mtok, pb.output_per_mtok):
+        return Contrast(
+            "seat",
+            rival,
+            f"{show(pa.seat_monthly)} against {rival}'s {show(pb.seat_monthly).removesuffix(' a seat')}",
+            pa.seat_monthly < pb.seat_monthly,
+        )
+    ia, oa, ib, ob = pa.input_per_mtok, pa.output_per_mtok, pb.input_per_mtok, pb.output_per_mtok
+    if ia is None or oa is None or ib is None or ob is None:
         return None
-    ta = (3 * pa.input_per_mtok + pa.output_per_mtok) / 4
-    tb = (3 * pb.input_per_mtok + pb.output_per_mtok) / 4
+    ta = (3 * ia + oa) / 4
+    tb = (3 * ib + ob) / 4
     if ta == tb:
         return None
     cur = pa.currency
-    return Contrast("tokens", rival, f"{money(pa.input_per_mtok, cur)}/{money(pa.output_per_mtok, cur)} "
-                    f"per million tokens in/out against {rival}'s {money(pb.input_per_mtok, cur)}/"
-                    f"{money(pb.output_per_mtok, cur)}", ta < tb)
+    return Contrast(
+        "tokens",
+        rival,
+        f"{money(ia, cur)}/{money(oa, cur)} "
+        f"per million tokens in/out against {rival}'s {money(ib, cur)}/"
+        f"{money(ob, cur)}",
+        ta < tb,
+    )
 
 
 def all_contrasts(t: ToolSnapshot) -> list[Contrast]:

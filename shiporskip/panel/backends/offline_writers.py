@@ -40,8 +40,10 @@ def claim(d: Draft, key: str) -> str:
     """One sentence-part grounding criterion `key` in this tool's facts and rivals."""
     t, f = d.tool, d.tool.facts
     if key in {"works", "standing", "frontier"}:
-        c = best_contrast(d, "cap:", ahead=d.subscores.get(key, 0) is not None
-                          and d.subscores[key] >= 50) or best_contrast(d, "cap:", ahead=None)
+        score = d.subscores[key]
+        c = best_contrast(d, "cap:", ahead=score is not None and score >= 50) or best_contrast(
+            d, "cap:", ahead=None
+        )
         if c:
             return c.text
         figure = top_figure(t)
@@ -64,8 +66,11 @@ def claim(d: Draft, key: str) -> str:
         tail = f", last release {last.isoformat()}" if last else ""
         if c:
             return c.text + tail
-        return (f"first released in {f.release_year}{tail}" if f.release_year
-                else f"no release year on record{tail}")
+        return (
+            f"first released in {f.release_year}{tail}"
+            if f.release_year
+            else f"no release year on record{tail}"
+        )
     if key in {"exit_options", "open_ecosystem", "licence_terms"}:
         terms = f.terms.commercial_use.rstrip(".") if f.terms else None
         base = f"it ships as {say.primitive(t)} under {say.licence(t)}"
@@ -93,15 +98,17 @@ def _runs(d: Draft) -> str:
         parts.append(f"on {say.join(lim.platforms)}")
     if lim and lim.gpu_required is not None:
         parts.append("it needs a GPU" if lim.gpu_required else "no GPU is needed")
-    if (words := say.memory(f)):
+    if words := say.memory(f):
         parts.append(words)
     return "; ".join(parts) if parts else "where it can run is not on record"
 
 
 def _checkable(d: Draft) -> str:
     cov = coverage(d.tool.facts)
-    return (f"{len(cov.known)} of {cov.total} applicable facts are sourced, with "
-            f"{cov.evidence} benchmark figure{'s' if cov.evidence != 1 else ''}")
+    return (
+        f"{len(cov.known)} of {cov.total} applicable facts are sourced, with "
+        f"{cov.evidence} benchmark figure{'s' if cov.evidence != 1 else ''}"
+    )
 
 
 def _capacity(d: Draft) -> str:
@@ -144,8 +151,14 @@ def _data(d: Draft) -> str:
     return (f"{say.maker(d.tool)} " + " and ".join(parts)) if parts else "its data terms are not on record"
 
 
-OTHER_CLAIMS = {"integration": _integration, "runs_where_needed": _runs, "checkable": _checkable,
-                "capacity": _capacity, "vendor_durability": _durability, "data_terms": _data}
+OTHER_CLAIMS = {
+    "integration": _integration,
+    "runs_where_needed": _runs,
+    "checkable": _checkable,
+    "capacity": _capacity,
+    "vendor_durability": _durability,
+    "data_terms": _data,
+}
 
 
 def about(d: Draft, criterion: CriterionSpec) -> str:
@@ -159,10 +172,14 @@ def unknown_names(d: Draft) -> str:
 
 def verdict_line(d: Draft) -> str:
     if d.score is None:
-        return (f"No verdict on {d.tool.name}: none of what {d.persona.name} weighs "
-                f"({say.join([c.label.lower() for c in d.persona.criteria])}) is on record")
-    return (f"{d.verdict.capitalize()} for {d.tool.name}: {d.score} against a bar of {d.bar} "
-            f"({d.margin:+d}; it could read {d.low}-{d.high} with other weights)")
+        return (
+            f"No verdict on {d.tool.name}: none of what {d.persona.name} weighs "
+            f"({say.join([c.label.lower() for c in d.persona.criteria])}) is on record"
+        )
+    return (
+        f"{d.verdict.capitalize()} for {d.tool.name}: {d.score} against a bar of {d.bar} "
+        f"({d.margin:+d}; it could read {d.low}-{d.high} with other weights)"
+    )
 
 
 def leading_rival(d: Draft):
@@ -187,7 +204,7 @@ def money_pair(f) -> str:
 def builder_primitive(d: Draft) -> str:
     t, f = d.tool, d.tool.facts
     text = f"{t.name} is {say.primitive(t)} from {say.maker(t)}."
-    if (words := say.memory(f)):
+    if words := say.memory(f):
         text += f" Of its sizes, {words}."
     elif f.self_hostable is False:
         text += f" There is nothing to download: {t.name} runs on {say.maker(t)}'s servers."
@@ -213,16 +230,18 @@ def builder_dx_bet(d: Draft) -> str:
 
 def builder_moment(d: Draft) -> str:
     t, f = d.tool, d.tool.facts
-    first = {"model": f"load {t.name} in {f.runtimes[0] if f.runtimes else 'a runtime'} and give it a "
-                      "real task from your backlog",
-             "app": f"point {t.name} at an existing repository and ask for a real change",
-             "api": f"call {t.name} from a script with your own key on a real request",
-             "library": f"wire {t.name} into an existing service and run one real workflow",
-             "platform": f"run a first real workload on {t.name}"}[f.kind]
+    first = {
+        "model": f"load {t.name} in {f.runtimes[0] if f.runtimes else 'a runtime'} and give it a "
+        "real task from your backlog",
+        "app": f"point {t.name} at an existing repository and ask for a real change",
+        "api": f"call {t.name} from a script with your own key on a real request",
+        "library": f"wire {t.name} into an existing service and run one real workflow",
+        "platform": f"run a first real workload on {t.name}",
+    }[f.kind]
     c = best_contrast(d, "cap:", ahead=None)
     if c:
         outcome = f"The evidence on whether it survives: {c.text}."
-    elif (figure := top_figure(t)):
+    elif figure := top_figure(t):
         outcome = f"The evidence on whether it survives: {figure}, with no rival figure to set it against."
     else:
         outcome = f"No public benchmark covers {t.name}, so whether it survives is yours to test."
@@ -236,7 +255,7 @@ def builder_decision(d: Draft) -> str:
         return text
     if pick:
         text += f" What decides {d.tool.name} is {about(d, pick)}."
-    if (missing := unknown_names(d)):
+    if missing := unknown_names(d):
         text += f" Left out of {d.tool.name}'s score for want of facts: {missing}."
     return text
 
@@ -246,8 +265,10 @@ def skeptic_category(d: Draft) -> str:
     t = d.tool
     if not t.rivals:
         return f"{t.name} sits in {t.category}, with no other tool of ours to measure it against yet."
-    return (f"{t.name} sits in {t.category}; the nearest rivals to {t.name} on kind, size, price and "
-            f"deployment are {say.join(t.peers)}.")
+    return (
+        f"{t.name} sits in {t.category}; the nearest rivals to {t.name} on kind, size, price and "
+        f"deployment are {say.join(t.peers)}."
+    )
 
 
 def skeptic_wins(d: Draft) -> str:
@@ -256,11 +277,12 @@ def skeptic_wins(d: Draft) -> str:
     losses = len(contrasts) - len(wins)
     if wins and len(wins) > losses:
         shown = "; ".join(c.text for c in wins[:2])
-        return (f"{d.tool.name} wins on most shared figures ({len(wins)} of {len(contrasts)}): "
-                f"{shown}.")
+        return f"{d.tool.name} wins on most shared figures ({len(wins)} of {len(contrasts)}): {shown}."
     if wins:
-        return (f"{d.tool.name} is ahead on {len(wins)} of {len(contrasts)} shared figures, behind on "
-                f"the rest; where it wins: {wins[0].text}.")
+        return (
+            f"{d.tool.name} is ahead on {len(wins)} of {len(contrasts)} shared figures, behind on "
+            f"the rest; where it wins: {wins[0].text}."
+        )
     if not d.tool.rivals:
         return f"{d.tool.name} has no rival in our catalog yet to win against."
     known = d.known()
@@ -273,16 +295,20 @@ def skeptic_breaks(d: Draft) -> str:
     t, f = d.tool, d.tool.facts
     small = f.smallest_memory_gb()
     if small is not None and small > 24:
-        return (f"{t.name} breaks on a workstation: even its smallest size needs {small:g} GB, "
-                "past a single 24 GB consumer GPU.")
+        return (
+            f"{t.name} breaks on a workstation: even its smallest size needs {small:g} GB, "
+            "past a single 24 GB consumer GPU."
+        )
     if f.terms and f.license_kind in {"restricted", "proprietary"}:
         return f"{t.name} breaks when legal reads the terms: {f.terms.commercial_use.rstrip('.')}."
     losing = best_contrast(d, "cap:", ahead=False)
     if losing:
         return f"{t.name} breaks on the hard task its rival handles: {losing.text}."
     if f.self_hostable is False:
-        return (f"{t.name} breaks the day {say.maker(t)} changes price or terms: it cannot be "
-                f"self-hosted, and it costs {say.price(f) or 'an unpublished price'} today.")
+        return (
+            f"{t.name} breaks the day {say.maker(t)} changes price or terms: it cannot be "
+            f"self-hosted, and it costs {say.price(f) or 'an unpublished price'} today."
+        )
     purpose = t.best_for.rstrip(". ")
     if not purpose:
         return f"{t.name} breaks where our evidence runs out: nothing on record says what would break it."
@@ -322,30 +348,43 @@ def futurist_thesis(d: Draft) -> str:
     t, f, year = d.tool, d.tool.facts, thesis_year(d)
     small = f.smallest_memory_gb()
     if f.kind == "model" and small is not None and small <= 8:
-        claim_ = (f"models that fit in {small:g} GB will handle most routine work on hardware teams "
-                  f"already own, and {t.name} is sized for that")
+        claim_ = (
+            f"models that fit in {small:g} GB will handle most routine work on hardware teams "
+            f"already own, and {t.name} is sized for that"
+        )
     elif f.kind == "model" and f.open_weights:
-        claim_ = (f"open weights at {f.parameters or 'its size'} will match hosted models on most "
-                  f"benchmarks, and {t.name} is the bet on that")
+        claim_ = (
+            f"open weights at {f.parameters or 'its size'} will match hosted models on most "
+            f"benchmarks, and {t.name} is the bet on that"
+        )
     elif f.price and f.price.input_per_mtok is not None:
-        claim_ = (f"a million tokens will cost a fraction of {t.name}'s "
-                  f"{say.money(f.price.input_per_mtok, f.price.currency)} input price today, and volume "
-                  "will decide the winners")
+        claim_ = (
+            f"a million tokens will cost a fraction of {t.name}'s "
+            f"{say.money(f.price.input_per_mtok, f.price.currency)} input price today, and volume "
+            "will decide the winners"
+        )
     elif (a := f.adoption) and (a.users or a.stars):
         count = f"a published headcount of {a.users:,}" if a.users else f"{a.stars:,} GitHub stars"
-        claim_ = (f"{t.category.lower()} will consolidate around two or three tools, and {t.name}, with "
-                  f"{count} (as of {(a.users_as_of or a.as_of).isoformat()}), is in that race")
-    elif (figure := top_figure(t)):
-        claim_ = (f"the {t.category.lower()} with the best measured results will take the market, "
-                  f"and {t.name} enters with {figure}")
+        claim_ = (
+            f"{t.category.lower()} will consolidate around two or three tools, and {t.name}, with "
+            f"{count} (as of {(a.users_as_of or a.as_of).isoformat()}), is in that race"
+        )
+    elif figure := top_figure(t):
+        claim_ = (
+            f"the {t.category.lower()} with the best measured results will take the market, "
+            f"and {t.name} enters with {figure}"
+        )
     elif f.kind == "library":
-        claim_ = (f"agent code will be assembled from a few open libraries, and {t.name} bets on being "
-                  "one of them")
+        claim_ = (
+            f"agent code will be assembled from a few open libraries, and {t.name} bets on being one of them"
+        )
     elif f.open_source:
         claim_ = f"open tools like {t.name} will set the standard that closed ones copy"
     else:
-        claim_ = (f"{t.category.lower()} will be bought where developers already work, and "
-                  f"{t.name} bets on {say.join(f.runtimes, 'its own surface')}")
+        claim_ = (
+            f"{t.category.lower()} will be bought where developers already work, and "
+            f"{t.name} bets on {say.join(f.runtimes, 'its own surface')}"
+        )
     return f"By {year}, {claim_}: by then {t.name} will have proved the bet or lost it."
 
 
@@ -366,17 +405,20 @@ def futurist_timing(d: Draft) -> str:
     year = d.tool.facts.release_year
     years = d.tool.market.category.get("release_year", ())
     if year is not None and len(years) < MIN_FIELD:
-        return (f"Timing cannot be placed: {d.tool.name} came out in {year}, with too few rivals on "
-                "record to compare.")
+        return (
+            f"Timing cannot be placed: {d.tool.name} came out in {year}, with too few rivals on "
+            "record to compare."
+        )
     if year is None or not years:
         return f"Timing cannot be placed: no release year is on record for {d.tool.name}."
     median = int(statistics.median(years))
     if year > median:
-        return (f"Early: {d.tool.name} came out in {year}, after most of its category "
-                f"(median year {median}).")
+        return f"Early: {d.tool.name} came out in {year}, after most of its category (median year {median})."
     if year < median:
-        return (f"Late only if it stops moving: {d.tool.name} came out in {year}, before most of its "
-                f"category (median year {median}).")
+        return (
+            f"Late only if it stops moving: {d.tool.name} came out in {year}, before most of its "
+            f"category (median year {median})."
+        )
     return f"On time: {d.tool.name} came out in {year}, with the bulk of its category."
 
 
@@ -384,10 +426,14 @@ def futurist_second_order(d: Draft) -> str:
     t, f = d.tool, d.tool.facts
     if f.open_weights or f.open_source:
         runs = say.join(f.runtimes, "the runtimes that adopt it")
-        return (f"If {t.name} wins, fine-tunes and integrations multiply around it ({runs} today), "
-                "and per-seat pricing around it loses its grip.")
-    return (f"If {t.name} wins, everything built on it inherits {say.maker(t)}'s pricing "
-            f"({say.price(f) or 'unpublished'}) and its outages.")
+        return (
+            f"If {t.name} wins, fine-tunes and integrations multiply around it ({runs} today), "
+            "and per-seat pricing around it loses its grip."
+        )
+    return (
+        f"If {t.name} wins, everything built on it inherits {say.maker(t)}'s pricing "
+        f"({say.price(f) or 'unpublished'}) and its outages."
+    )
 
 
 def futurist_infrastructure(d: Draft) -> str:
@@ -395,8 +441,10 @@ def futurist_infrastructure(d: Draft) -> str:
     if not known:
         return f"{d.tool.name} becomes infrastructure once there is evidence to judge it by."
     weakest, strongest = known[-1], known[0]
-    return (f"{d.tool.name} becomes infrastructure when {weakest.label.lower()} stops holding it back "
-            f"({claim(d, weakest.key)}); on {strongest.label.lower()} it is already there.")
+    return (
+        f"{d.tool.name} becomes infrastructure when {weakest.label.lower()} stops holding it back "
+        f"({claim(d, weakest.key)}); on {strongest.label.lower()} it is already there."
+    )
 
 
 # Founder -------------------------------------------------------------------------------
@@ -426,23 +474,27 @@ def founder_value_capture(d: Draft) -> str:
     if f.price and f.price.platform_fee_percent is not None:
         return f"{who} takes a {f.price.platform_fee_percent:g}% cut of what flows through {t.name}."
     if f.price and f.price.input_per_mtok is not None and (f.open_weights or f.open_source):
-        return (f"{who} gives {t.name} away and meters its own hosted {t.name} by the token: "
-                f"{money_pair(f)}.")
+        return f"{who} gives {t.name} away and meters its own hosted {t.name} by the token: {money_pair(f)}."
     if f.price and f.price.input_per_mtok is not None:
-        return (f"{who} meters {t.name} by the token ({money_pair(f)}), so its revenue grows with "
-                "your traffic.")
+        return (
+            f"{who} meters {t.name} by the token ({money_pair(f)}), so its revenue grows with your traffic."
+        )
     if f.price and f.price.seat_monthly:
         return f"{who} charges for {t.name} per seat, every month: {say.price(f)}."
-    return (f"{who} gives {t.name} away and captures value around it: hosted offerings, support "
-            f"and reputation under {say.licence(t)}.")
+    return (
+        f"{who} gives {t.name} away and captures value around it: hosted offerings, support "
+        f"and reputation under {say.licence(t)}."
+    )
 
 
 def founder_moat(d: Draft) -> str:
     t = d.tool
     durability = _durability(d)
     if t.facts.open_weights or t.facts.open_source:
-        return (f"Little moat in {t.name}'s artefact, which anyone can fork; what it has is "
-                f"adoption: {durability}.")
+        return (
+            f"Little moat in {t.name}'s artefact, which anyone can fork; what it has is "
+            f"adoption: {durability}."
+        )
     return f"{t.name}'s moat is the closed product under {say.licence(t)}, plus adoption: {durability}."
 
 
@@ -461,29 +513,41 @@ def founder_worth_it_when(d: Draft) -> str:
     if pick and d.verdict == "ship":
         text += f" {d.tool.name} is worth shipping now, on the strength of {about(d, pick)}."
     elif pick:
-        text += (f" {d.tool.name} is worth shipping once {pick.label.lower()} improves "
-                 f"({claim(d, pick.key)}).")
-    if (missing := unknown_names(d)):
+        text += f" {d.tool.name} is worth shipping once {pick.label.lower()} improves ({claim(d, pick.key)})."
+    if missing := unknown_names(d):
         text += f" Not judged for {d.tool.name}, for want of facts: {missing}."
     return text
 
 
 def write_custom(section: SectionSpec):
     """A section a publisher added: answer its question from the evidence we hold."""
+
     def write(d: Draft) -> str:
         known = d.known()
         best = f" Its strongest suit: {about(d, known[0])}." if known else ""
-        return f"On \"{section.question}\": {verdict_line(d)}.{best}"
+        return f'On "{section.question}": {verdict_line(d)}.{best}'
+
     return write
 
 
 WRITERS = {
-    "primitive": builder_primitive, "dx_bet": builder_dx_bet,
-    "moment_of_truth": builder_moment, "decision": builder_decision,
-    "category": skeptic_category, "wins": skeptic_wins, "breaks": skeptic_breaks,
-    "kill_risk": skeptic_kill_risk, "wrong_if": skeptic_wrong_if,
-    "thesis": futurist_thesis, "evidence": futurist_evidence, "timing": futurist_timing,
-    "second_order": futurist_second_order, "infrastructure": futurist_infrastructure,
-    "buyer": founder_buyer, "value_capture": founder_value_capture, "moat": founder_moat,
-    "risk": founder_risk, "worth_it_when": founder_worth_it_when,
+    "primitive": builder_primitive,
+    "dx_bet": builder_dx_bet,
+    "moment_of_truth": builder_moment,
+    "decision": builder_decision,
+    "category": skeptic_category,
+    "wins": skeptic_wins,
+    "breaks": skeptic_breaks,
+    "kill_risk": skeptic_kill_risk,
+    "wrong_if": skeptic_wrong_if,
+    "thesis": futurist_thesis,
+    "evidence": futurist_evidence,
+    "timing": futurist_timing,
+    "second_order": futurist_second_order,
+    "infrastructure": futurist_infrastructure,
+    "buyer": founder_buyer,
+    "value_capture": founder_value_capture,
+    "moat": founder_moat,
+    "risk": founder_risk,
+    "worth_it_when": founder_worth_it_when,
 }

@@ -43,8 +43,9 @@ class OpenAICompatible(ChatReviewer):
         self.base_url = setting(self.base_url_env) or None
         self.api_key = setting(self.key_env) if self.key_env else ""
         if self.key_required and not self.api_key and not self.base_url:
-            raise ReviewerError(f"{self.provider}/ needs an API key: set {self.key_env}",
-                                kind=ErrorKind.NOT_CONFIGURED)
+            raise ReviewerError(
+                f"{self.provider}/ needs an API key: set {self.key_env}", kind=ErrorKind.NOT_CONFIGURED
+            )
         self.mode = settings.SHIPORSKIP_STRUCTURED_OUTPUT or self.default_mode
         self._lock = threading.Lock()
 
@@ -59,22 +60,32 @@ class OpenAICompatible(ChatReviewer):
             mode = self.mode
             try:
                 raw = self.client.with_options(max_retries=retries).chat.completions.with_raw_response.create(
-                    model=self.model, messages=messages, max_tokens=self.policy.max_tokens,
-                    **sampling_for(self.policy, messages, sample), **response_format(mode, schema))
+                    model=self.model,
+                    messages=messages,
+                    max_tokens=self.policy.max_tokens,
+                    **sampling_for(self.policy, messages, sample),
+                    **response_format(mode, schema),
+                )
             except openai.APIStatusError as exc:
                 if self._downgrade(mode, exc):
                     continue
                 raise status_error(exc, self) from None
             except openai.APITimeoutError:
-                raise ReviewerError(f"{self.name}: no answer within {self.policy.timeout:g} s",
-                                    kind=ErrorKind.TIMEOUT, retryable=True) from None
+                raise ReviewerError(
+                    f"{self.name}: no answer within {self.policy.timeout:g} s",
+                    kind=ErrorKind.TIMEOUT,
+                    retryable=True,
+                ) from None
             except openai.APIConnectionError as exc:
-                raise ReviewerError(f"{self.name}: cannot reach {self.base_url or 'the API'}: "
-                                    f"{exc.__cause__ or exc}", kind=ErrorKind.UNREACHABLE,
-                                    retryable=True) from None
+                raise ReviewerError(
+                    f"{self.name}: cannot reach {self.base_url or 'the API'}: {exc.__cause__ or exc}",
+                    kind=ErrorKind.UNREACHABLE,
+                    retryable=True,
+                ) from None
             except openai.APIResponseValidationError as exc:
-                raise NotACompletion(f"{self.name}: the server's answer is not a chat "
-                                     f"completion: {exc}") from None
+                raise NotACompletion(
+                    f"{self.name}: the server's answer is not a chat completion: {exc}"
+                ) from None
             return completion_of(raw.parse(), self, retries=raw.retries_taken)
 
     def _downgrade(self, mode: str, exc) -> bool:
@@ -117,8 +128,12 @@ def client_for(base_url: str | None, api_key: str, timeout: float):
 
 def response_format(mode: str, schema: dict) -> dict:
     if mode == "json_schema":
-        return {"response_format": {"type": "json_schema", "json_schema": {
-            "name": "review", "schema": schema, "strict": False}}}
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "review", "schema": schema, "strict": False},
+            }
+        }
     if mode == "json_object":
         return {"response_format": {"type": "json_object", "schema": grammar_schema(schema)}}
     return {}
@@ -129,25 +144,39 @@ def completion_of(response, reviewer, retries: int = 0) -> Completion:
     if not choices:
         raise NotACompletion(f"{reviewer.name}: the server's answer has no choices", retries=retries)
     usage = getattr(response, "usage", None)
-    return Completion(text=choices[0].message.content or "",
-                      tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
-                      tokens_out=getattr(usage, "completion_tokens", 0) or 0,
-                      finish_reason=choices[0].finish_reason or "", retries=retries)
+    return Completion(
+        text=choices[0].message.content or "",
+        tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
+        tokens_out=getattr(usage, "completion_tokens", 0) or 0,
+        finish_reason=choices[0].finish_reason or "",
+        retries=retries,
+    )
 
 
 def status_error(exc, reviewer) -> ReviewerError:
     """429 and 5xx may pass; other 4xx (bad key, unknown model) never will: fail at once."""
     status = exc.status_code
     retryable = status == 429 or status == 408 or status >= 500
-    hint = {401: f" (check {reviewer.key_env})", 403: f" (check {reviewer.key_env})",
-            404: f" (is `{reviewer.model}` served at {reviewer.base_url or 'the API'}?)"}
-    return ReviewerError(f"{reviewer.name}: HTTP {status}: {exc.message}{hint.get(status, '')}",
-                         kind=kind_of_status(status), retryable=retryable,
-                         retry_after=retry_after(exc.response))
+    hint = {
+        401: f" (check {reviewer.key_env})",
+        403: f" (check {reviewer.key_env})",
+        404: f" (is `{reviewer.model}` served at {reviewer.base_url or 'the API'}?)",
+    }
+    return ReviewerError(
+        f"{reviewer.name}: HTTP {status}: {exc.message}{hint.get(status, '')}",
+        kind=kind_of_status(status),
+        retryable=retryable,
+        retry_after=retry_after(exc.response),
+    )
 
 
-STATUS_KINDS = {401: ErrorKind.AUTH, 403: ErrorKind.AUTH, 404: ErrorKind.BAD_MODEL,
-                408: ErrorKind.TIMEOUT, 429: ErrorKind.RATE_LIMIT}
+STATUS_KINDS = {
+    401: ErrorKind.AUTH,
+    403: ErrorKind.AUTH,
+    404: ErrorKind.BAD_MODEL,
+    408: ErrorKind.TIMEOUT,
+    429: ErrorKind.RATE_LIMIT,
+}
 
 
 def kind_of_status(status: int) -> ErrorKind:

@@ -31,8 +31,9 @@ def share_meta(context, tool=None, reviews=None, comparison=None, category=None,
     if comparison is not None:
         card, image = cards.pair_card(comparison), cards.pair_image_url(comparison)
         title, kind = f"{comparison.title}: which AI tool should you ship?", "article"
-        description = "The panel's verdicts side by side: " + "; ".join(
-            verdict_words(s) for s in card.sides) + "."
+        description = (
+            "The panel's verdicts side by side: " + "; ".join(verdict_words(s) for s in card.sides) + "."
+        )
     elif tool is not None:
         reviews = list(reviews or [])
         card, image = cards.tool_card(tool, reviews), cards.tool_image_url(tool, reviews)
@@ -45,9 +46,14 @@ def share_meta(context, tool=None, reviews=None, comparison=None, category=None,
         title = f"{persona.name}, {persona.lens.lower()}: Ship or Skip's panel"
         description = f"“{persona.motto}” Ships at {persona.ship_threshold}/100 or above."
     return {
-        "title": title, "description": description, "url": absolute(page_path(context)),
-        "kind": kind, "image": image, "image_alt": card.alt,
-        "width": cards.WIDTH, "height": cards.HEIGHT,
+        "title": title,
+        "description": description,
+        "url": absolute(page_path(context)),
+        "kind": kind,
+        "image": image,
+        "image_alt": card.alt,
+        "width": cards.WIDTH,
+        "height": cards.HEIGHT,
     }
 
 
