@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import handlers
 from django.db import connections
 from huey.contrib.djhuey import HUEY
 
@@ -103,6 +104,16 @@ def static_files():
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    # pytest-django's live_server answers /static/ itself, from the finders, which know only the
+    # plain names: hand those requests to the site's own whitenoise, as in production.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(handlers, "StaticFilesHandler", AppServesStatic)
+        yield
+
+
+class AppServesStatic(handlers.StaticFilesHandler):
+    def _should_handle(self, path):
+        return False
 
 
 @pytest.fixture(scope="session", autouse=True)
