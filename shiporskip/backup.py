@@ -669,6 +669,14 @@ def _restore_postgresql(dump: Path) -> None:
         "DO $$ DECLARE t record; BEGIN\n"
         "  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP\n"
         "    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', t.tablename);\n"
+        "  END LOOP;\n"
+        # The site's own trigger functions too (the dump creates them again); an extension's
+        # functions (pg_trgm's) stay with their extension.
+        "  FOR t IN SELECT p.oid::regprocedure AS sig FROM pg_proc p\n"
+        "      JOIN pg_namespace n ON n.oid = p.pronamespace\n"
+        "      WHERE n.nspname = current_schema() AND NOT EXISTS (\n"
+        "        SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') LOOP\n"
+        "    EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', t.sig);\n"
         "  END LOOP;\nEND $$;\n"
     )
     result = subprocess.run(

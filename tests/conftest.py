@@ -235,3 +235,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("security probes")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache. Each test's database is rolled back, so the page
+    cache's generation tokens start again at "never written" (0), and a page or count kept
+    under those tokens by an earlier test would belong to other data."""
+    from django.core.cache import cache
+
+    cache.clear()
