@@ -23,7 +23,7 @@ from shiporskip.catalog.loading import load_bundled
 from shiporskip.catalog.models import Tool
 from shiporskip.panel.models import PanelRun, Review
 from shiporskip.panel.personas import load_personas
-from shiporskip.panel.running import review_tool
+from shiporskip.panel.running import COPIED_REVIEW_FIELDS, review_tool
 
 # What a copied tool, run and review keep of their source (the review: running.copy_review's
 # list, less the call key, made unique per copy, and the raw reply: no page shows it).
@@ -41,28 +41,8 @@ TOOL_FIELDS = [
 ]
 RUN_FIELDS = ["model", "samples", "personas_total", "personas_done", "progress", "facts"]
 REVIEW_FIELDS = [
-    "persona",
-    "score",
-    "verdict",
-    "criteria",
-    "sections",
-    "model",
-    "prompt_version",
-    "persona_version",
-    "tokens_in",
-    "tokens_out",
-    "latency_ms",
-    "cost_usd",
-    "repairs",
-    "retries",
-    "threshold",
-    "score_low",
-    "score_high",
-    "samples",
-    "coverage",
-    "unknown",
-    "self_review",
-]
+    "persona" if f == "persona_id" else f for f in COPIED_REVIEW_FIELDS if f not in ("call_key", "raw_reply")
+] + ["self_review"]
 
 # The copies, numbered n = start .. start + need - 1, each with its source tool `t` (the
 # sources in a fixed order, copy n from source (n - start) mod K) and its own new row `nt`,

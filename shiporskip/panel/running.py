@@ -385,37 +385,40 @@ def _store(run, personas, results, reused, keys, requests, *, facts: dict, self_
         Tool.objects.filter(pk=run.tool_id).update(current_run=run)
 
 
+# What a reused review keeps of its original (tests/scale.py copies the same).
+COPIED_REVIEW_FIELDS = [
+    "persona_id",
+    "score",
+    "verdict",
+    "criteria",
+    "sections",
+    "model",
+    "prompt_version",
+    "persona_version",
+    "tokens_in",
+    "tokens_out",
+    "latency_ms",
+    "cost_usd",
+    "raw_reply",
+    "repairs",
+    "retries",
+    "call_key",
+    "threshold",
+    "score_low",
+    "score_high",
+    "samples",
+    "coverage",
+    "unknown",
+]
+
+
 def copy_review(original: Review, run: PanelRun, self_review: bool = False) -> Review:
-    fields = [
-        "persona_id",
-        "score",
-        "verdict",
-        "criteria",
-        "sections",
-        "model",
-        "prompt_version",
-        "persona_version",
-        "tokens_in",
-        "tokens_out",
-        "latency_ms",
-        "cost_usd",
-        "raw_reply",
-        "repairs",
-        "retries",
-        "call_key",
-        "threshold",
-        "score_low",
-        "score_high",
-        "samples",
-        "coverage",
-        "unknown",
-    ]
     return Review(
         run=run,
         tool_id=run.tool_id,
         reused_from=original,
         self_review=self_review,
-        **{f: getattr(original, f) for f in fields},
+        **{f: getattr(original, f) for f in COPIED_REVIEW_FIELDS},
     )
 
 
