@@ -14,6 +14,7 @@ from django.utils.http import http_date
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 from shiporskip.pagecache.models import SITE, VOTES, tokens, tool_scope
+from shiporskip.pagecache.serving import remember
 from shiporskip.panel.models import Persona
 
 
@@ -69,6 +70,7 @@ def public(view=None, *, shows=lists, stored=True):
             return mark_public(view(request, *args, **kwargs))
         values = tokens(scopes)
         request.site_token = values[scopes.index(SITE)] if SITE in scopes else None
+        remember(request, scopes, values)  # the web server may keep the whole answer too
         key = page_key(request, scopes, values)
         response = cache.get(key)
         if response is None:

@@ -10,7 +10,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiporskip.settings")
 # process writes are the site user's only). A web server started without `shiporskip up`
 # (gunicorn or granian directly) still gets a private data dir with its key.
 fixed = prepare_data_dir(data_dir())
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from shiporskip.pagecache.serving import StoredPages  # noqa: E402 - needs Django set up
+
+# Stored public pages are answered here, before Django's request cycle (pagecache/serving.py).
+application = StoredPages(django_application)
 
 if fixed:
     logging.getLogger("shiporskip").warning(

@@ -1,0 +1,142 @@
+"""Stored pages answered before Django: the web server's fast path for the page cache.
+
+`pages.public` keeps a page's rendered bytes keyed by its generation tokens, but a hit there
+still walks Django's whole request cycle (request object, signals, URL resolution, a dozen
+middleware), which costs more than the page. This WSGI wrapper keeps the finished answer of a
+public page, its status, every header the middleware added and its body, per address and per
+encoding (gzip or not), with the tokens it was drawn from. The next plain GET for that address
+reads those tokens again (one query, as a hit in the view does) and, when none has moved,
+answers with the stored bytes without entering Django. Anything else goes to Django as before:
+a conditional GET or a HEAD (the view's cache answers a 304), a request that must be redirected
+to https, a Host that is not allowed, and every page the view did not mark as kept.
+
+Exactness is the view's: it records the tokens it read before rendering (`remember`), so a page
+rendered while a write commits is stored under the older tokens, and the next request, seeing
+the new ones, renders afresh.
+"""
+
+import hashlib
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import DatabaseError
+from django.http.request import split_domain_port, validate_host
+
+from shiporskip.ops.metrics import RENDER, REQUESTS
+from shiporskip.pagecache.models import tokens
+
+PAGE = "shiporskip.page"  # the environ key the view fills: (route, scopes, tokens)
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware decides
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def remember(request, scopes: list[str], values: list[int]) -> None:
+    """Called by the view's cache: this answer may be kept under these tokens."""
+    match = getattr(request, "resolver_match", None)
+    route = (match.view_name if match else None) or "unnamed"
+    request.META[PAGE] = (route, scopes, values)
+
+
+class StoredPages:
+    """WSGI middleware around Django's application (wsgi.py)."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        key = store_key(environ) if plain_get(environ) else None
+        if key is not None:
+            answer = stored_answer(key)
+            if answer is not None:
+                route, status, headers, body = answer
+                start_response(status, headers)
+                REQUESTS.labels(route, status[:3]).inc()
+                RENDER.labels(route).observe(time.perf_counter() - started)
+                return [body]
+        seen: list = []
+
+        def capture(status, headers, exc_info=None):
+            seen[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        response = self.application(environ, capture)
+        if key is not None and PAGE in environ and seen:
+            keep(key, environ[PAGE], seen[0], seen[1], response)
+        return response
+
+
+def plain_get(environ) -> bool:
+    """A GET that Django would answer with the page itself, the same for every reader."""
+    if environ.get("REQUEST_METHOD") != "GET" or not settings.PAGE_CACHE_SECONDS:
+        return False
+    if any(name in environ for name in CONDITIONAL):
+        return False
+    if settings.SECURE_SSL_REDIRECT and not secure(environ):
+        return False  # Django answers the redirect
+    return allowed_host(environ)
+
+
+def secure(environ) -> bool:
+    """As HttpRequest.is_secure() decides."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, wanted = settings.SECURE_PROXY_SSL_HEADER
+        value = environ.get(header)
+        if value is not None:
+            return value.split(",", 1)[0].strip() == wanted
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def allowed_host(environ) -> bool:
+    """A Host that Django would accept; anything unusual goes to Django, which says why not."""
+    host = environ.get("HTTP_HOST")
+    if not host or settings.USE_X_FORWARDED_HOST or not settings.ALLOWED_HOSTS:
+        return False
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+def store_key(environ) -> str:
+    path = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+    gzip = bool(ACCEPTS_GZIP.search(environ.get("HTTP_ACCEPT_ENCODING", "")))
+    return "stored:" + hashlib.sha256(f"{gzip}\n{path}".encode()).hexdigest()
+
+
+def stored_answer(key: str):
+    """(route, status, headers, body) when the page is stored and its tokens have not moved."""
+    entry = cache.get(key)
+    if entry is None:
+        return None
+    route, scopes, values, status, headers, body = entry
+    # Django's start and end of a request: its receivers drop a connection past its age or
+    # broken, as they do around every request Django answers itself.
+    request_started.send(sender=StoredPages)
+    try:
+        current = tokens(scopes)
+    except DatabaseError:
+        return None  # Django answers, and says what is wrong
+    finally:
+        request_finished.send(sender=StoredPages)
+    if current != values:
+        return None
+    return route, status, headers, body
+
+
+def keep(key: str, page, status: str, headers: list, response) -> None:
+    """Store a whole public answer: a 200 with no cookie, not varying by cookie, not streamed."""
+    if not status.startswith("200") or getattr(response, "streaming", True):
+        return
+    named = {name.lower(): value for name, value in headers}
+    cache_control = named.get("cache-control", "")
+    if (
+        "set-cookie" in named
+        or "public" not in cache_control
+        or "no-cache" in cache_control
+        or "cookie" in named.get("vary", "").lower()
+    ):
+        return
+    route, scopes, values = page
+    cache.set(key, (route, scopes, values, status, headers, response.content), settings.PAGE_CACHE_SECONDS)
