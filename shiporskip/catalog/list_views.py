@@ -59,7 +59,7 @@ def tools(request):
     except listing.BadListing as exc:
         return bad_input(request, str(exc))
     base = reverse("catalog:tools")
-    page, paginator = paged(choice, listing.tools(choice), listing.PER_PAGE)
+    page, paginator = paged(choice, listing.Listing(choice), listing.PER_PAGE)
     if page is None:
         return past_the_end(request, choice, paginator, base)
     return render(
@@ -86,7 +86,7 @@ def category(request, slug):
         return bad_input(request, str(exc))
     base = cat.get_absolute_url()
     page, paginator = paged(
-        choice, listing.tools(choice, Tool.objects.filter(category=cat)), RANKING_PER_PAGE
+        choice, listing.Listing(choice, Tool.objects.filter(category=cat)), RANKING_PER_PAGE
     )
     if page is None:
         return past_the_end(request, choice, paginator, base)
@@ -111,7 +111,8 @@ def category(request, slug):
 def alternatives(request, slug):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     nearest = item.rival_pks(ALTERNATIVES)
-    by_pk = Tool.objects.with_tallies().in_bulk(nearest)
+    rows_only = Tool.objects.with_tallies().select_related(None).select_related("category")
+    by_pk = rows_only.defer(*listing.ROW_UNSHOWN).in_bulk(nearest)
     rows = [
         {
             "tool": by_pk[pk],

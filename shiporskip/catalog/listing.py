@@ -1,9 +1,11 @@
 """The list of every tool: its filters and sorts, said once, in words and in the database.
 
 `/tools`, the category rankings and `GET /api/tools` all read a reader's choice with
-`parse()` and get their tools from `tools()`. Every filter and sort is an SQL expression over
-the stored facts and tallies, so a page costs the same few queries whether the catalog holds
-58 tools or 10,000, and no list is ever sorted in Python.
+`parse()` and get their tools from `tools()` (the pages through `Listing`, which picks a page
+by its keys alone). Every filter and sort reads a stored column: the tallies, and the keys the
+database derives from the facts (`KEYS`, migration 0008_lists_sort_keys), each sort but
+community's matching an index. So a page costs the same few queries, and about the same time,
+whether the catalog holds 58 tools or 10,000, and no list is ever sorted in Python.
 
 What the filters mean, from the facts (catalog/facts.py, evidence.py):
 - open weights, self-hostable: the fact `open_weights` / `self_hostable`, yes or no; a tool
@@ -18,9 +20,11 @@ What the filters mean, from the facts (catalog/facts.py, evidence.py):
 """
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models import Case, Expression, F, FloatField, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from shiporskip.catalog.models import Tool
 
@@ -131,62 +135,50 @@ def parse(params, *, categories, default_sort: str = "panel", fixed: tuple = ())
     return Choice(filters, sort, int(raw_page), default_sort)
 
 
-class FactNumber(Func):
-    """The number at `path` in a tool's facts; NULL when the key is missing or null.
+class Stored(Expression):
+    """A column of catalog_tool that the model does not declare: the generated sort and filter
+    keys (migration 0008_lists_sort_keys), which the database derives from the facts."""
 
-    Not Django's KT(): on SQLite it reads a JSON null as the text 'null', which CAST turns
-    into 0, so a tool with no seat price would land in the "free" band.
-    """
+    def __init__(self, column: str, output_field):
+        super().__init__(output_field=output_field)
+        self.column = column
 
-    def __init__(self, *path: str, output_field=None):
-        self.path = path
-        super().__init__(F("facts"), output_field=output_field or FloatField())
+    def as_sql(self, compiler, connection):
+        # The query's own tool table, under whatever alias a subquery gives it.
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
+        return f"{table}.{connection.ops.quote_name(self.column)}", []
 
-    def as_sqlite(self, compiler, connection, **extra):
-        facts, params = compiler.compile(self.source_expressions[0])
-        kind = "INTEGER" if isinstance(self.output_field, IntegerField) else "REAL"
-        return f"CAST(JSON_EXTRACT({facts}, %s) AS {kind})", (*params, "$." + ".".join(self.path))
-
-    def as_postgresql(self, compiler, connection, **extra):
-        facts, params = compiler.compile(self.source_expressions[0])
-        kind = "integer" if isinstance(self.output_field, IntegerField) else "double precision"
-        return f"(({facts} #>> %s)::{kind})", (*params, list(self.path))
-
-    def as_sql(self, compiler, connection, **extra):
-        raise NotImplementedError("Ship or Skip runs on SQLite or PostgreSQL")
+    def get_group_by_cols(self):
+        return [self]
 
 
-def seat_price():
-    return FactNumber("price", "seat_monthly")
-
-
-def token_price():
-    """A blended million tokens, 3 input to 1 output (the rule rivals.price_point uses)."""
-    weighted = 3 * FactNumber("price", "input_per_mtok") + FactNumber("price", "output_per_mtok")
-    return weighted / Value(4.0)
-
-
+# The generated columns: negated where the sort is ascending (see the migration).
+KEYS = {
+    "list_price_order": IntegerField(),  # minus the price band's rank (BAND_RANK); NULL: no band
+    "list_seat_order": FloatField(),  # minus the cheapest seat a month
+    "list_token_order": FloatField(),  # minus the blended million tokens (3 input : 1 output)
+    "list_release_year": IntegerField(),
+    "list_open_weights": IntegerField(),  # 1 yes, 0 no, NULL unknown
+    "list_self_hostable": IntegerField(),
+    "list_free_tier": IntegerField(),
+}
 BAND_RANK = {band: i for i, band in enumerate(PRICE_BANDS)}
 
 
+def keyed(queryset=None):
+    """Tools with the stored sort and filter keys aliased (read only where a filter or sort asks)."""
+    qs = queryset if queryset is not None else Tool.objects.all()
+    return qs.alias(**{name: Stored(name, field) for name, field in KEYS.items()})
+
+
 def annotated(queryset=None):
-    """Tools with both tallies and every sort key, as SQL expressions (one query)."""
-    qs = (queryset if queryset is not None else Tool.objects.all()).with_tallies()
-    usd = Q(facts__price__currency="USD")
-    bands = [
-        ("free", Q(seat_price=0)),
-        ("under-20", Q(seat_price__gt=0, seat_price__lt=20)),
-        ("20-100", Q(seat_price__gte=20, seat_price__lte=100)),
-        ("over-100", Q(seat_price__gt=100)),
-        ("per-token", Q(seat_price__isnull=True, token_price__isnull=False)),
-    ]
+    """Tools with both tallies and every rank the page shows (one query)."""
     return (
-        qs.with_score()
+        keyed((queryset if queryset is not None else Tool.objects.all()).with_tallies().with_score())
         .annotate(
             community_votes=F("vote_ship") + F("vote_skip"),
-            seat_price=seat_price(),
-            token_price=token_price(),
-            release_year=FactNumber("release_year", output_field=IntegerField()),
+            price_rank=-F("list_price_order"),
+            release_year=F("list_release_year"),
         )
         .annotate(
             # None without votes: no votes is not a net of zero, and ranks after every voted tool.
@@ -195,53 +187,52 @@ def annotated(queryset=None):
                 default=None,
                 output_field=IntegerField(),
             ),
-            price_band=Case(*[When(usd & rule, then=Value(band)) for band, rule in bands], default=None),
-            price_rank=Case(
-                *[When(usd & rule, then=Value(BAND_RANK[band])) for band, rule in bands],
-                default=None,
-                output_field=IntegerField(),
-            ),
+            price_band=Case(*[When(price_rank=rank, then=Value(band)) for band, rank in BAND_RANK.items()]),
         )
     )
 
 
-def _yes_no(fact: str, value: str) -> Q:
-    return Q(**{fact: value == "yes"})
-
-
 def filtered(qs, filters: dict[str, str]):
-    """Apply the filters: facts in WHERE, the panel's majority in HAVING."""
+    """Apply the filters, each a stored column: the panel's tally and the facts' keys."""
     if category := filters.get("category"):
         qs = qs.filter(category__slug=category)
     if verdict := filters.get("verdict"):
         qs = qs.filter(
             {
-                "ship": Q(ship_count__gt=F("skip_count")),
-                "skip": Q(skip_count__gt=F("ship_count")),
-                "split": Q(ship_count=F("skip_count"), ship_count__gt=0),
-                "none": Q(ship_count=0, skip_count=0),
+                "ship": Q(panel_ship__gt=F("panel_skip")),
+                "skip": Q(panel_skip__gt=F("panel_ship")),
+                "split": Q(panel_ship=F("panel_skip"), panel_ship__gt=0),
+                "none": Q(panel_ship=0, panel_skip=0),
             }[verdict]
         )
     if band := filters.get("price"):
-        qs = qs.filter(price_band=band)
-    for key, fact in (
-        ("open_weights", "facts__open_weights"),
-        ("self_hostable", "facts__self_hostable"),
-        ("free_tier", "facts__price__free_tier"),
-    ):
+        qs = qs.filter(list_price_order=-BAND_RANK[band])
+    for key in ("open_weights", "self_hostable", "free_tier"):
         if value := filters.get(key):
-            qs = qs.filter(_yes_no(fact, value))
+            qs = qs.filter(**{f"list_{key}": int(value == "yes")})
     return qs
 
 
+PRICE_ORDER = ["list_price_order", "list_seat_order", "list_token_order"]
+
+
 def ordered(qs, sort: str):
+    """The sort's ORDER BY, each ending in name and id; all but community's match an index
+    (catalog/tally_triggers.py, migration 0008_lists_sort_keys), so a page is read, not sorted."""
     last = {"nulls_last": True}
+    if sort == "community":  # the votes are another table's: this one sorts the matching tools
+        ship, skip = Coalesce(F("vote_tally__ship"), 0), Coalesce(F("vote_tally__skip"), 0)
+        qs = qs.alias(
+            _votes=ship + skip,
+            _net=Case(When(_votes__gt=0, then=ship - skip), default=None, output_field=IntegerField()),
+        )
     return qs.order_by(
         *{
-            "panel": [F("panel_score").desc(**last), F("ship_count").desc(), F("skip_count").asc()],
-            "community": [F("community_net").desc(**last), F("community_votes").desc()],
-            "price": [F("price_rank").asc(**last), F("seat_price").asc(**last), F("token_price").asc(**last)],
-            "newest": [F("release_year").desc(**last), F("created_at").desc()],
+            "panel": [F("panel_mean").desc(**last), F("panel_ship").desc(), F("panel_skip").asc()],
+            "community": [F("_net").desc(**last), F("_votes").desc()],
+            # Ascending, nulls last: the negated keys descending.
+            "price": [F(key).desc(**last) for key in PRICE_ORDER],
+            "newest": [F("list_release_year").desc(**last), F("created_at").desc()],
             "name": [],
         }[sort],
         "name",
@@ -252,6 +243,41 @@ def ordered(qs, sort: str):
 def tools(choice: Choice, queryset=None):
     """The tools the choice asks for, filtered and in its order (a lazy queryset)."""
     return ordered(filtered(annotated(queryset), choice.filters), choice.sort)
+
+
+# What a list row never shows (catalog/tool_row.html): not read, nor decoded, for a page of 50.
+ROW_UNSHOWN = ["facts", "rival_features", "description", "pricing", "license", "website", "updated_at"]
+
+
+class Listing:
+    """The tools the choice asks for, as a paginator's list: the count and each page in one
+    query apiece that reads only the stored keys, whatever the catalog's size.
+
+    A page's tools are picked by their keys alone (an index read for every sort but
+    community's, a sort of narrow rows for that one), then read in full, only those.
+    """
+
+    ordered = True  # for the paginator
+
+    def __init__(self, choice: Choice, queryset=None):
+        self.choice = choice
+        self.queryset = queryset if queryset is not None else Tool.objects.all()
+
+    def count(self) -> int:
+        return filtered(keyed(self.queryset), self.choice.filters).count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        picked = ordered(filtered(keyed(self.queryset), self.choice.filters), self.choice.sort)
+        page = Tool.objects.filter(pk__in=picked.values("pk")[window])
+        return list(
+            ordered(annotated(page), self.choice.sort)
+            .select_related(None)
+            .select_related("category")
+            .defer(*ROW_UNSHOWN)
+        )
 
 
 def rank_key(tool, sort: str):
@@ -313,12 +339,25 @@ def controls(choice: Choice, categories, *, fixed: tuple = ()) -> dict:
     }
 
 
+def slug_urls(name: str):
+    """slug -> the URL `reverse(name, args=[slug])` gives, reversed once for a whole page
+    (a reverse per row was a fifth of a 50-row page's time)."""
+    marker = "slug-to-fill"
+    head, tail = reverse(name, args=[marker]).split(marker)
+    return lambda slug: head + quote(slug, safe=URL_SAFE) + tail
+
+
+URL_SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted (RFC 3986 sub-delims and /~:@)
+
+
 def ranked(page, sort: str) -> list[dict]:
-    """The page's tools with their rank (position in the whole list) and price band's words.
+    """The page's tools with their rank (position in the whole list), price band's words,
+    panel tally and links.
 
     A tool with nothing to rank it by (no panel score, no votes, no price, no release year)
     is listed after the ranked ones without a number of its own.
     """
+    tool_url, category_url = slug_urls("catalog:tool"), slug_urls("catalog:category")
     rows = []
     for i, tool in enumerate(page.object_list, start=page.start_index()):
         has_key = sort == "name" or rank_key(tool, sort) is not None
@@ -327,6 +366,9 @@ def ranked(page, sort: str) -> list[dict]:
                 "tool": tool,
                 "rank": i if has_key else None,
                 "band": PRICE_BANDS.get(getattr(tool, "price_band", None) or ""),
+                "panel": tool.panel,
+                "url": tool_url(tool.slug),
+                "category_url": category_url(tool.category.slug),
             }
         )
     return rows

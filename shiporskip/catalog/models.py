@@ -130,8 +130,9 @@ class Tool(models.Model):
         ordering = ["name"]
         indexes = [
             # A category's tools in slug order: the sitemap's pairs (tool, then each later
-            # same-category tool) come off this index with no sort of the millions of pairs.
-            models.Index(fields=["category", "slug"], name="tool_category_slug"),
+            # same-category tool) come off this index with no sort of the millions of pairs;
+            # with the current run, a category's reviewed tools are counted and cut off it alone.
+            models.Index(fields=["category", "slug", "current_run"], name="tool_category_slug_run"),
         ]
 
     def __str__(self):

@@ -51,15 +51,13 @@ class VoteQuerySet(models.QuerySet):
         )
 
     def tally_for(self, tool) -> tuple[int, int]:
-        """A tool's (ship, skip) votes: one grouped COUNT over its rows (the (tool, verdict)
-        index), always exact. Plain SQL: the ORM's compiling cost more than the query."""
-        q = connection.ops.quote_name
-        table, tool_id, verdict = q(Vote._meta.db_table), q("tool_id"), q("verdict")
-        sql = f"SELECT {verdict}, COUNT(*) FROM {table} WHERE {tool_id} = %s GROUP BY {verdict}"  # noqa: S608
+        """A tool's (ship, skip) votes: its stored row (`ToolVotes`, kept by triggers in each
+        vote's own transaction, so as exact as a count), one primary-key read however many
+        votes the tool has. Plain SQL: the ORM's compiling cost more than the query."""
         with connection.cursor() as cursor:
-            cursor.execute(sql, [tool.pk])
-            counts = dict(cursor.fetchall())
-        return counts.get(Verdict.SHIP, 0), counts.get(Verdict.SKIP, 0)
+            cursor.execute("SELECT ship, skip FROM community_toolvotes WHERE tool_id = %s", [tool.pk])
+            row = cursor.fetchone()
+        return (row[0], row[1]) if row else (0, 0)
 
 
 class Vote(models.Model):

@@ -310,3 +310,23 @@ class ReviewAttempt(models.Model):
 
     def __str__(self):
         return f"failed reply by {self.persona} in run {self.run_id}"
+
+
+class PersonaTally(models.Model):
+    """A persona's current reviews in one category with one verdict, counted: the persona page
+    reads its "Verdicts by category" from here. Kept by database triggers
+    (panel/tally_triggers.py); read it, never write it. A row can fall back to 0."""
+
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey("catalog.Category", on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=4)
+    reviews = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The triggers' ON CONFLICT target, and the page's lookup by persona.
+            models.UniqueConstraint(fields=["persona", "category", "verdict"], name="one_persona_tally_row"),
+        ]
+
+    def __str__(self):
+        return f"{self.persona_id} in {self.category_id}: {self.reviews} {self.verdict}"

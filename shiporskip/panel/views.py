@@ -1,12 +1,12 @@
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Count
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 
-from shiporskip.catalog.models import Category
+from shiporskip.catalog.models import Category, Tool
 from shiporskip.pages import public
-from shiporskip.panel.models import Persona, Review
+from shiporskip.panel.models import Persona, PersonaTally, Review
 
 # A persona reviews the whole catalog: its page lists the reviews this many at a time (the
 # bundled catalog fits on one), so a page costs the same at 58 tools or 10,000.
@@ -27,18 +27,46 @@ class CountedPaginator(Paginator):
 
 
 def verdict_counts(persona) -> dict[int, dict[str, int]]:
-    """{category id: {verdict: reviews}} of the persona's current reviews: one GROUP BY."""
-    rows = (
-        Review.objects.current()
-        .filter(persona=persona)
-        .order_by()
-        .values_list("tool__category_id", "verdict")
-        .annotate(n=Count("pk"))
+    """{category id: {verdict: reviews}} of the persona's current reviews, as the database keeps
+    them (PersonaTally): a few rows read, not every review grouped."""
+    rows = PersonaTally.objects.filter(persona=persona, reviews__gt=0).values_list(
+        "category_id", "verdict", "reviews"
     )
     counts: dict[int, dict[str, int]] = {}
     for category_id, verdict, n in rows:
         counts.setdefault(category_id, {})[verdict] = n
     return counts
+
+
+def reviewed_runs(persona, category_slug: str):
+    """The current runs of the tools the persona has a current review of, by tool name.
+
+    Walked in name order off the tool's name index, each tool's review found by its run and
+    persona (the review's unique index), so a page of 100 reads about 100 tools, where ordering
+    the persona's reviews by their tools' names sorted every one of them.
+    """
+    reviewed = Review.objects.filter(
+        run_id=OuterRef("current_run_id"), tool_id=OuterRef("pk"), persona=persona
+    )
+    tools = Tool.objects.filter(Exists(reviewed))
+    if category_slug:
+        tools = tools.filter(category__slug=category_slug)
+    return tools.order_by("name").values_list("current_run_id", flat=True)
+
+
+def page_reviews(persona, runs) -> list[Review]:
+    """The persona's reviews in one page of runs, by tool name, with what the list shows of them:
+    the persona's sections are the page's own persona, not a copy decoded per review."""
+    reviews = list(
+        Review.objects.current()
+        .filter(persona=persona, run_id__in=runs)
+        .select_related("tool")
+        .only("run_id", "persona_id", "score", "verdict", "sections", "tool__name", "tool__slug")
+        .order_by("tool__name")
+    )
+    for review in reviews:
+        review.persona = persona
+    return reviews
 
 
 @public
@@ -56,15 +84,8 @@ def persona(request, key):
     all_categories = list(Category.objects.all())
     categories = [c for c in all_categories if c.pk in counts]
     shown = [c for c in categories if not chosen or c.slug == chosen]
-    reviews = (
-        Review.objects.current()
-        .filter(persona=item)
-        .select_related("tool__category", "persona")
-        .order_by("tool__name")
-    )
-    if chosen:
-        reviews = reviews.filter(tool__category__slug=chosen)
-    paginator = CountedPaginator(reviews, REVIEWS_PER_PAGE, sum(sum(counts[c.pk].values()) for c in shown))
+    total = sum(sum(counts[c.pk].values()) for c in shown)
+    paginator = CountedPaginator(reviewed_runs(item, chosen), REVIEWS_PER_PAGE, total)
     base = item.get_absolute_url()
     try:
         page = paginator.page(int(raw_page))
@@ -84,7 +105,7 @@ def persona(request, key):
         "panel/persona.html",
         {
             "persona": item,
-            "reviews": page.object_list,
+            "reviews": page_reviews(item, page.object_list),
             "page": page,
             "chosen": chosen,
             "count": paginator.count,

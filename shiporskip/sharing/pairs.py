@@ -34,6 +34,18 @@ def pair_at(k: int, n: int) -> tuple[int, int]:
     return i, i + 1 + k - row_start(i, n)
 
 
+def walk(lo: int, hi: int, n: int):
+    """Positions (i, j) of a category's pairs lo..hi, stepping along the rows: one pair_at for
+    the first, then no arithmetic per pair."""
+    i, j = pair_at(lo, n)
+    for _ in range(hi - lo + 1):
+        yield i, j
+        j += 1
+        if j == n:
+            i += 1
+            j = i + 1
+
+
 def category_counts() -> list[tuple[int, int]]:
     """(category id, reviewed tools) for each category with a pair, by id: one query."""
     rows = (
@@ -89,10 +101,10 @@ class Pairs:
         pairs = []
         for category, n, lo, hi in spans:
             at = tools.get(category, {})
-            for i, j in (pair_at(k, n) for k in range(lo, hi + 1)):
+            for i, j in walk(lo, hi, n):
                 if i in at and j in at:  # a tool reviewed or removed since the count: skip
                     (slug_i, at_i), (slug_j, at_j) = at[i], at[j]
-                    pairs.append((slug_i, slug_j, max(at_i, at_j)))
+                    pairs.append((slug_i, slug_j, at_i if at_i >= at_j else at_j))
         return pairs
 
     def _spans(self, start: int, stop: int):
