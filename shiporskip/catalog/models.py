@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -195,28 +195,25 @@ class Tool(models.Model):
     def rival_pks(self, n: int = PANEL_RIVALS) -> list[int]:
         """The ids of `rivals(n)`, for a page that reads the tools with its own annotations.
 
-        Ranked from the stored `rival_features`: one query of three short columns for the
-        category, no facts parsed.
+        Ranked from the stored `rival_features`, read as raw JSON text: one query of three short
+        columns for the category, and each distinct features list decoded and scored once (tools
+        with equal facts score alike), no facts parsed but for rows stored without features.
         """
-        from shiporskip.catalog.rivals import Candidate, features, nearest
+        from shiporskip.catalog.rivals import features, nearest_stored
 
-        rows = list(
+        rows = (
             Tool.objects.filter(category_id=self.category_id)
             .exclude(pk=self.pk)
             .order_by()
-            .values_list("pk", "name", "rival_features")
+            .values_list("pk", "name", Cast("rival_features", models.TextField()))
         )
-        unset = [pk for pk, _, feats in rows if feats is None]
-        parsed = (
-            {
-                pk: features(ToolFacts.model_validate(facts))
-                for pk, facts in Tool.objects.filter(pk__in=unset).values_list("pk", "facts")
-            }
-            if unset
-            else {}
-        )
-        candidates = [Candidate(pk, name, parsed[pk] if feats is None else feats) for pk, name, feats in rows]
-        return [c.pk for c in nearest(features(self.parsed_facts), candidates, n)]
+
+        def parse(unset: list[int]) -> dict[int, list]:
+            # Rows a bulk write left without features: their facts, parsed (one more query).
+            facts = Tool.objects.filter(pk__in=unset).values_list("pk", "facts")
+            return {pk: features(ToolFacts.model_validate(f)) for pk, f in facts}
+
+        return nearest_stored(features(self.parsed_facts), rows, n, parse=parse)
 
     @property
     def initial(self) -> str:

@@ -5,6 +5,7 @@ a similar size, a similar price, deployed the same way. The alphabet plays no pa
 """
 
 import heapq
+import json
 import math
 from dataclasses import dataclass
 
@@ -86,3 +87,36 @@ def nearest(mine: Features, candidates: list[Candidate], n: int = 3) -> list[Can
     """The n candidates closest to a tool with `features` mine, ties broken by name so the
     choice is stable."""
     return heapq.nsmallest(n, candidates, key=lambda c: (feature_distance(mine, c.features), c.name))
+
+
+def nearest_stored(mine: Features, rows, n: int, parse) -> list[int]:
+    """The ids `nearest` picks from rows of (pk, name, stored features as JSON text or None).
+
+    A grown catalog holds many tools with the same facts: rows are grouped by their features'
+    text, so each distinct list is decoded and scored once, and only the groups that reach the
+    n-th distance are sorted by name. `parse(pks)` gives the features of rows stored without.
+    Same choice and order as `nearest` over every row: distance, then name (names are unique).
+    """
+    by_text: dict[str, list[tuple[str, int]]] = {}
+    unset: list[tuple[int, str]] = []
+    for pk, name, text in rows:
+        if text is None or text == "null":  # JSON null decodes as unset too
+            unset.append((pk, name))
+        else:
+            by_text.setdefault(text, []).append((name, pk))
+    scored = [(feature_distance(mine, json.loads(text)), members) for text, members in by_text.items()]
+    if unset:
+        parsed = parse([pk for pk, _ in unset])
+        scored += [(feature_distance(mine, parsed[pk]), [(name, pk)]) for pk, name in unset]
+    scored.sort(key=lambda group: group[0])
+    # Groups in distance order until n tools are in hand; later groups at the same distance may
+    # still win on name, farther ones cannot.
+    reach: list[tuple[float, list]] = []
+    count = 0
+    for d, members in scored:
+        if count >= n and (not reach or d > reach[-1][0]):
+            break
+        reach.append((d, members))
+        count += len(members)
+    ranked = [(d, name, pk) for d, members in reach for name, pk in heapq.nsmallest(n, members)]
+    return [pk for _, _, pk in heapq.nsmallest(n, ranked)]

@@ -21,12 +21,11 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.http.request import split_domain_port, validate_host
 
 from shiporskip.ops.metrics import RENDER, REQUESTS
-from shiporskip.pagecache.models import tokens
+from shiporskip.pagecache.models import Generation
 
 PAGE = "shiporskip.page"  # the environ key the view fills: (route, scopes, tokens)
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware decides
@@ -111,18 +110,37 @@ def stored_answer(key: str):
     if entry is None:
         return None
     route, scopes, values, status, headers, body = entry
-    # Django's start and end of a request: its receivers drop a connection past its age or
-    # broken, as they do around every request Django answers itself.
-    request_started.send(sender=StoredPages)
     try:
-        current = tokens(scopes)
+        current = current_tokens(scopes)
     except DatabaseError:
-        return None  # Django answers, and says what is wrong
-    finally:
-        request_finished.send(sender=StoredPages)
+        # A broken connection (the database restarted): drop it, and let Django answer (it
+        # connects afresh, or says what is wrong). Otherwise the connection is left as it is:
+        # the next request Django answers applies CONN_MAX_AGE to it, as usual; running
+        # Django's request signals here would cost a third of a stored answer.
+        connection.close_if_unusable_or_obsolete()
+        return None
     if current != values:
         return None
     return route, status, headers, body
+
+
+def current_tokens(scopes: list[str]) -> list[int]:
+    """`models.tokens()` on the database driver's own cursor: Django's cursor wrapper (query
+    logging, the debug and execute wrappers) cost a third of a stored answer. The statement is
+    the same constant SQL, with the driver's own placeholder; errors still come out as Django's
+    DatabaseError."""
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
+    placeholders = ", ".join(["?" if db.vendor == "sqlite" else "%s"] * len(scopes))
+    sql = f"SELECT scope, token FROM {Generation._meta.db_table} WHERE scope IN ({placeholders})"  # noqa: S608
+    with db.wrap_database_errors:
+        db.ensure_connection()
+        cursor = db.connection.cursor()
+        try:
+            cursor.execute(sql, scopes)
+            found = dict(cursor.fetchall())
+        finally:
+            cursor.close()
+    return [found.get(scope, 0) for scope in scopes]
 
 
 def keep(key: str, page, status: str, headers: list, response) -> None:
