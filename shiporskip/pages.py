@@ -20,7 +20,7 @@ from shiporskip.panel.models import Persona
 
 def lists(kwargs) -> list[str]:
     """What a page shows unless its view says less: the site and every tool's community tally."""
-    return [SITE, VOTES]
+    return [SITE, *VOTES]
 
 
 def panel_only(kwargs) -> list[str]:

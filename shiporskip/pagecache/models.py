@@ -14,7 +14,11 @@ back to a value that once meant other content; a random token never comes back.
 from django.db import connection, models
 
 SITE = "site"  # the catalog, the panel (runs, reviews, personas), newsletter editions
-VOTES = "votes"  # any community vote: lists that show or sort by community tallies
+# Any community vote: the lists that show or sort by community tallies. One scope per shard of
+# tools (a vote bumps its tool's shard): a single row would be bumped by every vote on the site,
+# and on PostgreSQL every vote would wait for the one before it to commit, for that row's lock.
+VOTE_SHARDS = 16
+VOTES = [f"votes:{shard}" for shard in range(VOTE_SHARDS)]
 
 
 def tool_scope(slug: str) -> str:

@@ -5,6 +5,8 @@ reader's own, filled in by `/me`), and a run's progress and heartbeat only show 
 open, when its tool page is never cached: neither changes a token.
 """
 
+from shiporskip.pagecache.models import VOTE_SHARDS
+
 # Tables whose every row change can change what any public page shows: (table, when on update).
 SITE_TABLES = [
     ("catalog_category", None),
@@ -38,6 +40,12 @@ def _sqlite_upsert(scope_sql: str) -> str:
     )
 
 
+def _votes_scope(row: str, modulo: str = "{} % {}") -> str:
+    """The shard of the lists' vote scope that the row's tool belongs to (models.VOTES).
+    PostgreSQL's statements go through the driver, where `%` is a placeholder: mod() there."""
+    return f"'votes:' || ({modulo.format(f'{row}.tool_id', VOTE_SHARDS)})"
+
+
 def _tool_scope(row: str) -> str:
     return f"'tool:' || COALESCE((SELECT slug FROM catalog_tool WHERE id = {row}.tool_id), '')"  # noqa: S608
 
@@ -51,9 +59,10 @@ def sqlite_create() -> list[str]:
             f"BEGIN {_sqlite_upsert(repr('site'))} END"
         )
     for event in EVENTS:
-        # 'votes' first, then the tool: every writer takes the two in the same order.
+        # The votes shard first, then the tool: every writer takes them in the same order.
         rows = ["NEW"] if event == "INSERT" else ["OLD"] if event == "DELETE" else ["OLD", "NEW"]
-        body = _sqlite_upsert("'votes'") + "".join(_sqlite_upsert(_tool_scope(row)) for row in rows)
+        body = "".join(_sqlite_upsert(_votes_scope(row)) for row in rows)
+        body += "".join(_sqlite_upsert(_tool_scope(row)) for row in rows)
         condition = f" WHEN {VOTE_UPDATE}" if event == "UPDATE" else ""
         statements.append(
             f"CREATE TRIGGER pagecache_vote_{event.lower()} AFTER {event} ON community_vote "
@@ -68,6 +77,7 @@ def sqlite_drop() -> list[str]:
     ]
 
 
+PG_MOD = "mod({}, {})"
 PG_RANDOM = "floor(random() * 9e18)::bigint"
 
 
@@ -83,7 +93,8 @@ PG_FUNCTIONS = [
     f"BEGIN {_pg_upsert(repr('site'))} RETURN NULL; END $$",
     "CREATE OR REPLACE FUNCTION pagecache_bump_vote() RETURNS trigger LANGUAGE plpgsql AS $$ "
     "BEGIN "
-    + _pg_upsert("'votes'")
+    + f" IF TG_OP <> 'INSERT' THEN {_pg_upsert(_votes_scope('OLD', PG_MOD))} END IF;"
+    + f" IF TG_OP <> 'DELETE' THEN {_pg_upsert(_votes_scope('NEW', PG_MOD))} END IF;"
     + f" IF TG_OP <> 'INSERT' THEN {_pg_upsert(_tool_scope('OLD'))} END IF;"
     + f" IF TG_OP <> 'DELETE' THEN {_pg_upsert(_tool_scope('NEW'))} END IF;"
     + " RETURN NULL; END $$",
@@ -123,6 +134,12 @@ def run(schema_editor, statements) -> None:
 def create(apps, schema_editor) -> None:
     vendor = schema_editor.connection.vendor
     run(schema_editor, {"sqlite": sqlite_create, "postgresql": postgresql_create}[vendor]())
+
+
+def recreate(apps, schema_editor) -> None:
+    """Drop and create them again: a migration that changes what they do."""
+    drop(apps, schema_editor)
+    create(apps, schema_editor)
 
 
 def drop(apps, schema_editor) -> None:
