@@ -4,7 +4,7 @@ Runs are never deleted, so the history is read off them: each run's reviews give
 persona scores and the panel verdict of its day; the facts each run saw give what changed.
 """
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
@@ -80,6 +80,15 @@ def as_json(history: dict) -> dict:
 EVENTS_SHOWN = 50
 
 
+class EventReview(NamedTuple):
+    """One persona's review in a verdict event, as a feed entry names it."""
+
+    key: str
+    name: str
+    score: int | None
+    verdict: str
+
+
 def verdict_events(*, category=None, limit: int = EVENTS_SHOWN) -> list[PanelRun]:
     """The newest verdict events, newest first: each finished run whose panel tally differs from
     the tool's previous finished run (or that is its first). Re-reviews that leave the tally as
@@ -88,31 +97,35 @@ def verdict_events(*, category=None, limit: int = EVENTS_SHOWN) -> list[PanelRun
     Which runs are events is stored when each run finishes (`record_event`), so this reads the
     newest `limit` off an index, however long the history: three queries (the runs, their
     reviews, the previous runs' scores). Each run carries `ship`, `skip`, `prev_ship`,
-    `prev_skip` (None for a first verdict) and `previous_scores` ({persona key: score}).
+    `prev_skip` (None for a first verdict), `panel` (its reviews, as `EventReview` rows) and
+    `previous_scores` ({persona key: score}).
     """
     found = PanelRun.objects.filter(status=PanelRun.Status.DONE, verdict_event=True)
     if category is not None:
         # A correlated EXISTS, not a join: the database walks the events index newest first
         # and stops at `limit`, instead of gathering every run of the category's tools to sort.
         found = found.filter(Exists(Tool.objects.filter(pk=OuterRef("tool_id"), category=category)))
-    # An entry names each persona's score and verdict: the reviews' long texts stay unread.
-    reviews = Review.objects.select_related("persona").only(
-        "run_id", "score", "verdict", "persona__key", "persona__name"
-    )
-    # Any: each run gains the attributes the feeds read (ship, skip, previous_scores).
+    # Any: each run gains the attributes the feeds read (ship, skip, panel, previous_scores).
     runs: list[Any] = list(
         found.select_related("tool__category")
         .defer("facts", "progress", "error", "tool__facts", "tool__description", "tool__rival_features")
-        .prefetch_related(Prefetch("reviews", reviews))
         .order_by("-finished_at", "-pk")[:limit]
     )
+    # An entry names each persona's score and verdict: plain rows, not Review models (their
+    # long texts stay unread, and a prefetch of 200 models cost more than the feed's XML).
+    panel: dict[int, list[EventReview]] = {}
+    for run_id, *row in Review.objects.filter(run_id__in=[r.pk for r in runs]).values_list(
+        "run_id", "persona__key", "persona__name", "score", "verdict"
+    ):
+        panel.setdefault(run_id, []).append(EventReview(*row))
     previous: dict[int, dict] = {}
     for row in Review.objects.filter(run_id__in=[r.previous_id for r in runs if r.previous_id]).values(
         "run_id", "persona__key", "score"
     ):
         previous.setdefault(row["run_id"], {})[row["persona__key"]] = row["score"]
     for run in runs:
-        verdicts = [r.verdict for r in run.reviews.all()]
+        run.panel = panel.get(run.pk, [])
+        verdicts = [r.verdict for r in run.panel]
         run.ship, run.skip = verdicts.count("ship"), verdicts.count("skip")
         run.previous_scores = previous.get(run.previous_id, {}) if run.previous_id else {}
     return runs
