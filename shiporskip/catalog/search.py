@@ -176,8 +176,8 @@ def _postgresql_candidates(found: list[str]) -> list[Candidate]:
         ]
     )
     return [
-        Candidate(*fields, rank=rank, similarity=similarity, text_hit=rank > 0)
-        for *fields, rank, similarity in rows
+        Candidate(pk, name, vendor, category, score, rank=rank, similarity=similarity, text_hit=rank > 0)
+        for pk, name, vendor, category, score, rank, similarity in rows
     ]
 
 
@@ -259,8 +259,8 @@ def _sqlite_candidates(found: list[str]) -> list[Candidate]:
     if index is not before:  # built here: its rows are as fresh as the query's
         fields = {row[0]: (None, *row[1:]) for row in index.rows} | fields
     candidates = {
-        pk: Candidate(pk, *found_fields, rank=rank, text_hit=True)
-        for pk, (rank, *found_fields) in fields.items()
+        pk: Candidate(pk, name, vendor, category, score, rank=rank, text_hit=True)
+        for pk, (rank, name, vendor, category, score) in fields.items()
         if rank is not None
     }  # a tool newer than the typo index included
     others = []
@@ -272,11 +272,11 @@ def _sqlite_candidates(found: list[str]) -> list[Candidate]:
             others.append(row)
     # The nearest spellings only, as many as the full-text hits at most (PostgreSQL's query has
     # the same bound): a large catalog has thousands of near names.
-    similar = [
-        Candidate(pk, *fields[pk][1:], similarity=near[row])
-        for row in _nearest(index, near, others, CANDIDATES)
-        for pk in [index.rows[row][0]]
-    ]
+    similar = []
+    for row in _nearest(index, near, others, CANDIDATES):
+        pk = index.rows[row][0]
+        _rank, name, vendor, category, score = fields[pk]
+        similar.append(Candidate(pk, name, vendor, category, score, similarity=near[row]))
     return [*candidates.values(), *similar]
 
 

@@ -114,15 +114,15 @@ def verdict_events(*, category=None, limit: int = EVENTS_SHOWN) -> list[PanelRun
     # An entry names each persona's score and verdict: plain rows, not Review models (their
     # long texts stay unread, and a prefetch of 200 models cost more than the feed's XML).
     panel: dict[int, list[EventReview]] = {}
-    for run_id, *row in Review.objects.filter(run_id__in=[r.pk for r in runs]).values_list(
-        "run_id", "persona__key", "persona__name", "score", "verdict"
-    ):
-        panel.setdefault(run_id, []).append(EventReview(*row))
+    for run_id, key, name, score, verdict in Review.objects.filter(
+        run_id__in=[r.pk for r in runs]
+    ).values_list("run_id", "persona__key", "persona__name", "score", "verdict"):
+        panel.setdefault(run_id, []).append(EventReview(key, name, score, verdict))
     previous: dict[int, dict] = {}
-    for row in Review.objects.filter(run_id__in=[r.previous_id for r in runs if r.previous_id]).values(
+    for before in Review.objects.filter(run_id__in=[r.previous_id for r in runs if r.previous_id]).values(
         "run_id", "persona__key", "score"
     ):
-        previous.setdefault(row["run_id"], {})[row["persona__key"]] = row["score"]
+        previous.setdefault(before["run_id"], {})[before["persona__key"]] = before["score"]
     for run in runs:
         run.panel = panel.get(run.pk, [])
         verdicts = [r.verdict for r in run.panel]
