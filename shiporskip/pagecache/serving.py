@@ -27,7 +27,7 @@ from django.http.request import split_domain_port, validate_host
 from shiporskip.ops.metrics import RENDER, REQUESTS
 from shiporskip.pagecache.models import Generation
 
-PAGE = "shiporskip.page"  # the environ key the view fills: (route, scopes, tokens)
+PAGE = "shiporskip.page"  # the WSGI environ key the view fills: (route, scopes, tokens)
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware decides
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
@@ -45,9 +45,9 @@ class StoredPages:
     def __init__(self, application):
         self.application = application
 
-    def __call__(self, environ, start_response):
+    def __call__(self, wsgi_env, start_response):
         started = time.perf_counter()
-        key = store_key(environ) if plain_get(environ) else None
+        key = store_key(wsgi_env) if plain_get(wsgi_env) else None
         if key is not None:
             answer = stored_answer(key)
             if answer is not None:
@@ -62,45 +62,45 @@ class StoredPages:
             seen[:] = [status, headers]
             return start_response(status, headers, exc_info)
 
-        response = self.application(environ, capture)
-        if key is not None and PAGE in environ and seen:
-            keep(key, environ[PAGE], seen[0], seen[1], response)
+        response = self.application(wsgi_env, capture)
+        if key is not None and PAGE in wsgi_env and seen:
+            keep(key, wsgi_env[PAGE], seen[0], seen[1], response)
         return response
 
 
-def plain_get(environ) -> bool:
+def plain_get(wsgi_env) -> bool:
     """A GET that Django would answer with the page itself, the same for every reader."""
-    if environ.get("REQUEST_METHOD") != "GET" or not settings.PAGE_CACHE_SECONDS:
+    if wsgi_env.get("REQUEST_METHOD") != "GET" or not settings.PAGE_CACHE_SECONDS:
         return False
-    if any(name in environ for name in CONDITIONAL):
+    if any(name in wsgi_env for name in CONDITIONAL):
         return False
-    if settings.SECURE_SSL_REDIRECT and not secure(environ):
+    if settings.SECURE_SSL_REDIRECT and not secure(wsgi_env):
         return False  # Django answers the redirect
-    return allowed_host(environ)
+    return allowed_host(wsgi_env)
 
 
-def secure(environ) -> bool:
+def secure(wsgi_env) -> bool:
     """As HttpRequest.is_secure() decides."""
     if settings.SECURE_PROXY_SSL_HEADER:
         header, wanted = settings.SECURE_PROXY_SSL_HEADER
-        value = environ.get(header)
+        value = wsgi_env.get(header)
         if value is not None:
             return value.split(",", 1)[0].strip() == wanted
-    return environ.get("wsgi.url_scheme") == "https"
+    return wsgi_env.get("wsgi.url_scheme") == "https"
 
 
-def allowed_host(environ) -> bool:
+def allowed_host(wsgi_env) -> bool:
     """A Host that Django would accept; anything unusual goes to Django, which says why not."""
-    host = environ.get("HTTP_HOST")
+    host = wsgi_env.get("HTTP_HOST")
     if not host or settings.USE_X_FORWARDED_HOST or not settings.ALLOWED_HOSTS:
         return False
     domain, _port = split_domain_port(host)
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-def store_key(environ) -> str:
-    path = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
-    gzip = bool(ACCEPTS_GZIP.search(environ.get("HTTP_ACCEPT_ENCODING", "")))
+def store_key(wsgi_env) -> str:
+    path = wsgi_env.get("PATH_INFO", "") + "?" + wsgi_env.get("QUERY_STRING", "")
+    gzip = bool(ACCEPTS_GZIP.search(wsgi_env.get("HTTP_ACCEPT_ENCODING", "")))
     return "stored:" + hashlib.sha256(f"{gzip}\n{path}".encode()).hexdigest()
 
 
