@@ -14,7 +14,7 @@ from django.utils.http import http_date
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 from shiporskip.pagecache.models import SITE, VOTES, tokens, tool_scope
-from shiporskip.pagecache.serving import remember
+from shiporskip.pagecache.serving import remember, storable
 from shiporskip.panel.models import Persona
 
 
@@ -102,19 +102,6 @@ def page_key(request, scopes, values) -> str:
     tokens_seen = (f"{scope}={value}" for scope, value in zip(scopes, values, strict=True))
     described = "\n".join([request.get_full_path(), *tokens_seen])
     return "page:" + hashlib.sha256(described.encode()).hexdigest()
-
-
-def storable(response) -> bool:
-    """Only what the view marked public as a whole: not an open run's page, an error or a cookie."""
-    cache_control = response.get("Cache-Control", "")
-    return (
-        response.status_code == 200
-        and not response.streaming
-        and not response.cookies
-        and "public" in cache_control
-        and "no-cache" not in cache_control
-        and "Cookie" not in response.get("Vary", "")
-    )
 
 
 def keep(key: str, response, seconds: int) -> None:

@@ -97,10 +97,15 @@ def test_what_django_must_refuse_or_redirect_is_never_answered_from_the_store(se
     assert call(behind_a_proxy, COMPARE, HTTP_X_FORWARDED_PROTO="https")[0] == "200 OK"
 
 
-def test_a_conditional_get_is_a_304_and_a_head_has_no_body(seed_pair):
+def test_a_conditional_get_and_a_head_go_to_django(seed_pair):
+    """The store answers plain GETs only: Django answers the 304 (from its own page cache,
+    with the stored page's validators) and the HEAD."""
     status, headers, _ = call(app, COMPARE)
     etag = dict(headers)["ETag"]
+    assert not handled_by_django(COMPARE)  # stored
+    assert handled_by_django(COMPARE, HTTP_IF_NONE_MATCH=etag)
     assert call(app, COMPARE, HTTP_IF_NONE_MATCH=etag)[0].startswith("304")
+    assert handled_by_django(COMPARE, REQUEST_METHOD="HEAD")
     assert call(app, COMPARE, REQUEST_METHOD="HEAD")[0] == "200 OK"
 
 
@@ -125,6 +130,10 @@ def test_pages_for_one_reader_are_never_stored(seed_pair):
     assert not handled_by_django(f"/tools/{CODE_LLAMA}")  # the public one is stored
     for path in ["/me", "/accounts/login/", "/bookmarks"]:
         assert handled_by_django(path), path
+    # A kept page's view answering an error: not stored, whatever the view read.
+    missing = f"/compare/{CODE_LLAMA}-vs-no-such-tool"
+    assert call(app, missing)[0].startswith("404")
+    assert handled_by_django(missing)
 
 
 def test_the_cache_off_stores_nothing(seed_pair, settings):

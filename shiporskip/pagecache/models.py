@@ -34,14 +34,15 @@ class Generation(models.Model):
         return f"{self.scope} = {self.token}"
 
 
+def tokens_sql(count: int, placeholder: str = "%s") -> str:
+    """The one query for `count` scopes' tokens, with the driver's own placeholder if asked."""
+    placeholders = ", ".join([placeholder] * count)
+    return f"SELECT scope, token FROM {Generation._meta.db_table} WHERE scope IN ({placeholders})"  # noqa: S608
+
+
 def tokens(scopes: list[str]) -> list[int]:
     """The current token of each scope (0 for a scope never written), in one query."""
-    placeholders = ", ".join(["%s"] * len(scopes))
-    table = Generation._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT scope, token FROM {table} WHERE scope IN ({placeholders})",  # noqa: S608
-            scopes,
-        )
+        cursor.execute(tokens_sql(len(scopes)), scopes)
         found = dict(cursor.fetchall())
     return [found.get(scope, 0) for scope in scopes]

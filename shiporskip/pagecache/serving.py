@@ -25,7 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.http.request import split_domain_port, validate_host
 
 from shiporskip.ops.metrics import RENDER, REQUESTS
-from shiporskip.pagecache.models import Generation
+from shiporskip.pagecache.models import tokens_sql
 
 PAGE = "shiporskip.page"  # the WSGI environ key the view fills: (route, scopes, tokens)
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware decides
@@ -130,8 +130,7 @@ def current_tokens(scopes: list[str]) -> list[int]:
     the same constant SQL, with the driver's own placeholder; errors still come out as Django's
     DatabaseError."""
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
-    placeholders = ", ".join(["?" if db.vendor == "sqlite" else "%s"] * len(scopes))
-    sql = f"SELECT scope, token FROM {Generation._meta.db_table} WHERE scope IN ({placeholders})"  # noqa: S608
+    sql = tokens_sql(len(scopes), "?" if db.vendor == "sqlite" else "%s")
     with db.wrap_database_errors:
         db.ensure_connection()
         cursor = db.connection.cursor()
@@ -143,18 +142,24 @@ def current_tokens(scopes: list[str]) -> list[int]:
     return [found.get(scope, 0) for scope in scopes]
 
 
+def storable(response) -> bool:
+    """Only what the view marked public as a whole: not an open run's page, an error or a
+    cookie. The view's cache (pages.public) and the stored answers here keep the same pages."""
+    cache_control = response.get("Cache-Control", "")
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "public" in cache_control
+        and "no-cache" not in cache_control
+        and "Cookie" not in response.get("Vary", "")
+    )
+
+
 def keep(key: str, page, status: str, headers: list, response) -> None:
-    """Store a whole public answer: a 200 with no cookie, not varying by cookie, not streamed."""
-    if not status.startswith("200") or getattr(response, "streaming", True):
-        return
-    named = {name.lower(): value for name, value in headers}
-    cache_control = named.get("cache-control", "")
-    if (
-        "set-cookie" in named
-        or "public" not in cache_control
-        or "no-cache" in cache_control
-        or "cookie" in named.get("vary", "").lower()
-    ):
-        return
-    route, scopes, values = page
-    cache.set(key, (route, scopes, values, status, headers, response.content), settings.PAGE_CACHE_SECONDS)
+    """Store a whole public answer, as Django's handler gave it to the server."""
+    if storable(response):
+        route, scopes, values = page
+        cache.set(
+            key, (route, scopes, values, status, headers, response.content), settings.PAGE_CACHE_SECONDS
+        )
