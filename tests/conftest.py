@@ -71,6 +71,29 @@ def pytest_xdist_setupnodes(config, specs):
         spec.env.setdefault("SHIPORSKIP_DATA_DIR", str(own))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Fail at once when `--dist loadgroup` would not keep a group on one worker.
+
+    xdist groups a test by the "@group" it adds to the test's node id in a worker. pytest 9.2
+    reads node ids from a new field, so that suffix was silently lost and the real-model tests
+    ran on both workers, two llama.cpp servers fighting over 2 cores for 14 minutes
+    (pytest-dev/pytest-xdist#1386; pyproject.toml keeps pytest below 9.2 until xdist follows).
+    """
+    result = yield
+    if getattr(config.option, "loadgroup", False):
+        lost = [
+            item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+        ]
+        if lost:
+            raise pytest.UsageError(
+                f"--dist loadgroup is not grouping {lost[0]} (and {len(lost) - 1} more): this pytest and "
+                "pytest-xdist do not work together (pytest-dev/pytest-xdist#1386). Install what "
+                "pyproject.toml asks for: scripts/test does."
+            )
+    return result
+
+
 class FakeClock:
     """A clock that moves only when a test moves it: where a window starts and ends is exact."""
 

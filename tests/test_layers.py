@@ -28,6 +28,7 @@ LAYERS = [
             "shiporskip.control_chars",
             "shiporskip.security",
             "shiporskip.mail",
+            "shiporskip.links",
         ],
     ),
     ("catalog", ["shiporskip.catalog"]),

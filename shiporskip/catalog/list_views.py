@@ -111,8 +111,7 @@ def category(request, slug):
 def alternatives(request, slug):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     nearest = item.rival_pks(ALTERNATIVES)
-    rows_only = Tool.objects.with_tallies().select_related(None).select_related("category")
-    by_pk = rows_only.defer(*listing.ROW_UNSHOWN).in_bulk(nearest)
+    by_pk = Tool.objects.with_tallies().as_rows().in_bulk(nearest)
     rows = [
         {
             "tool": by_pk[pk],

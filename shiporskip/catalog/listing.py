@@ -245,10 +245,6 @@ def tools(choice: Choice, queryset=None):
     return ordered(filtered(annotated(queryset), choice.filters), choice.sort)
 
 
-# What a list row never shows (catalog/tool_row.html): not read, nor decoded, for a page of 50.
-ROW_UNSHOWN = ["facts", "rival_features", "description", "pricing", "license", "website", "updated_at"]
-
-
 class Listing:
     """The tools the choice asks for, as a paginator's list: the count and each page in one
     query apiece that reads only the stored keys, whatever the catalog's size.
@@ -272,12 +268,7 @@ class Listing:
     def __getitem__(self, window: slice) -> list:
         picked = ordered(filtered(keyed(self.queryset), self.choice.filters), self.choice.sort)
         page = Tool.objects.filter(pk__in=picked.values("pk")[window])
-        return list(
-            ordered(annotated(page), self.choice.sort)
-            .select_related(None)
-            .select_related("category")
-            .defer(*ROW_UNSHOWN)
-        )
+        return list(ordered(annotated(page), self.choice.sort).as_rows())
 
 
 def rank_key(tool, sort: str):

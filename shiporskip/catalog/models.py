@@ -4,12 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Cast, Coalesce
-from django.urls import reverse
 from django.utils.text import slugify
 
 from shiporskip import control_chars
 from shiporskip.catalog.facts import FactsError, ToolFacts, validate_facts
 from shiporskip.catalog.tallies import CommunityTally, PanelTally, disagreement
+from shiporskip.links import slug_url
 
 
 class NotAnnotated(RuntimeError):
@@ -39,7 +39,7 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("catalog:category", args=[self.slug])
+        return slug_url("catalog:category", self.slug)
 
     def clean(self):
         # The admin's way in; files go through catalog/loading.py, with the same rule.
@@ -47,6 +47,10 @@ class Category(models.Model):
             self, {"name": "", "slug": "", "description": control_chars.MULTILINE + "\r"}
         ):
             raise ValidationError(errors)
+
+
+# What a list row never shows: not read, nor decoded, for a page of 50 (ToolQuerySet.as_rows).
+ROW_UNSHOWN = ["facts", "rival_features", "description", "pricing", "license", "website", "updated_at"]
 
 
 class ToolQuerySet(models.QuerySet):
@@ -88,6 +92,11 @@ class ToolQuerySet(models.QuerySet):
     def with_tallies(self):
         """Both tallies every page shows: the panel's and the community's."""
         return self.with_panel().with_community()
+
+    def as_rows(self):
+        """Only what a list row shows (catalog/tool_row.html, a search result, the API's summary):
+        the category joined, no current run, and none of the long fields read or decoded."""
+        return self.select_related(None).select_related("category").defer(*ROW_UNSHOWN)
 
     def reviewed(self):
         return self.filter(current_run__isnull=False)
@@ -149,7 +158,7 @@ class Tool(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("catalog:tool", args=[self.slug])
+        return slug_url("catalog:tool", self.slug)
 
     def clean(self):
         # The admin's way in; files go through catalog/loading.py, with the same rule: one

@@ -103,7 +103,7 @@ def search(query: str, limit: int = 10) -> list[Tool]:
     # Each candidate comes with its fields as the database has them now: only the tools shown
     # are fetched whole (with their runs and tallies), however many candidates there were.
     ordered = sorted(candidates, key=lambda c: _order_key(c, found))[:limit]
-    tools = Tool.objects.with_tallies().with_score().in_bulk([c.pk for c in ordered])
+    tools = Tool.objects.with_tallies().with_score().as_rows().in_bulk([c.pk for c in ordered])
     return [tools[c.pk] for c in ordered if c.pk in tools]
 
 

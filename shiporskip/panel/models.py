@@ -5,8 +5,8 @@ import json
 
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 
+from shiporskip.links import slug_url
 from shiporskip.panel.backends.base import ErrorKind
 from shiporskip.panel.specs import FIELDS, PersonaSpec, validate_persona
 
@@ -51,7 +51,7 @@ class Persona(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("panel:persona", args=[self.key])
+        return slug_url("panel:persona", self.key)
 
     # No clean() here: the admin's form and the file's loader both check a persona with
     # panel/specs.py's validate_persona(), so the admin refuses what the file refuses.
