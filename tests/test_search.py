@@ -226,6 +226,27 @@ def test_the_index_follows_an_admin_edit(catalog, admin_client):
     assert in_step()
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_near_spelling_below_the_default_word_threshold_is_found(catalog):
+    # word_similarity("quizval", "Quizxvalon Runner") is 0.5: under pg_trgm's default 0.6 for
+    # `%>`, which the candidates' indexed condition uses, but over SIMILAR; no full-text hit and
+    # no whole-name similarity (0.24) finds it. Every connection sets the operators' thresholds
+    # as it opens (catalog/apps.py).
+    data = read_file(BUNDLED_CATALOG)
+    load_catalog(
+        {
+            "categories": data["categories"],
+            "tools": [tool_entry("Quizxvalon Runner", category="local-inference")],
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word_similarity('quizval', 'Quizxvalon Runner')")
+        assert search.SIMILAR <= cursor.fetchone()[0] < 0.6
+        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
+        assert float(cursor.fetchone()[0]) == search.INDEX_SIMILAR
+    assert "Quizxvalon Runner" in [t.name for t in search.search("quizval", 50)]
+
+
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_the_index_comes_back_after_a_table_rebuild_drops_its_triggers(catalog):
     # SQLite alters a table by copying it, which drops its triggers: migrate puts them back.

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 
@@ -16,6 +17,7 @@ class CatalogConfig(AppConfig):
             post_save.connect(search.forget_names, sender=model, dispatch_uid=f"{uid}-save")
             post_delete.connect(search.forget_names, sender=model, dispatch_uid=f"{uid}-delete")
         post_migrate.connect(_ensure_search_index, sender=self, dispatch_uid="search-index")
+        connection_created.connect(search.set_trigram_thresholds, dispatch_uid="search-trigram-thresholds")
 
 
 def _ensure_search_index(using, **kwargs):

@@ -3,7 +3,7 @@
 import re
 from urllib.parse import urlencode
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -40,8 +40,11 @@ def tally_of(tool) -> CommunityTally:
 
 def tool_for(request, slug):
     """The tool a vote or bookmark is about: for a write, only the fields its answer shows."""
-    tools = Tool.objects.only("pk", "slug", "name") if request.method == "POST" else Tool.objects
-    return get_object_or_404(tools, slug=slug)
+    if request.method != "POST":
+        return get_object_or_404(Tool, slug=slug)
+    if tool := Tool.objects.by_slug_for_write(slug):
+        return tool
+    raise Http404("No tool by that name.")
 
 
 def vote_context(tool, voter, back, **extra) -> dict:
