@@ -269,19 +269,19 @@ POSTGRESQL_DROP = [
 
 def postgresql_trigram_indexes(using_connection, drop: bool = False) -> None:
     """Create (or drop) the trigram indexes on names and vendors; PostgreSQL only."""
-    if using_connection.vendor != "postgresql":
-        return
-    with using_connection.cursor() as cursor:
-        for statement in POSTGRESQL_TRIGRAM_DROP if drop else POSTGRESQL_TRIGRAM_CREATE:
-            cursor.execute(statement)
+    _on_postgresql(using_connection, POSTGRESQL_TRIGRAM_DROP if drop else POSTGRESQL_TRIGRAM_CREATE)
 
 
 def postgresql_document(using_connection, drop: bool = False) -> None:
     """Create (or drop) the stored document, its triggers and its index; PostgreSQL only."""
+    _on_postgresql(using_connection, POSTGRESQL_DROP if drop else POSTGRESQL_CREATE)
+
+
+def _on_postgresql(using_connection, statements: list[str]) -> None:
     if using_connection.vendor != "postgresql":
         return
     with using_connection.cursor() as cursor:
-        for statement in POSTGRESQL_DROP if drop else POSTGRESQL_CREATE:
+        for statement in statements:
             cursor.execute(statement)
 
 
