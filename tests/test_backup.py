@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from shiporskip.backup import LOCK_FILE, known_migrations
-from tests.test_up import SCRIPT, free_port
+from tests.up_process import SCRIPT, free_port
 from tests.waiting import wait_for
 
 # Commits votes one at a time, as fast as it can, through the ORM, and prints each id once

@@ -8,9 +8,7 @@ No browser: plain HTTP, a new connection per request, so both web processes answ
 
 import os
 import re
-import signal
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 
@@ -18,7 +16,8 @@ import pytest
 
 from tests.community import CODE_LLAMA, COMPARE, MISTRAL
 from tests.http_reader import HttpReader
-from tests.test_up import SCRIPT, free_port, wait_for
+from tests.up_process import SCRIPT, site_env, start_up
+from tests.waiting import wait_for
 
 CATEGORY = "/categories/developer-tools"
 # The pages that list Code Llama 4 whatever the bundled catalog's size (its category has 8
@@ -67,34 +66,21 @@ def shell(env: dict, code: str) -> str:
 
 @pytest.fixture(params=["per-process cache", "redis"])
 def site(request, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env = {}
     if request.param == "redis":
         if not os.environ.get("REDIS_URL"):
             pytest.skip("REDIS_URL is not set")
         env["REDIS_URL"] = os.environ["REDIS_URL"]
-    port = free_port()
-    env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "2"}
-    proc = subprocess.Popen(
-        [SCRIPT, "up", "--port", str(port)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
+    up = start_up(env | site_env(tmp_path, SHIPORSKIP_WEB_WORKERS="2"), timeout=90)
     try:
-        wait_for(lambda: any("is running at" in line for line in lines), 90, "the address")
         wait_for(
-            lambda: "awaiting the panel" not in get(base + "/").decode(),
+            lambda: "awaiting the panel" not in get(up.base + "/").decode(),
             180,
             "the worker to review the catalog",
         )
-        yield base, env
+        yield up.base, up.env
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        up.stop()
 
 
 def label_of(env: dict, what: str) -> str:

@@ -5,20 +5,11 @@ import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import urllib.request
 from pathlib import Path
 
+from tests.up_process import SCRIPT, site_env, start_up
 from tests.waiting import wait_for
-
-SCRIPT = str(Path(sys.executable).parent / "shiporskip")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> str:
@@ -27,21 +18,9 @@ def fetch(url: str) -> str:
 
 
 def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "1"}
-    proc = subprocess.Popen(
-        [SCRIPT, "up", "--port", str(port)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
+    up = start_up(site_env(tmp_path, SHIPORSKIP_WEB_WORKERS="1"))
+    port, lines = up.port, up.lines
     try:
-        wait_for(lambda: any("is running at" in line for line in lines), 60, "the address")
         address = next(line for line in lines if "is running at" in line)
         assert f"http://127.0.0.1:{port}/" in address
         assert any("Loaded the bundled catalog" in line for line in lines)
@@ -59,8 +38,7 @@ def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
         css = re.search(r'href="(/static/shiporskip/site\.[0-9a-f]{12}\.css)"', page)  # hashed by `up`
         assert css and "--accent" in fetch(f"http://127.0.0.1:{port}{css.group(1)}")
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=30)
+        code = up.stop()
     assert code == 0, "".join(lines[-20:])
     with socket.socket() as sock:
         # REUSEADDR ignores TIME_WAIT leftovers but still fails while anything listens.
@@ -69,25 +47,12 @@ def test_up_serves_the_catalog_reviews_it_and_stops_cleanly(tmp_path):
 
 
 def test_sigterm_stops_the_server_and_the_worker(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "1"}
-    proc = subprocess.Popen(
-        [SCRIPT, "up", "--port", str(port)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-    wait_for(lambda: any("is running at" in line for line in lines), 60, "the address")
+    up = start_up(site_env(tmp_path, SHIPORSKIP_WEB_WORKERS="1"), new_session=True)
     # The children run in their own sessions (cli/serve.py), so look them up by parent, not group.
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    pgrep = subprocess.run(["pgrep", "-P", str(up.proc.pid)], capture_output=True, text=True)
+    children = pgrep.stdout.split()
     assert len(children) == 2, children  # the web server and the worker
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
+    assert up.stop(signal.SIGTERM) == 0
 
     def alive():
         return [

@@ -44,6 +44,11 @@ class PanelTally(ShipSkipTally):
             return "Not reviewed yet"
         return f"{self.verdict} · {self.ship} ship / {self.skip} skip"
 
+    @property
+    def short_label(self) -> str:
+        """'Ship · 3/4': where a badge or a card has room for less."""
+        return f"{self.verdict} · {self.ship}/{self.total}" if self.total else "Not reviewed yet"
+
     def as_dict(self) -> dict:
         return {
             "verdict": self.verdict,

@@ -71,7 +71,7 @@ def badge_value(tool, style: str) -> tuple[str, str | None, str]:
         score = round(tool.panel_score)
         words = f"{panel.verdict}, panel score {score}/100 ({counts})"
         return f"{panel.verdict} · {score}/100", panel.verdict, words
-    return f"{panel.verdict} · {panel.ship}/{panel.total}", panel.verdict, f"{panel.verdict} · {counts}"
+    return panel.short_label, panel.verdict, f"{panel.verdict} · {counts}"
 
 
 def render_badge(tool, theme: str, style: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.urls import reverse
 from PIL import Image, ImageDraw, ImageFont
 
+from shiporskip.catalog.tallies import PanelTally
 from shiporskip.sharing.links import absolute
 
 WIDTH, HEIGHT = 1200, 630
@@ -63,17 +64,14 @@ def side(tool, reviews) -> Side:
     """A tool and its current reviews (personas selected) as a card shows them."""
     scored = [r for r in reviews if r.score is not None]
     ship = sum(r.verdict == "ship" for r in scored)
-    skip = len(scored) - ship
-    verdict = None
-    if scored:
-        verdict = "Ship" if 2 * ship > len(scored) else "Skip" if 2 * skip > len(scored) else "Split"
+    tally = PanelTally(ship=ship, skip=len(scored) - ship)
     mean = round(sum(r.score for r in scored) / len(scored)) if scored else None
     byline = " · ".join(x for x in (tool.vendor, tool.category.name) if x)
     return Side(
         name=tool.name,
         byline=byline,
-        verdict=verdict,
-        label=f"{verdict} · {ship}/{len(scored)}" if scored else "Not reviewed yet",
+        verdict=tally.verdict,
+        label=tally.short_label,
         mean=mean,
         scores=tuple((r.persona.name, r.score, r.verdict) for r in reviews),
     )
