@@ -4,12 +4,7 @@ newsletter address kept out of URLs, provenance in words, packaging and `up`'s o
 The browser half (layout at 360 px, JavaScript off, axe-core) is tests/test_finished_site_browser.py.
 """
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 import tomllib
 from pathlib import Path
 
@@ -22,7 +17,7 @@ from django.urls import Resolver404, resolve
 from shiporskip.community.models import Bookmark, Vote
 from shiporskip.newsletter.models import Subscriber
 from tests.community import CODE_LLAMA, COMPARE
-from tests.waiting import wait_for
+from tests.up_process import site_env, start_up
 
 ROOT = Path(__file__).resolve().parent.parent
 # The footer's links: other parts of the site build /tools and the feed; they are linked by path.
@@ -218,35 +213,13 @@ def test_the_license_is_an_spdx_string_for_modern_setuptools():
 
 
 def test_up_prints_the_address_last_and_keeps_logs_in_files(tmp_path):
-    script = str(Path(sys.executable).parent / "shiporskip")
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env |= {"SHIPORSKIP_DATA_DIR": str(tmp_path), "SHIPORSKIP_WEB_WORKERS": "1"}
-    with __import__("socket").socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [script, "up", "--port", str(port)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    lines: list[str] = []
-    reading = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reading.start()
-
-    def ready():
-        assert proc.poll() is None, "".join(lines)
-        return any("The worker is ready" in line for line in lines)
-
     logs = tmp_path / "logs"
+    up = start_up(site_env(tmp_path, SHIPORSKIP_WEB_WORKERS="1"), until="The worker is ready", timeout=90)
+    port, lines = up.port, up.lines
     try:
-        wait_for(ready, 90, "the worker to be ready")
         assert "consumer started" in (logs / "worker.log").read_text().lower()
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=30)
-        reading.join(timeout=30)  # its output read to the end, not for a guessed while
+        code = up.stop()  # its output read to the end, not for a guessed while
     assert code == 0, "".join(lines[-20:])
     # Everything it printed: the announcement is the last line until the reader stops it.
     address = f"Ship or Skip is running at http://127.0.0.1:{port}/"

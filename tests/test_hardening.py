@@ -8,7 +8,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from tests.waiting import wait_for
+from tests.up_process import start_up
 
 SCRIPT = str(Path(sys.executable).parent / "shiporskip")
 # The production configuration the README documents, and nothing else.
@@ -301,31 +300,9 @@ def test_server_errors_are_logged_with_their_traceback(client, settings, monkeyp
 # -- serving: the server `up` starts survives slow clients --------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_site(tmp_path, **extra):
-    port = free_port()
-    env = clean_env(tmp_path, SHIPORSKIP_WEB_WORKERS="2", **extra)
-    proc = subprocess.Popen(
-        [SCRIPT, "up", "--port", str(port)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-
-    def running():
-        assert proc.poll() is None, "".join(lines)
-        return any("is running at" in line for line in lines)
-
-    wait_for(running, 90, "`up` to announce its address")
-    return port, proc, lines
+    up = start_up(clean_env(tmp_path, SHIPORSKIP_WEB_WORKERS="2", **extra), timeout=90)
+    return up.port, up.proc, up.lines
 
 
 @pytest.fixture(scope="module")

@@ -34,19 +34,27 @@ class Up:
     port: int
     env: dict
     lines: list[str] = field(default_factory=list)  # what `up` printed so far
+    reader: threading.Thread | None = None
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self, sig: int = signal.SIGINT) -> int:
+        """Stop it as a reader would; its output is then read to the end."""
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=30)
+        code = self.proc.wait(timeout=30)
+        if self.reader:
+            self.reader.join(timeout=30)
+        return code
 
 
-def start_up(env: dict, *, timeout: float = 60, new_session: bool = False) -> Up:
-    """`shiporskip up` on a free port, once it says where it is running; its output is read
-    as it comes (an unread pipe would fill and block it)."""
+def start_up(
+    env: dict, *, until: str = "is running at", timeout: float = 60, new_session: bool = False
+) -> Up:
+    """`shiporskip up` on a free port, once it has printed `until` (fails at once, with its
+    output, if it exits first); its output is read as it comes (an unread pipe would fill and
+    block it)."""
     port = free_port()
     proc = subprocess.Popen(
         [SCRIPT, "up", "--port", str(port)],
@@ -57,9 +65,15 @@ def start_up(env: dict, *, timeout: float = 60, new_session: bool = False) -> Up
         start_new_session=new_session,
     )
     up = Up(proc, port, env)
-    threading.Thread(target=lambda: up.lines.extend(proc.stdout), daemon=True).start()
+    up.reader = threading.Thread(target=lambda: up.lines.extend(proc.stdout), daemon=True)
+    up.reader.start()
+
+    def printed() -> bool:
+        assert proc.poll() is None, "".join(up.lines)
+        return any(until in line for line in up.lines)
+
     try:
-        wait_for(lambda: any("is running at" in line for line in up.lines), timeout, "the address")
+        wait_for(printed, timeout, f"`up` to print {until!r}")
     except BaseException:
         with contextlib.suppress(Exception):
             up.stop()
