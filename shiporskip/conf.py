@@ -310,6 +310,13 @@ SETTINGS = _table(
         "Web server processes started by `shiporskip up`.",
     ),
     Setting(
+        "SHIPORSKIP_WEB_THREADS",
+        partial(env_int, minimum=1),
+        None,
+        "Python threads per web server process (granian's blocking threads).",
+        shown="2 on SQLite, granian's own on PostgreSQL",
+    ),
+    Setting(
         "SHIPORSKIP_PAGE_CACHE_SECONDS",
         env_int,
         3600,

@@ -266,6 +266,7 @@ def web_command(host: str, port: int) -> list[str]:
         str(port),
         "--workers",
         str(settings.WEB_WORKERS),
+        *(["--blocking-threads", str(settings.WEB_THREADS)] if settings.WEB_THREADS else []),
         "--no-ws",
         "--http",
         "1",
