@@ -1,6 +1,8 @@
 """Casting, changing and taking back a vote, in the three answer forms."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from shiporskip.community.models import Vote
 from tests.community import CODE_LLAMA, COMPARE, counts, reader
@@ -156,3 +158,17 @@ def test_nul_bytes_and_junk_never_reach_a_query(seed_pair, url):
     # Refused by name before any view (shiporskip/middleware.py); a NUL that reached
     # PostgreSQL would fail the query: a 500.
     assert reader().get(url).status_code == 400
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.parametrize("verdict", ["ship", "none"])
+def test_a_vote_and_its_rate_counters_are_one_statement_on_postgresql(seed_pair, verdict):
+    # BEGIN, the counters, the vote and COMMIT were four round trips, and a vote ran at half the
+    # rate of GET /me (bench/votes.py): now the counters and the write share one statement.
+    alice = reader()
+    vote(alice, "skip", **JSON)
+    with CaptureQueriesContext(connection) as queries:
+        assert vote(alice, verdict, **JSON).status_code == 200
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "DELETE", "WITH"))]
+    assert len(writes) == 1 and writes[0].startswith("WITH counted AS"), writes
+    assert counts(CODE_LLAMA) == ({"ship": 1, "skip": 0} if verdict == "ship" else {"ship": 0, "skip": 0})

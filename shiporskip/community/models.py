@@ -1,5 +1,6 @@
 """Readers' ship/skip votes and bookmarks, one row per voter and tool; sign-ups and lockouts."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,12 +13,28 @@ class Verdict(models.TextChoices):
     SKIP = "skip", "Skip"
 
 
-def upsert(model, values: dict, unique: list[str], update: list[str]) -> None:
+@dataclass(frozen=True)
+class Write:
+    """One write statement, run only where a condition holds: its SQL says `{allowed}` where
+    the condition goes, after all of its own placeholders. Run alone, the condition is TRUE;
+    a rate limit puts its own there, so that on PostgreSQL the counters and the write are one
+    statement (community/ratelimit.py)."""
+
+    sql: str
+    params: list
+
+    def run(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql.replace("{allowed}", "TRUE"), self.params)
+
+
+def upsert(model, values: dict, unique: list[str], update: list[str]) -> Write:
     """One INSERT ... ON CONFLICT statement for one row, on SQLite and PostgreSQL alike.
 
     What bulk_create(update_conflicts=...) sends, without its per-call model machinery, which
     cost more than the statement on the hot path of a vote. Names come from the model, values
-    are bound; an empty `update` means DO NOTHING.
+    are bound; an empty `update` means DO NOTHING. (SQLite needs the WHERE that an INSERT ...
+    SELECT with ON CONFLICT carries anyway.)
     """
     q = connection.ops.quote_name
     fields = {name: model._meta.get_field(name) for name in values}
@@ -25,25 +42,35 @@ def upsert(model, values: dict, unique: list[str], update: list[str]) -> None:
     on_conflict = ", ".join(f"{columns[n]} = EXCLUDED.{columns[n]}" for n in update) if update else ""
     sql = (
         f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns.values())}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(values))}) "
+        f"SELECT {', '.join(['%s'] * len(values))} WHERE {{allowed}} "
         f"ON CONFLICT ({', '.join(columns[n] for n in unique)}) "
         + (f"DO UPDATE SET {on_conflict}" if update else "DO NOTHING")
     )
-    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return Write(sql, [fields[name].get_db_prep_save(value, connection) for name, value in values.items()])
+
+
+def delete_one(model, **where) -> Write:
+    """DELETE of the row these columns name (a unique pair), where the condition holds."""
+    q = connection.ops.quote_name
+    columns = [q(model._meta.get_field(name).column) for name in where]
+    matched = " AND ".join(f"{column} = %s" for column in columns)
+    sql = f"DELETE FROM {q(model._meta.db_table)} WHERE {matched} AND {{allowed}}"  # noqa: S608
+    return Write(sql, list(where.values()))
 
 
 class VoteQuerySet(models.QuerySet):
     def cast(self, *, tool, voter: str, verdict: str) -> None:
         """Set or take back a voter's vote in one statement, safe against concurrent casts."""
+        self.cast_write(tool=tool, voter=voter, verdict=verdict).run()
+
+    def cast_write(self, *, tool, voter: str, verdict: str) -> Write:
+        """The statement `cast` runs, for `ratelimit.check` to run where the limits allow."""
         if verdict == "none":
-            self.filter(tool=tool, voter=voter).delete()
-            return
+            return delete_one(Vote, tool=tool.pk, voter=voter)
         # INSERT ... ON CONFLICT DO UPDATE: the unique constraint decides, not a read first,
         # so a double click or two tabs can never make two rows.
         now = timezone.now()
-        upsert(
+        return upsert(
             Vote,
             {"tool": tool.pk, "voter": voter, "verdict": verdict, "created_at": now, "updated_at": now},
             unique=["tool", "voter"],
@@ -95,15 +122,18 @@ class ToolVotes(models.Model):
 class BookmarkQuerySet(models.QuerySet):
     def put(self, *, tool, owner: str, on: bool) -> None:
         """Bookmark or unbookmark: idempotent, so a repeated click changes nothing more."""
+        self.put_write(tool=tool, owner=owner, on=on).run()
+
+    def put_write(self, *, tool, owner: str, on: bool) -> Write:
+        """The statement `put` runs, for `ratelimit.check` to run where the limits allow."""
         if on:  # INSERT ... ON CONFLICT DO NOTHING: a bookmark already there stays as it was
-            upsert(
+            return upsert(
                 Bookmark,
                 {"tool": tool.pk, "owner": owner, "created_at": timezone.now()},
                 unique=["tool", "owner"],
                 update=[],
             )
-        else:
-            self.filter(tool=tool, owner=owner).delete()
+        return delete_one(Bookmark, tool=tool.pk, owner=owner)
 
 
 class Bookmark(models.Model):

@@ -9,6 +9,7 @@ machines; Redis takes the writes off the database, which on SQLite takes one wri
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from shiporskip.conf import Limit
 
 if TYPE_CHECKING:
     import redis
+
+    from shiporskip.community.models import Write
 
 ACTION_WORDS = {
     "vote": "votes",
@@ -67,7 +70,9 @@ def hits(keys: list[tuple[str, Limit]]) -> list[int]:
     return database_hits([(key, slot) for key, slot, _ in slotted])
 
 
-def database_hits(slotted: list[tuple[str, int]]) -> list[int]:
+def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None) -> list[int]:
+    """Count the slots in one upsert. With `then` (PostgreSQL only): in the same statement, run
+    its write where no count went over its limit."""
     table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
     # One atomic upsert on SQLite and PostgreSQL alike; names come from the model, values are bound.
     rows = ", ".join(["(%s, %s, 1)"] * len(slotted))
@@ -75,11 +80,32 @@ def database_hits(slotted: list[tuple[str, int]]) -> list[int]:
         f"INSERT INTO {table} ({k}, {s}, {h}) VALUES {rows} "  # noqa: S608
         f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}"
     )
+    params = [value for pair in slotted for value in pair]
+    if then is not None:
+        # The write sees the counts this statement made (a data-modifying WITH), the same rule
+        # as check()'s: over when a count passes its limit.
+        over = " OR ".join(f"(c.{k} = %s AND c.{s} = %s AND c.{h} > %s)" for _ in slotted)
+        allowed = f"NOT EXISTS (SELECT 1 FROM counted c WHERE {over})"  # noqa: S608 - names, %s
+        sql = (
+            f"WITH counted AS ({sql}), "  # noqa: S608 - names from the models, values bound
+            f"written AS ({then.write.sql.replace('{allowed}', allowed)}) "
+            f"SELECT {k}, {s}, {h} FROM counted"
+        )
+        bounds = [v for (key, slot), n in zip(slotted, then.limits, strict=True) for v in (key, slot, n)]
+        params += then.write.params + bounds
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for pair in slotted for value in pair])
+        cursor.execute(sql, params)
         # RETURNING gives no order: match the rows back to the keys.
         counted = {(key, slot): n for key, slot, n in cursor.fetchall()}
     return [counted[pair] for pair in slotted]
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A write to run in the counters' own statement, and each key's limit (hits allowed)."""
+
+    write: "Write"
+    limits: list[int]
 
 
 REDIS_CLIENTS: dict[str, "redis.Redis"] = {}  # one client (and its pool) per URL
@@ -99,15 +125,29 @@ def redis_hits(slotted: list[tuple[str, int, int]]) -> list[int]:
     return [int(n) for n in pipe.execute()[::2]]
 
 
-def check(request, action: str) -> str | None:
-    """Count this request against action's limits; return a message if one is exceeded."""
+def check(request, action: str, then: "Write | None" = None) -> str | None:
+    """Count this request against action's limits; return a message if one is exceeded.
+
+    `then`, the write the request makes, runs only when no limit is exceeded. On PostgreSQL
+    with the counters in the database, the counts and the write are one statement: a vote
+    that went through BEGIN, the counters, the vote and COMMIT made four round trips where
+    GET /me makes two, each waiting for the GIL again, and ran at half its rate.
+    """
     limits = settings.SHIPORSKIP_RATE_LIMITS[action]
     keys = [("session", f"{action}:s:{voter_for(request)}"), ("ip", f"{action}:ip:{client_ip(request)}")]
     keys = [(scope, key) for scope, key in keys if limits[scope]]
-    # Inside a view's transaction, database counters commit with its write, in one go.
-    counted = hits([(key, limits[scope]) for scope, key in keys]) if keys else []
+    slotted = [(key, limits[scope]) for scope, key in keys]
+    if keys and then is not None and connection.vendor == "postgresql" and not settings.REDIS_URL:
+        pairs = [(key, window_start(limit)) for key, limit in slotted]
+        counted = database_hits(pairs, Guarded(then, [limit.hits for _, limit in slotted]))
+        then = None  # written, or not, with the counts
+    else:
+        # Inside a view's transaction, database counters commit with its write, in one go.
+        counted = hits(slotted) if keys else []
     over = [scope for (scope, _), n in zip(keys, counted, strict=True) if n > limits[scope].hits]
     if not over:
+        if then is not None:
+            then.run()
         return None
     limit = limits[over[0]]
     if action in LOCKOUTS:

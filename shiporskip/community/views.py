@@ -85,11 +85,11 @@ def vote(request, slug):
         context = vote_context(tool, voter_for(request, create=False), back)
         return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
     voter = voter_for(request)
-    with writes.write():  # the rate counters and the vote: one commit
-        if message := ratelimit.check(request, "vote"):
+    cast = Vote.objects.cast_write(tool=tool, voter=voter, verdict=verdict)
+    with writes.write(one_statement=True):  # the rate counters and the vote: one commit
+        if message := ratelimit.check(request, "vote", then=cast):
             context = vote_context(tool, voter, back)
             return refuse(request, 429, message, context=context, action="vote", **kwargs)
-        Vote.objects.cast(tool=tool, voter=voter, verdict=verdict)
     tally = tally_of(tool)
     mine = None if verdict == "none" else verdict
     return answer(
@@ -121,11 +121,12 @@ def bookmark(request, slug):
 
     if not valid:
         return refuse(request, 400, BAD_BOOKMARK, context=context(), **kwargs)
-    with writes.write():
-        if message := ratelimit.check(request, "bookmark"):
+    toggle = wanted in {None, ""}  # reads the bookmark first: a transaction on every database
+    with writes.write(one_statement=not toggle):
+        on = not context()["saved"] if toggle else wanted == "1"
+        put = Bookmark.objects.put_write(tool=tool, owner=owner, on=on)
+        if message := ratelimit.check(request, "bookmark", then=put):
             return refuse(request, 429, message, context=context(), action="bookmark", **kwargs)
-        on = not context()["saved"] if wanted in {None, ""} else wanted == "1"
-        Bookmark.objects.put(tool=tool, owner=owner, on=on)
     return answer(
         request,
         context={"tool": tool, "live": True, "next": back, "saved": on},
