@@ -314,7 +314,7 @@ SETTINGS = _table(
         partial(env_int, minimum=1),
         None,
         "Python threads per web server process (granian's blocking threads).",
-        shown="2 on SQLite, granian's own on PostgreSQL",
+        shown="granian's own (256 with 2 processes)",
     ),
     Setting(
         "SHIPORSKIP_PAGE_CACHE_SECONDS",

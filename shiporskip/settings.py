@@ -159,14 +159,12 @@ SHIPORSKIP_LLAMACPP_CHAT_FORMAT = setting("SHIPORSKIP_LLAMACPP_CHAT_FORMAT")
 # A model never reviews its own maker's tools unless this says so (then reviews are marked).
 SHIPORSKIP_ALLOW_SELF_REVIEW = setting("SHIPORSKIP_ALLOW_SELF_REVIEW")
 WEB_WORKERS = setting("SHIPORSKIP_WEB_WORKERS")
-# SQLite runs inside the web process: its work holds the GIL, and writes take turns on one
-# lock, so a write that waits for the GIL holds the other process's writes up too. Granian's
-# default of 256 threads per process left votes at 0.56-0.73 of GET /me's rate; 1 or 2 threads,
-# 0.70-0.86 (bench/votes.py). PostgreSQL waits on the network, where threads keep requests in
-# flight: its default stays (None: no flag).
-WEB_THREADS = setting("SHIPORSKIP_WEB_THREADS") or (
-    2 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else None
-)
+# Python threads per web process; unset, granian's own (256 with 2 processes). Fewer threads
+# made SQLite's votes faster (bench/votes.py: 0.70-0.86 of GET /me's rate with 1 or 2, against
+# 0.56-0.73), but granian hands a request whose body is still arriving to a Python thread,
+# which then waits for it: with 2, eight slow uploads left no thread for readers
+# (tests/test_hardening.py). So the default stays granian's.
+WEB_THREADS = setting("SHIPORSKIP_WEB_THREADS")
 # One line per request in the web log costs a write each; off unless asked for.
 ACCESS_LOG = setting("SHIPORSKIP_ACCESS_LOG")
 
