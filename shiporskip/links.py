@@ -3,18 +3,19 @@
 A list page links 50 to 300 rows, and reverse() walks the URL resolver for each: on the
 persona page at 10,000 tools that was a tenth of the render. The address of such a view is
 its pattern with one slug put in, so the pattern is reversed once (per script prefix, which
-a deployment under a sub-path sets per request) and the slug is put into the result. Only
-for slug-like values: anything else goes through reverse() as before.
+a deployment under a sub-path sets per request, and per urlconf) and the slug is put into the
+result. Only for slug-like values: anything else goes through reverse() as before.
 """
 
 import re
 
-from django.urls import get_script_prefix, reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 PLACEHOLDER = "slug-placeholder-0"
 # What reverse() leaves as it is (no quoting), so that putting it in gives reverse()'s answer.
 PLAIN = re.compile(r"[-a-zA-Z0-9_]+")
-_patterns: dict[tuple[str, str], str] = {}
+_patterns: dict[tuple[str, str, object], str] = {}
 
 
 def slug_url(view: str, slug: str) -> str:
@@ -22,7 +23,8 @@ def slug_url(view: str, slug: str) -> str:
     slug = str(slug)
     if not PLAIN.fullmatch(slug):
         return reverse(view, args=[slug])
-    key = (view, get_script_prefix())
+    # A request may set its own urlconf, and tests override the site's.
+    key = (view, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     pattern = _patterns.get(key)
     if pattern is None:
         pattern = _patterns[key] = reverse(view, args=[PLACEHOLDER])
