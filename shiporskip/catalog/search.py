@@ -4,7 +4,7 @@ Two steps, a constant number of queries whatever the catalog's size or the numbe
 
 1. Candidates. The database's own full-text search over name, vendor, category name, best-for
    and description, each query word matched as a prefix (so suggestions work while typing):
-   PostgreSQL's (a stored tsvector with its GIN index, kept by triggers, and `SearchRank`, with
+   PostgreSQL's (a stored tsvector with its GIN index, kept by triggers, and `ts_rank`, with
    `pg_trgm` similarity over names and vendors, through their trigram indexes, in the same query
    for typos), or SQLite's FTS5
    (the `catalog_tool_fts` table, kept in step with `catalog_tool` by triggers, see

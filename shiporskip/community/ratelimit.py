@@ -100,6 +100,13 @@ def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None)
     return [counted[pair] for pair in slotted]
 
 
+def guarded_hits(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
+    """hits(keys) in the database, with `write` run by the same statement where no count goes
+    over its limit (PostgreSQL: a data-modifying WITH)."""
+    slotted = [(key, window_start(limit)) for key, limit in keys]
+    return database_hits(slotted, Guarded(write, [limit.hits for _, limit in keys]))
+
+
 @dataclass(frozen=True)
 class Guarded:
     """A write to run in the counters' own statement, and each key's limit (hits allowed)."""
@@ -129,21 +136,20 @@ def check(request, action: str, then: "Write | None" = None) -> str | None:
     """Count this request against action's limits; return a message if one is exceeded.
 
     `then`, the write the request makes, runs only when no limit is exceeded. On PostgreSQL
-    with the counters in the database, the counts and the write are one statement: a vote
-    that went through BEGIN, the counters, the vote and COMMIT made four round trips where
-    GET /me makes two, each waiting for the GIL again, and ran at half its rate.
+    with the counters in the database, the counts and the write are one statement: BEGIN,
+    the counters, the vote and COMMIT were four round trips, each waiting for the GIL again
+    with the transaction open, and a vote ran at half the rate of GET /me.
     """
     limits = settings.SHIPORSKIP_RATE_LIMITS[action]
     keys = [("session", f"{action}:s:{voter_for(request)}"), ("ip", f"{action}:ip:{client_ip(request)}")]
     keys = [(scope, key) for scope, key in keys if limits[scope]]
     slotted = [(key, limits[scope]) for scope, key in keys]
-    if keys and then is not None and connection.vendor == "postgresql" and not settings.REDIS_URL:
-        pairs = [(key, window_start(limit)) for key, limit in slotted]
-        counted = database_hits(pairs, Guarded(then, [limit.hits for _, limit in slotted]))
-        then = None  # written, or not, with the counts
+    if then is not None and keys and connection.vendor == "postgresql" and not settings.REDIS_URL:
+        counted = guarded_hits(slotted, then)  # the write is made, or not, by the same statement
+        then = None
     else:
         # Inside a view's transaction, database counters commit with its write, in one go.
-        counted = hits(slotted) if keys else []
+        counted = hits(slotted) if slotted else []
     over = [scope for (scope, _), n in zip(keys, counted, strict=True) if n > limits[scope].hits]
     if not over:
         if then is not None:
