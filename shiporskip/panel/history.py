@@ -31,7 +31,17 @@ def verdict_history(tool, *, limit: int = SHOWN_RUNS) -> dict:
         "runs": rows,
         "personas": personas,
         "latest_change": change_between(runs[1], runs[0]) if len(runs) > 1 else None,
+        "run_models": runs,  # with their reviews read: see reviews_in
     }
+
+
+def reviews_in(history: dict, run_id: int) -> list[Review] | None:
+    """A run's reviews as the history read them (persona joined, in the panel's order), or None
+    if the run is not among its runs: a tool page shows the current run's, already read here."""
+    for run in history["run_models"]:
+        if run.pk == run_id:
+            return list(run.reviews.all())
+    return None
 
 
 def run_row(run: PanelRun) -> dict:
