@@ -17,7 +17,8 @@ ROUNDS turns taken in order, so the machine's changing load weighs on each alike
 and it prints each rate, its ratio to the baseline of the same run (the target is >= 0.8),
 and whether the votes and bookmarks stored equal what each reader last said (else it exits 1).
 The client is one asyncio process speaking HTTP/1.1 with keep-alive: light enough that the
-server, not the client, is what is measured (its own CPU share is printed).
+server, not the client, is what is measured (its own CPU share is printed). Its connections
+are spread evenly over the server's workers before the phases start (the split is printed).
 """
 
 import argparse
@@ -128,8 +129,16 @@ class Reader:
         self.marks: dict[str, bool] = {}
 
     async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        await self.connect()
         self.csrf = json.loads((await self.request("GET", "/me"))[1])["csrf"]
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.local_port = self.writer.get_extra_info("sockname")[1]
+
+    async def reconnect(self) -> None:
+        self.writer.close()
+        await self.connect()
 
     async def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes]:
         body = urlencode(form).encode() if form is not None else b""
@@ -179,11 +188,67 @@ class Reader:
         return done, errors
 
 
-async def phases(port: int, clients: int, seconds: float, rounds: int) -> tuple[dict, list[Reader], float]:
+def socket_owners(group: int) -> dict[int, int]:
+    """{socket inode: pid} for the processes of a process group (the server and its workers)."""
+    owners = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or os.getpgid(int(proc.name)) != group:
+                continue
+            for fd in (proc / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    owners[int(target[8:-1])] = int(proc.name)
+        except OSError:  # gone, or not ours to read
+            continue
+    return owners
+
+
+def worker_of(readers: list[Reader], port: int, group: int) -> dict[Reader, int]:
+    """Which server process holds each reader's connection (from /proc/net/tcp: the server's side
+    of each connection has the server's port here and the reader's port there)."""
+    by_client_port = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], int(fields[9])
+        if int(local.split(":")[1], 16) == port:
+            by_client_port[int(remote.split(":")[1], 16)] = inode
+    owners = socket_owners(group)
+    return {r: owners.get(by_client_port.get(r.local_port, -1), 0) for r in readers}
+
+
+async def balance(readers: list[Reader], port: int, group: int, workers: int) -> str:
+    """Spread the readers' connections evenly over the server's worker processes, as long-running
+    traffic through a proxy is, and return how many each holds.
+
+    The workers share one listening socket and a keep-alive connection stays with the process
+    that accepted it: opened all at once, the connections can land 30 on one worker and 2 on
+    the other, and a run then measures one core, the next run two. Connections on a worker with
+    more than its share are opened again until the split is even (or 300 tries). Returns the
+    split, and the one they were opened with."""
+    share = -(-len(readers) // workers)
+    splits = []
+    for _ in range(300):
+        counts: dict[int, list[Reader]] = {}
+        for r, pid in worker_of(readers, port, group).items():
+            counts.setdefault(pid, []).append(r)
+        splits.append("/".join(str(len(rs)) for rs in sorted(counts.values(), key=len, reverse=True)))
+        if len(counts) >= workers and all(len(rs) <= share for rs in counts.values()):
+            break
+        crowded = max(counts.values(), key=len)
+        await crowded[-1].reconnect()
+        await asyncio.sleep(0.01)  # let the worker that accepted it go back to accept()
+    return splits[0] if len(splits) == 1 else f"{splits[-1]} (opened as {splits[0]})"
+
+
+async def phases(
+    port: int, group: int, clients: int, seconds: float, rounds: int, workers: int
+) -> tuple[dict, list[Reader], float, str]:
     """Each phase `seconds` long in all, run in `rounds` turns (me, vote, bookmark, me, ...), so
     that a change in the machine's load during the run weighs on every phase alike."""
     readers = [Reader(port, n) for n in range(clients)]
     await asyncio.gather(*(r.open() for r in readers))
+    split = await balance(readers, port, group, workers)
     done = dict.fromkeys(("me", "vote", "bookmark"), 0)
     elapsed = dict.fromkeys(done, 0.0)
     errors = {mode: {} for mode in done}
@@ -204,7 +269,7 @@ async def phases(port: int, clients: int, seconds: float, rounds: int) -> tuple[
                     errors[mode][status] = errors[mode].get(status, 0) + n
     for r in readers:
         r.writer.close()
-    return {mode: (done[mode] / elapsed[mode], errors[mode]) for mode in done}, readers, cpu
+    return {mode: (done[mode] / elapsed[mode], errors[mode]) for mode in done}, readers, cpu, split
 
 
 def stored(env: dict) -> tuple[dict, set]:
@@ -240,7 +305,9 @@ def bench(db: str, args) -> bool:
     cli(env, "catalog", "load")
     server, port = start_server(env)
     try:
-        rates, readers, client_cpu = asyncio.run(phases(port, args.clients, args.seconds, args.rounds))
+        rates, readers, client_cpu, split = asyncio.run(
+            phases(port, server.pid, args.clients, args.seconds, args.rounds, args.workers)
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -258,7 +325,8 @@ def bench(db: str, args) -> bool:
     print(
         f"{db:<9} {args.clients} readers, {args.workers} granian workers, {args.seconds:g} s per phase "
         f"in {args.rounds} rounds, "
-        f"client CPU {client_cpu:.0%} of a core{', REDIS_URL set' if args.redis_url else ''}"
+        f"client CPU {client_cpu:.0%} of a core{', REDIS_URL set' if args.redis_url else ''}; "
+        f"connections per worker {split}"
     )
     print(f"  baseline GET /me     {me:8.1f}/s")
     for mode in ("vote", "bookmark"):
