@@ -6,7 +6,6 @@ very next request of every page that displays them, whichever web process answer
 No browser: plain HTTP, a new connection per request, so both web processes answer.
 """
 
-import os
 import re
 import subprocess
 import urllib.error
@@ -16,6 +15,7 @@ import pytest
 
 from tests.community import CODE_LLAMA, COMPARE, MISTRAL
 from tests.http_reader import HttpReader
+from tests.redis_server import redis_url
 from tests.up_process import SCRIPT, site_env, start_up
 from tests.waiting import wait_for
 
@@ -68,9 +68,9 @@ def shell(env: dict, code: str) -> str:
 def site(request, tmp_path):
     env = {}
     if request.param == "redis":
-        if not os.environ.get("REDIS_URL"):
-            pytest.skip("REDIS_URL is not set")
-        env["REDIS_URL"] = os.environ["REDIS_URL"]
+        if not (url := redis_url("page cache")):
+            pytest.skip("needs a Redis server: REDIS_URL, or one on 127.0.0.1:6379")
+        env["REDIS_URL"] = url
     up = start_up(env | site_env(tmp_path, SHIPORSKIP_WEB_WORKERS="2"), timeout=90)
     try:
         wait_for(

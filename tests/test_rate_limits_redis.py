@@ -1,22 +1,24 @@
 """Rate limits counted in Redis (with REDIS_URL): exact across processes, nothing in the database.
 
-Runs when REDIS_URL names a Redis server (CI's Redis job); skipped otherwise.
+Runs with REDIS_URL's Redis, or the machine's own (tests/redis_server.py); skipped without one.
 """
 
-import os
 import secrets
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from shiporskip.community import ratelimit
 from shiporskip.community.models import RateCounter, Vote
 from shiporskip.conf import Limit
 from tests.community import CODE_LLAMA, reader
+from tests.redis_server import redis_url
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = redis_url("rate limits")
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server in REDIS_URL"),
+    pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server: REDIS_URL, or one on 127.0.0.1:6379"),
 ]
 
 
@@ -51,3 +53,18 @@ def test_hits_are_counted_once_each_and_expire_with_their_window(redis_limits):
     assert [ratelimit.hit(key, Limit(5, 60)) for _ in range(4)] == [1, 2, 3, 4]
     names = redis.Redis.from_url(REDIS_URL).keys(f"shiporskip:rate:{key}:*")
     assert len(names) == 1 and 0 < redis.Redis.from_url(REDIS_URL).ttl(names[0]) <= 120
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_vote_with_its_limits_in_redis_is_one_statement_on_postgresql(seed_pair, redis_limits):
+    # The counts are Redis's; the vote alone is one statement, atomic by itself: no transaction
+    # around it (here, inside the test's transaction, one would show as a SAVEPOINT).
+    redis_limits("vote", session=Limit(100, 60), ip=Limit(100, 60))
+    alice = reader(HTTP_ACCEPT="application/json")
+    assert alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"}).status_code == 200  # a session
+    with CaptureQueriesContext(connection) as queries:
+        assert alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}).status_code == 200
+    sql = [q["sql"].lstrip().upper() for q in queries]
+    writes = [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE", "WITH", "SAVEPOINT"))]
+    assert len(writes) == 1 and writes[0].startswith('INSERT INTO "COMMUNITY_VOTE"'), writes
+    assert Vote.objects.get(tool__slug=CODE_LLAMA).verdict == "ship"

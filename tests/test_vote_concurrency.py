@@ -4,8 +4,10 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db.models import Sum
 
-from shiporskip.community.models import Bookmark, Vote
+from shiporskip.community.models import Bookmark, RateCounter, Vote
+from shiporskip.conf import Limit
 from tests.community import CODE_LLAMA, MISTRAL, counts
 from tests.http_reader import HttpReader
 
@@ -34,9 +36,12 @@ def reader_session(base: str, seed: int) -> tuple[dict, set, list]:
     return final, marks, failures
 
 
-def test_concurrent_readers_leave_exact_counts(seed_pair, live_server, settings):
-    unlimited = {"session": None, "ip": None}
-    settings.SHIPORSKIP_RATE_LIMITS = {action: unlimited for action in settings.SHIPORSKIP_RATE_LIMITS}
+@pytest.mark.parametrize("limited", [False, True], ids=["no limits", "limits counted"])
+def test_concurrent_readers_leave_exact_counts(seed_pair, live_server, settings, limited):
+    # Limits on: each vote's counters are written in its commit too (too high to trip).
+    limit = Limit(100000, 60) if limited else None
+    every = {"session": limit, "ip": limit}
+    settings.SHIPORSKIP_RATE_LIMITS = {action: every for action in settings.SHIPORSKIP_RATE_LIMITS}
     with ThreadPoolExecutor(max_workers=READERS) as pool:
         results = list(pool.map(lambda seed: reader_session(live_server.url, seed), range(READERS)))
     failures = [f for _, _, fs in results for f in fs]
@@ -46,3 +51,5 @@ def test_concurrent_readers_leave_exact_counts(seed_pair, live_server, settings)
         assert counts(slug) == expected
         assert Bookmark.objects.filter(tool__slug=slug).count() == sum(slug in m for _, m, _ in results)
     assert Vote.objects.values("voter").distinct().count() <= READERS
+    if limited:  # every write counted once on each of its two keys
+        assert RateCounter.objects.aggregate(n=Sum("hits"))["n"] == 2 * READERS * ACTIONS

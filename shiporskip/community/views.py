@@ -86,10 +86,9 @@ def vote(request, slug):
         return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
     voter = voter_for(request)
     cast = Vote.objects.cast_write(tool=tool, voter=voter, verdict=verdict)
-    with writes.write(one_statement=True):  # the rate counters and the vote: one commit
-        if message := ratelimit.check(request, "vote", then=cast):
-            context = vote_context(tool, voter, back)
-            return refuse(request, 429, message, context=context, action="vote", **kwargs)
+    if message := ratelimit.check(request, "vote", then=cast):  # the counters and the vote: one commit
+        context = vote_context(tool, voter, back)
+        return refuse(request, 429, message, context=context, action="vote", **kwargs)
     tally = tally_of(tool)
     mine = None if verdict == "none" else verdict
     return answer(
@@ -121,12 +120,21 @@ def bookmark(request, slug):
 
     if not valid:
         return refuse(request, 400, BAD_BOOKMARK, context=context(), **kwargs)
-    toggle = wanted in {None, ""}  # reads the bookmark first: a transaction on every database
-    with writes.write(one_statement=not toggle):
-        on = not context()["saved"] if toggle else wanted == "1"
-        put = Bookmark.objects.put_write(tool=tool, owner=owner, on=on)
-        if message := ratelimit.check(request, "bookmark", then=put):
-            return refuse(request, 429, message, context=context(), action="bookmark", **kwargs)
+
+    def put(on: bool) -> str | None:  # the rate counters and the bookmark: one commit
+        return ratelimit.check(
+            request, "bookmark", then=Bookmark.objects.put_write(tool=tool, owner=owner, on=on)
+        )
+
+    if wanted in {None, ""}:  # a toggle reads the bookmark first: both in one transaction
+        with writes.write():
+            on = not context()["saved"]
+            message = put(on)
+    else:
+        on = wanted == "1"
+        message = put(on)
+    if message:
+        return refuse(request, 429, message, context=context(), action="bookmark", **kwargs)
     return answer(
         request,
         context={"tool": tool, "live": True, "next": back, "saved": on},

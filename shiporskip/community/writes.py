@@ -1,4 +1,4 @@
-"""One short write transaction for a reader's vote or bookmark, taken in turn on SQLite.
+"""Readers' votes and bookmarks written in turn on SQLite, many in one commit.
 
 SQLite has one writer at a time. A writer that finds the lock taken waits in SQLite's busy
 handler, which sleeps 1, 2, 5, 10 ms... and looks again: under many concurrent votes most of
@@ -7,20 +7,31 @@ on an exclusive `flock` of a file in the data dir first: the kernel wakes the ne
 moment the lock is released, so SQLite's lock is always free when they ask. Other writers
 (the worker, sign-ins) still meet SQLite's own lock, as before. PostgreSQL locks rows: the
 transaction alone.
+
+Within a process, votes and bookmarks are a group commit (`in_turn`): one thread at a time
+leads, running every vote and bookmark its process's threads have queued in one transaction,
+and the others wait for their own to be done. With 16 readers voting on each process, each
+vote in a transaction of its own held the turn for 0.8 ms, most of it BEGIN, COMMIT and the
+flock, each one more wait for the GIL among the other threads.
 """
 
 import fcntl
 import os
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 TURN_FILE = "write-turn.lock"
 _turn_fd: dict[str, int] = {}
 # A flock belongs to the open file, which this process's threads share: they take turns here.
 _thread_turn = threading.Lock()
+# The most jobs one commit makes: a longer batch would hold the other processes back longer.
+BATCH = 64
 
 
 def turn_fd() -> int:
@@ -32,24 +43,113 @@ def turn_fd() -> int:
 
 
 @contextmanager
-def write(one_statement: bool = False):
-    """transaction.atomic(), taken in turn with the other web processes on SQLite.
-
-    `one_statement`: the block sends one write statement on PostgreSQL (ratelimit.check with
-    its write), which is atomic by itself: no BEGIN and COMMIT, two round trips saved.
-    """
-    if connection.vendor != "sqlite" and one_statement and not connection.in_atomic_block:
-        yield
-        return
+def write():
+    """transaction.atomic(), taken in turn with the other web processes on SQLite."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         with transaction.atomic():
             yield
         return
-    with _thread_turn:
-        fd = turn_fd()
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with _thread_turn, process_turn(), transaction.atomic():
+        yield
+
+
+@contextmanager
+def process_turn():
+    """This process's turn among the web processes: an exclusive flock of the turn file."""
+    fd = turn_fd()
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@dataclass
+class Job:
+    """A write waiting for its turn: statements only (it may run on another request's thread,
+    on that thread's connection), and what came of it."""
+
+    run: Callable[[], Any]
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+_waiting: list[Job] = []
+_changed = threading.Condition()  # guards _waiting and _leading; signalled when a batch ends
+_leading = False
+
+
+def in_turn(run: Callable[[], Any]) -> Any:
+    """run() in a write transaction taken in turn, with the other votes and bookmarks queued
+    meanwhile in this process; what it returns, or the error it raised.
+
+    `run` must touch nothing of its request, only send statements. On another database, or
+    inside a transaction already, it runs in a transaction (a savepoint) of its own.
+    """
+    global _leading  # noqa: PLW0603 - one leader per process, under _changed
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            return run()
+    job = Job(run)
+    with _changed:
+        _waiting.append(job)
+    while True:
+        with _changed:
+            while _leading and not job.done:
+                _changed.wait()
+            if job.done:
+                break
+            # No one leads: this thread runs the oldest jobs waiting (its own, unless more than
+            # BATCH are ahead of it: then it leads again).
+            _leading = True
+            batch = _waiting[:BATCH]
+            del _waiting[:BATCH]
         try:
-            with transaction.atomic():
-                yield
+            with _thread_turn:  # not during another thread's write() block
+                run_batch(batch)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            with _changed:
+                _leading = False
+                _changed.notify_all()
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+def run_batch(batch: list[Job]) -> None:
+    """The jobs in one transaction. If it fails, and more than one job was in it, each is run
+    again alone, so that only the job that failed meets its error (a failed transaction left
+    nothing behind); but when the database was locked, they all were."""
+    for job in batch:  # until it has run: a job cut short (the process stopping) saved nothing
+        job.error = RuntimeError("The write was interrupted; nothing was saved. Try again.")
+    try:
+        with process_turn():
+            failed = False
+            try:
+                with transaction.atomic():
+                    results = [job.run() for job in batch]
+                for job, result in zip(batch, results, strict=True):
+                    job.result, job.error = result, None
+            except OperationalError as exc:  # the database locked or gone: no use trying again
+                for job in batch:
+                    job.error = exc
+            except Exception as exc:  # noqa: BLE001 - each job's request gets its own error
+                if len(batch) == 1:
+                    batch[0].error = exc
+                else:
+                    failed = True
+            if failed:  # outside the except: no job's error may carry another one's
+                for job in batch:
+                    run_alone(job)
+    finally:
+        for job in batch:
+            job.done = True
+
+
+def run_alone(job: Job) -> None:
+    try:
+        with transaction.atomic():
+            job.result, job.error = job.run(), None
+    except Exception as exc:  # noqa: BLE001 - raised in the job's own request
+        job.error = exc

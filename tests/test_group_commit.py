@@ -1,0 +1,104 @@
+"""writes.in_turn on SQLite: the writes a process's threads queue meanwhile are made in one
+transaction by whichever thread gets the turn, and each request still gets its own result."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, transaction
+
+from shiporskip.catalog.models import Tool
+from shiporskip.community import writes
+from shiporskip.community.models import Vote
+from tests.community import CODE_LLAMA
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="the group commit is SQLite's"),
+]
+QUEUED = 12
+
+
+class Turns:
+    """One job that holds the turn until QUEUED more are waiting, so that they are all run
+    by one thread in one batch; each job notes the thread that ran it."""
+
+    def __init__(self):
+        self.started = threading.Event()
+        self.ran_on: dict[int, int] = {}
+        self.committed: list[int] = []  # jobs, as their transaction commits
+        self.committed_before: dict[int, int] = {}  # per job: how many had committed as it ran
+
+    def first(self) -> int:
+        self.started.set()
+        for _ in range(3000):  # at most 30 s, on a loaded machine
+            if len(writes._waiting) >= QUEUED:
+                return -1
+            threading.Event().wait(0.01)
+        raise AssertionError(f"only {len(writes._waiting)} jobs queued behind the first")
+
+    def submit(self, job_id: int, run) -> tuple[int, object]:
+        """In_turn from a thread of its own (and its own connection); (submitting thread, result)."""
+
+        def job():
+            self.ran_on[job_id] = threading.get_ident()
+            self.committed_before[job_id] = len(self.committed)
+            transaction.on_commit(lambda: self.committed.append(job_id))
+            return run()
+
+        try:
+            try:
+                return threading.get_ident(), writes.in_turn(job)
+            except ValueError as exc:
+                return threading.get_ident(), exc
+        finally:
+            connection.close()
+
+    def run(self, jobs: list) -> list[tuple[int, object]]:
+        with ThreadPoolExecutor(max_workers=QUEUED + 1) as pool:
+            holder = pool.submit(self.submit, -1, self.first)
+            assert self.started.wait(5)
+            rest = [pool.submit(self.submit, n, run) for n, run in enumerate(jobs)]
+            assert holder.result()[1] == -1
+            return [f.result() for f in rest]
+
+
+def vote_job(tool, n: int, *, fail: bool = False):
+    write = Vote.objects.cast_write(tool=tool, voter=f"a:{n}", verdict="ship")
+
+    def run():
+        write.run()
+        if fail:
+            raise ValueError(f"job {n} failed after its write")
+        return n
+
+    return run
+
+
+def test_queued_writes_are_made_by_one_thread_in_one_batch(seed_pair):
+    tool = Tool.objects.get(slug=CODE_LLAMA)
+    turns = Turns()
+    results = turns.run([vote_job(tool, n) for n in range(QUEUED)])
+    assert [result for _, result in results] == list(range(QUEUED))
+    # Every queued job was run by the same thread, and for all but (at most) one of them,
+    # that was not the thread that asked for it.
+    assert len({turns.ran_on[n] for n in range(QUEUED)}) == 1
+    assert sum(turns.ran_on[n] != submitter for n, (submitter, _) in enumerate(results)) >= QUEUED - 1
+    # ...in one transaction: none of them had committed when the last one ran.
+    assert len({turns.committed_before[n] for n in range(QUEUED)}) == 1
+    assert sorted(n for n in turns.committed if n >= 0) == list(range(QUEUED))
+    assert Vote.objects.filter(tool=tool).count() == QUEUED
+
+
+def test_a_failing_write_fails_only_its_own_request(seed_pair):
+    tool = Tool.objects.get(slug=CODE_LLAMA)
+    bad = 5
+    results = Turns().run([vote_job(tool, n, fail=n == bad) for n in range(QUEUED)])
+    for n, (_, result) in enumerate(results):
+        if n == bad:
+            assert isinstance(result, ValueError) and "job 5 failed" in str(result)
+        else:
+            assert result == n
+    # The failed job's own write was rolled back with it; every other one is there.
+    voters = set(Vote.objects.filter(tool=tool).values_list("voter", flat=True))
+    assert voters == {f"a:{n}" for n in range(QUEUED) if n != bad}
