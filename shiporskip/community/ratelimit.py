@@ -68,7 +68,7 @@ def hits(keys: list[tuple[str, Limit]]) -> list[int]:
     slotted = [(key, window_start(limit), limit.seconds) for key, limit in keys]
     if settings.REDIS_URL:
         return redis_hits(slotted)
-    return database_hits([(key, slot) for key, slot, _ in slotted])
+    return database_hits(slots(keys))
 
 
 def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None) -> list[int]:
@@ -101,11 +101,20 @@ def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None)
     return [counted[pair] for pair in slotted]
 
 
+def slots(keys: list[tuple[str, Limit]]) -> list[tuple[str, int]]:
+    """Each key with the window the clock is in for its limit: the rows database_hits counts."""
+    return [(key, window_start(limit)) for key, limit in keys]
+
+
+def within(counts: list[int], keys: list[tuple[str, Limit]]) -> bool:
+    """No count over its key's limit: the one rule for letting a write through."""
+    return all(n <= limit.hits for n, (_, limit) in zip(counts, keys, strict=True))
+
+
 def guarded_hits(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
     """hits(keys) in the database, with `write` run by the same statement where no count goes
     over its limit (PostgreSQL: a data-modifying WITH)."""
-    slotted = [(key, window_start(limit)) for key, limit in keys]
-    return database_hits(slotted, Guarded(write, [limit.hits for _, limit in keys]))
+    return database_hits(slots(keys), Guarded(write, [limit.hits for _, limit in keys]))
 
 
 def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
@@ -118,17 +127,17 @@ def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
     """
     if settings.REDIS_URL or not keys:
         counts = hits(keys) if keys else []
-        if all(n <= limit.hits for n, (_, limit) in zip(counts, keys, strict=True)):
+        if within(counts, keys):
             # One statement: on PostgreSQL atomic by itself, with no BEGIN and COMMIT.
             writes.in_turn(write.run) if connection.vendor == "sqlite" else write.run()
         return counts
     if connection.vendor == "postgresql":
         return guarded_hits(keys, write)
-    slotted = [(key, window_start(limit)) for key, limit in keys]
+    slotted = slots(keys)
 
     def count_then_write() -> list[int]:  # statements only: it may run on another thread
         counts = database_hits(slotted)
-        if all(n <= limit.hits for n, (_, limit) in zip(counts, keys, strict=True)):
+        if within(counts, keys):
             write.run()
         return counts
 

@@ -42,10 +42,16 @@ def turn_fd() -> int:
     return _turn_fd[path]
 
 
+def takes_turns() -> bool:
+    """Whether a write here waits for its turn: on SQLite, unless already inside a transaction
+    (which holds the turn, or is a test's)."""
+    return connection.vendor == "sqlite" and not connection.in_atomic_block
+
+
 @contextmanager
 def write():
     """transaction.atomic(), taken in turn with the other web processes on SQLite."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+    if not takes_turns():
         with transaction.atomic():
             yield
         return
@@ -88,7 +94,7 @@ def in_turn(run: Callable[[], Any]) -> Any:
     inside a transaction already, it runs in a transaction (a savepoint) of its own.
     """
     global _leading  # noqa: PLW0603 - one leader per process, under _changed
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+    if not takes_turns():
         with transaction.atomic():
             return run()
     job = Job(run)
