@@ -281,7 +281,11 @@ SETTINGS = _table(
         shown="(SQLite in the data dir)",
     ),
     Setting(
-        "REDIS_URL", env_str, "", "Use Redis for the cache and the task queue, e.g. redis://127.0.0.1:6379/0."
+        "REDIS_URL",
+        env_str,
+        "",
+        "Use Redis for the cache and the task queue, e.g. redis://127.0.0.1:6379/0; "
+        "one Redis database per site (two sites on one would share a queue).",
     ),
     Setting(
         "SHIPORSKIP_MODEL",

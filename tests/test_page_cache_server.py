@@ -6,6 +6,7 @@ very next request of every page that displays them, whichever web process answer
 No browser: plain HTTP, a new connection per request, so both web processes answer.
 """
 
+import contextlib
 import re
 import subprocess
 import urllib.error
@@ -15,7 +16,7 @@ import pytest
 
 from tests.community import CODE_LLAMA, COMPARE, MISTRAL
 from tests.http_reader import HttpReader
-from tests.redis_server import redis_url
+from tests.redis_server import own_database
 from tests.up_process import SCRIPT, site_env, start_up
 from tests.waiting import wait_for
 
@@ -66,12 +67,13 @@ def shell(env: dict, code: str) -> str:
 
 @pytest.fixture(params=["per-process cache", "redis"])
 def site(request, tmp_path):
-    env = {}
-    if request.param == "redis":
-        if not (url := redis_url("page cache")):
-            pytest.skip("needs a Redis server: REDIS_URL, or one on 127.0.0.1:6379")
-        env["REDIS_URL"] = url
-    up = start_up(env | site_env(tmp_path, SHIPORSKIP_WEB_WORKERS="2"), timeout=90)
+    with contextlib.ExitStack() as stack:
+        env = {"REDIS_URL": stack.enter_context(own_database())} if request.param == "redis" else {}
+        yield from served(env | site_env(tmp_path, SHIPORSKIP_WEB_WORKERS="2"))
+
+
+def served(env: dict):
+    up = start_up(env, timeout=90)
     try:
         wait_for(
             lambda: "awaiting the panel" not in get(up.base + "/").decode(),

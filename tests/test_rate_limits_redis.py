@@ -1,6 +1,6 @@
 """Rate limits counted in Redis (with REDIS_URL): exact across processes, nothing in the database.
 
-Runs with REDIS_URL's Redis, or the machine's own (tests/redis_server.py); skipped without one.
+Runs on a Redis database of its own (tests/redis_server.py); skipped without a Redis server.
 """
 
 import secrets
@@ -13,18 +13,20 @@ from shiporskip.community import ratelimit
 from shiporskip.community.models import RateCounter, Vote
 from shiporskip.conf import Limit
 from tests.community import CODE_LLAMA, reader
-from tests.redis_server import redis_url
+from tests.redis_server import own_database
 
-REDIS_URL = redis_url("rate limits")
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server: REDIS_URL, or one on 127.0.0.1:6379"),
-]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    with own_database() as url:
+        yield url
 
 
 @pytest.fixture
-def redis_limits(settings):
-    settings.REDIS_URL = REDIS_URL
+def redis_limits(settings, redis_url):
+    settings.REDIS_URL = redis_url
 
     def set_limit(action, session=None, ip=None):
         settings.SHIPORSKIP_RATE_LIMITS = {
@@ -46,13 +48,13 @@ def test_votes_per_ip_counted_in_redis(seed_pair, redis_limits):
     assert Vote.objects.count() == 3 and not RateCounter.objects.exists()  # the database counted nothing
 
 
-def test_hits_are_counted_once_each_and_expire_with_their_window(redis_limits):
+def test_hits_are_counted_once_each_and_expire_with_their_window(redis_limits, redis_url):
     import redis
 
     key = f"test:{secrets.token_hex(8)}"
     assert [ratelimit.hit(key, Limit(5, 60)) for _ in range(4)] == [1, 2, 3, 4]
-    names = redis.Redis.from_url(REDIS_URL).keys(f"shiporskip:rate:{key}:*")
-    assert len(names) == 1 and 0 < redis.Redis.from_url(REDIS_URL).ttl(names[0]) <= 120
+    names = redis.Redis.from_url(redis_url).keys(f"shiporskip:rate:{key}:*")
+    assert len(names) == 1 and 0 < redis.Redis.from_url(redis_url).ttl(names[0]) <= 120
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.http_reader import HttpReader
+from tests.redis_server import own_database
 from tests.waiting import wait_for
 
 # One worker holds the whole module: its tests share one topology and build on each other.
@@ -36,7 +37,6 @@ pytestmark = [pytest.mark.topology, pytest.mark.xdist_group("topology")]
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 PG_SERVER = os.environ.get("SHIPORSKIP_TOPOLOGY_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-REDIS_SERVER = "redis://127.0.0.1:6379"
 CACHE_SECONDS = 2  # the pages' max-age here: short, so that the test sees expiry
 
 
@@ -58,7 +58,7 @@ def port_open(port: int) -> bool:
         return False
 
 
-# ---- the shared parts: a database and a Redis db of our own --------------------------------
+# ---- the shared parts: a database and a Redis db of our own (tests/redis_server.py) --------
 
 
 def pg_connect(dbname: str = "postgres"):
@@ -67,38 +67,18 @@ def pg_connect(dbname: str = "postgres"):
     return psycopg.connect(f"{PG_SERVER}/{dbname}", autocommit=True, connect_timeout=3)
 
 
-def claim_redis_db():
-    """A Redis db number nobody uses (or SHIPORSKIP_TOPOLOGY_REDIS_URL), and a client on it."""
-    import redis
-
-    if url := os.environ.get("SHIPORSKIP_TOPOLOGY_REDIS_URL"):
-        return url, redis.Redis.from_url(url)
-    marker = f"shiporskip-topology-test:{os.getpid()}"
-    for number in range(15, 0, -1):
-        client = redis.Redis.from_url(f"{REDIS_SERVER}/{number}")
-        if client.dbsize() == 0 and client.set(marker, "1", nx=True, ex=3600) and client.dbsize() == 1:
-            return f"{REDIS_SERVER}/{number}", client
-    pytest.skip("no empty Redis db (1-15) to run the topology in")
-
-
 @pytest.fixture(scope="module")
 def shared_parts():
     try:
         admin = pg_connect()
     except Exception as exc:
         pytest.skip(f"PostgreSQL is not reachable at {PG_SERVER} ({exc}); the topology needs it")
-    try:
-        redis_url, redis_client = claim_redis_db()
-        redis_client.ping()
-    except Exception as exc:
-        pytest.skip(f"Redis is not reachable at {REDIS_SERVER} ({exc}); the topology needs it")
     name = f"shiporskip_topology_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    redis_client.flushdb()
     try:
-        yield f"{PG_SERVER}/{name}", redis_url, name
+        with own_database() as redis_url:  # skips without a Redis server
+            admin.execute(f'CREATE DATABASE "{name}"')
+            yield f"{PG_SERVER}/{name}", redis_url, name
     finally:
-        redis_client.flushdb()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
