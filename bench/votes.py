@@ -11,10 +11,13 @@ with rate limits on (every write pays for its counters) but set too high to trip
 readers on loopback, each with its own connection, session cookie, CSRF token and client
 address (X-Forwarded-For, as behind nginx), run three phases of SECONDS each (split in
 ROUNDS turns taken in order, so the machine's changing load weighs on each alike):
-  - the baseline: GET /me?tools=... (the per-reader read every page makes, no write),
+  - the baseline: GET /me?tools=... (the per-reader read every page makes, no write), by
+    readers who have a session, as a reader who votes has (each makes one before the phases),
   - votes: POST /tools/<slug>/vote, ship, skip or none at random over 10 tools,
   - bookmarks: POST /tools/<slug>/bookmark, bookmarked 1 or 0 at random over the same tools,
 and it prints each rate, its ratio to the baseline of the same run (the target is >= 0.8),
+the CPU time a request cost the server (and PostgreSQL's processes) with the baseline's over
+it (the CPU ratio: what the rate ratio tends to when the machine's other load is steady),
 and whether the votes and bookmarks stored equal what each reader last said (else it exits 1).
 The client is one asyncio process speaking HTTP/1.1 with keep-alive: light enough that the
 server, not the client, is what is measured (its own CPU share is printed). Its connections
@@ -129,8 +132,16 @@ class Reader:
         self.marks: dict[str, bool] = {}
 
     async def open(self) -> None:
+        """Connect, as a reader who has voted before: with a session. Without one, GET /me
+        reads nothing (no session, so no votes or bookmarks to look up) and the baseline of
+        the first round measured another request than the later rounds, after the readers'
+        first writes had given them sessions. An unbookmark of a tool never saved makes the
+        session and stores nothing."""
         await self.connect()
         self.csrf = json.loads((await self.request("GET", "/me"))[1])["csrf"]
+        status, _ = await self.request("POST", f"/tools/{SLUGS[0]}/bookmark", {"bookmarked": 0})
+        assert status == 200 and "sessionid" in self.cookies, (status, self.cookies)
+        self.marks[SLUGS[0]] = False
 
     async def connect(self) -> None:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
@@ -204,6 +215,27 @@ def socket_owners(group: int) -> dict[int, int]:
     return owners
 
 
+def cpu_ticks(group: int) -> tuple[int, int]:
+    """CPU time so far (clock ticks, user + system) of the server's processes (its process
+    group) and of this machine's PostgreSQL processes (backends, WAL writer, checkpointer): a
+    request's cost in CPU, which the machine's other load changes far less than a rate."""
+    server = database = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            ticks = int(fields[11]) + int(fields[12])
+            if int(fields[2]) == group:  # the process group
+                server += ticks
+            elif stat[stat.index("(") + 1 : stat.rindex(")")].startswith("postgres"):
+                database += ticks
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+    return server, database
+
+
 def worker_of(readers: list[Reader], port: int, group: int) -> dict[Reader, int]:
     """Which server process holds each reader's connection (from /proc/net/tcp: the server's side
     of each connection has the server's port here and the reader's port there)."""
@@ -253,23 +285,29 @@ async def phases(
     elapsed = dict.fromkeys(done, 0.0)
     errors = {mode: {} for mode in done}
     cpu = 0.0
+    ticks = {mode: [0, 0] for mode in done}  # the server's, the database's
     for turn in range(rounds):
         for mode in done:
             rngs = [random.Random(f"{mode}{turn}:{n}") for n in range(clients)]
-            started, cpu_started = time.monotonic(), time.process_time()
+            started, cpu_started, ticks_started = time.monotonic(), time.process_time(), cpu_ticks(group)
             until = started + seconds / rounds
             runs = [r.run(mode, until, rng) for r, rng in zip(readers, rngs, strict=True)]
             results = await asyncio.gather(*runs)
             took = time.monotonic() - started
             elapsed[mode] += took
             cpu = max(cpu, (time.process_time() - cpu_started) / took)
+            for i, (now, before) in enumerate(zip(cpu_ticks(group), ticks_started, strict=True)):
+                ticks[mode][i] += now - before
             for count, errs in results:
                 done[mode] += count
                 for status, n in errs.items():
                     errors[mode][status] = errors[mode].get(status, 0) + n
     for r in readers:
         r.writer.close()
-    return {mode: (done[mode] / elapsed[mode], errors[mode]) for mode in done}, readers, cpu, split
+    hz = os.sysconf("SC_CLK_TCK")
+    per_request = {mode: [t / hz / max(done[mode], 1) * 1e3 for t in ticks[mode]] for mode in done}
+    rates = {mode: (done[mode] / elapsed[mode], errors[mode], per_request[mode]) for mode in done}
+    return rates, readers, cpu, split
 
 
 def stored(env: dict) -> tuple[dict, set]:
@@ -319,7 +357,7 @@ def bench(db: str, args) -> bool:
         mark_counts[slug] = mark_counts.get(slug, 0) + 1
     want_votes, want_marks = expected(readers)
     exact = vote_counts == want_votes and mark_counts == want_marks
-    errors = {mode: errs for mode, (_, errs) in rates.items() if errs}
+    errors = {mode: errs for mode, (_, errs, _) in rates.items() if errs}
     log = Path(env["SHIPORSKIP_DATA_DIR"]) / "web.log"
     me = rates["me"][0]
     print(
@@ -328,10 +366,26 @@ def bench(db: str, args) -> bool:
         f"client CPU {client_cpu:.0%} of a core{', REDIS_URL set' if args.redis_url else ''}; "
         f"connections per worker {split}"
     )
-    print(f"  baseline GET /me     {me:8.1f}/s")
+
+    def cpu(mode: str) -> str:
+        server, database = rates[mode][2]
+        total = server + database
+        shown = f"CPU {total:.2f} ms a request (server {server:.2f}, PostgreSQL {database:.2f})"
+        return shown if db == "postgres" else f"CPU {server:.2f} ms a request"
+
+    print(f"  baseline GET /me     {me:8.1f}/s                          {cpu('me')}")
+
+    def total(mode: str) -> float:  # on SQLite the database is the server's own work
+        server, database = rates[mode][2]
+        return server + database if db == "postgres" else server
+
+    me_cpu = total("me")
     for mode in ("vote", "bookmark"):
         rate = rates[mode][0]
-        print(f"  POST {mode:<15} {rate:8.1f}/s   ratio {rate / me:.2f} (target 0.80)")
+        print(
+            f"  POST {mode:<15} {rate:8.1f}/s   ratio {rate / me:.2f} (target 0.80)   {cpu(mode)}, "
+            f"CPU ratio {me_cpu / total(mode):.2f}"
+        )
     print(
         f"  stored: {sum(vote_counts.values())} votes, {len(marks)} bookmarks; "
         f"{'exactly what the readers last said' if exact else 'MISMATCH'}"

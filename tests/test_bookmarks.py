@@ -72,3 +72,17 @@ def test_me_reports_the_readers_state_without_making_a_session(seed_pair):
     alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"})
     state = alice.get(f"/me?tools={CODE_LLAMA},{MISTRAL}").json()
     assert state["votes"] == {CODE_LLAMA: "skip"} and state["bookmarked"] == [MISTRAL]
+
+
+def test_me_is_two_queries_for_a_reader_with_votes_and_bookmarks(seed_pair, django_assert_num_queries):
+    # Every page view of a returning reader asks /me: its session, then its votes and
+    # bookmarks among the page's tools together, however many tools the page lists.
+    alice = reader()
+    mark(alice, MISTRAL)
+    alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"})
+    many = ",".join([CODE_LLAMA, MISTRAL, *(f"tool-{n}" for n in range(150))])
+    with django_assert_num_queries(2):
+        state = alice.get(f"/me?tools={many}").json()
+    assert state["votes"] == {CODE_LLAMA: "ship"} and state["bookmarked"] == [MISTRAL]
+    with django_assert_num_queries(1):  # no tools on the page: only the session
+        assert alice.get("/me").json()["votes"] == {}

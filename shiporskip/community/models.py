@@ -13,19 +13,44 @@ class Verdict(models.TextChoices):
     SKIP = "skip", "Skip"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Write:
     """One write statement, run only where a condition holds: its SQL says `{allowed}` where
     the condition goes, after all of its own placeholders. Run alone, the condition is TRUE;
     a rate limit puts its own there, so that on PostgreSQL the counters and the write are one
-    statement (community/ratelimit.py)."""
+    statement (community/ratelimit.py).
+
+    `read`, if given, is a query run right after the write in its transaction, whose rows the
+    request answers with (a vote's new tally): `rows` holds them once the write has run. On
+    PostgreSQL it goes in the write's own round trip (`run_sql`)."""
 
     sql: str
     params: list
+    read: tuple[str, list] | None = None
+    rows: list | None = None
 
     def run(self) -> None:
+        self.run_sql(self.sql.replace("{allowed}", "TRUE"), self.params)
+
+    def run_sql(self, sql: str, params: list) -> list:
+        """Run `sql` (this write, as is or inside a larger statement) and then the read, and
+        return the rows `sql` gave. Several statements in one execute() are one round trip on
+        PostgreSQL (psycopg's client-side binding, which Django uses), in one transaction when
+        none is open; SQLite's driver takes one at a time."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql.replace("{allowed}", "TRUE"), self.params)
+            if self.read is None:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+            if connection.vendor == "postgresql":
+                cursor.execute(f"{sql}; {self.read[0]}", [*params, *self.read[1]])
+                rows = cursor.fetchall() if cursor.description else []
+                cursor.nextset()
+            else:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall() if cursor.description else []
+                cursor.execute(*self.read)
+            self.rows = cursor.fetchall()
+            return rows
 
 
 def upsert(model, values: dict, unique: list[str], update: list[str]) -> Write:
@@ -61,10 +86,16 @@ def delete_one(model, **where) -> Write:
 class VoteQuerySet(models.QuerySet):
     def cast(self, *, tool, voter: str, verdict: str) -> None:
         """Set or take back a voter's vote in one statement, safe against concurrent casts."""
-        self.cast_write(tool=tool, voter=voter, verdict=verdict).run()
+        self._cast(tool=tool, voter=voter, verdict=verdict).run()
 
     def cast_write(self, *, tool, voter: str, verdict: str) -> Write:
-        """The statement `cast` runs, for `ratelimit.check` to run where the limits allow."""
+        """The statement `cast` runs, for `ratelimit.check` to run where the limits allow, with
+        the tool's tally read after it (`rows`, see tally_row): the tally the vote made."""
+        write = self._cast(tool=tool, voter=voter, verdict=verdict)
+        write.read = tally_read(tool)
+        return write
+
+    def _cast(self, *, tool, voter: str, verdict: str) -> Write:
         if verdict == "none":
             return delete_one(Vote, tool=tool.pk, voter=voter)
         # INSERT ... ON CONFLICT DO UPDATE: the unique constraint decides, not a read first,
@@ -82,9 +113,18 @@ class VoteQuerySet(models.QuerySet):
         vote's own transaction, so as exact as a count), one primary-key read however many
         votes the tool has. Plain SQL: the ORM's compiling cost more than the query."""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT ship, skip FROM community_toolvotes WHERE tool_id = %s", [tool.pk])
-            row = cursor.fetchone()
-        return (row[0], row[1]) if row else (0, 0)
+            cursor.execute(*tally_read(tool))
+            return tally_row(cursor.fetchall())
+
+
+def tally_read(tool) -> tuple[str, list]:
+    """The query for a tool's stored tally, for tally_for or a vote's Write.read."""
+    return "SELECT ship, skip FROM community_toolvotes WHERE tool_id = %s", [tool.pk]
+
+
+def tally_row(rows: list) -> tuple[int, int]:
+    """(ship, skip) from tally_read's rows: no row is no votes yet."""
+    return (rows[0][0], rows[0][1]) if rows else (0, 0)
 
 
 class Vote(models.Model):
@@ -117,6 +157,27 @@ class ToolVotes(models.Model):
 
     def __str__(self):
         return f"{self.tool_id}: {self.ship} ship / {self.skip} skip"
+
+
+def own_marks(voter: str, slugs: list[str]) -> tuple[dict[str, str], list[str]]:
+    """A reader's votes (slug -> verdict) and bookmarks among the tools `slugs`, in one query.
+
+    GET /me asks on every page view of a reader with a session, and it was two ORM querysets;
+    compiling them cost more than running them. Plain SQL, values bound, names written out."""
+    if not slugs:
+        return {}, []
+    among = ", ".join(["%s"] * len(slugs))
+    sql = (
+        "SELECT 'vote', t.slug, v.verdict FROM community_vote v JOIN catalog_tool t ON t.id = v.tool_id "  # noqa: S608
+        f"WHERE v.voter = %s AND t.slug IN ({among}) UNION ALL "
+        "SELECT 'bookmark', t.slug, NULL FROM community_bookmark b JOIN catalog_tool t ON t.id = b.tool_id "
+        f"WHERE b.owner = %s AND t.slug IN ({among})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [voter, *slugs, voter, *slugs])
+        rows = cursor.fetchall()
+    votes = {slug: verdict for kind, slug, verdict in rows if kind == "vote"}
+    return votes, [slug for kind, slug, _ in rows if kind == "bookmark"]
 
 
 class BookmarkQuerySet(models.QuerySet):

@@ -94,10 +94,14 @@ def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None)
         )
         bounds = [v for (key, slot), n in zip(slotted, then.limits, strict=True) for v in (key, slot, n)]
         params += then.write.params + bounds
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        # RETURNING gives no order: match the rows back to the keys.
-        counted = {(key, slot): n for key, slot, n in cursor.fetchall()}
+    if then is not None:
+        returned = then.write.run_sql(sql, params)  # with the write's read, if it has one
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            returned = cursor.fetchall()
+    # RETURNING gives no order: match the rows back to the keys.
+    counted = {(key, slot): n for key, slot, n in returned}
     return [counted[pair] for pair in slotted]
 
 

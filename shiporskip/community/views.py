@@ -14,7 +14,7 @@ from shiporskip.catalog.models import Tool
 from shiporskip.catalog.tallies import CommunityTally
 from shiporskip.community import ratelimit, writes
 from shiporskip.community.answers import answer, is_htmx, next_url, wants_json
-from shiporskip.community.models import Bookmark, Vote
+from shiporskip.community.models import Bookmark, Vote, own_marks, tally_row
 from shiporskip.community.voters import voter_for
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
@@ -33,8 +33,9 @@ def refuse(request, status: int, message: str, *, context: dict, action: str = "
     return response
 
 
-def tally_of(tool) -> CommunityTally:
-    ship, skip = Vote.objects.tally_for(tool)
+def tally_of(tool, rows: list | None = None) -> CommunityTally:
+    """The tool's community tally: from `rows`, a vote's own read of it (Write.rows), if given."""
+    ship, skip = tally_row(rows) if rows is not None else Vote.objects.tally_for(tool)
     return CommunityTally(ship=ship, skip=skip)
 
 
@@ -89,7 +90,7 @@ def vote(request, slug):
     if message := ratelimit.check(request, "vote", then=cast):  # the counters and the vote: one commit
         context = vote_context(tool, voter, back)
         return refuse(request, 429, message, context=context, action="vote", **kwargs)
-    tally = tally_of(tool)
+    tally = tally_of(tool, cast.rows)
     mine = None if verdict == "none" else verdict
     return answer(
         request,
@@ -150,14 +151,13 @@ def me(request):
     """What differs per reader on the page: their votes, bookmarks, name and a CSRF token."""
     slugs = [s for s in request.GET.get("tools", "").split(",") if SLUG.fullmatch(s)][:200]
     voter = voter_for(request, create=False)  # reading creates no session
-    mine = Vote.objects.filter(voter=voter, tool__slug__in=slugs) if voter else Vote.objects.none()
-    marks = Bookmark.objects.filter(owner=voter) if voter else Bookmark.objects.none()
+    votes, bookmarked = own_marks(voter, slugs) if voter else ({}, [])
     return JsonResponse(
         {
             "csrf": get_token(request),
             "user": request.user.get_username() if request.user.is_authenticated else None,
-            "votes": dict(mine.values_list("tool__slug", "verdict")),
-            "bookmarked": list(marks.filter(tool__slug__in=slugs).values_list("tool__slug", flat=True)),
+            "votes": votes,
+            "bookmarked": bookmarked,
         }
     )
 
