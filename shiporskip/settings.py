@@ -267,6 +267,8 @@ CONFIRM_DAYS = setting("SHIPORSKIP_CONFIRM_DAYS")
 # Evidence: prices, terms and adoption figures older than this are flagged as stale.
 SHIPORSKIP_FACTS_STALE_DAYS = setting("SHIPORSKIP_FACTS_STALE_DAYS")
 
+# Django's database sessions, read with one plain query (shiporskip/sessions.py).
+SESSION_ENGINE = "shiporskip.sessions"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

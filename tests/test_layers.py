@@ -29,6 +29,7 @@ LAYERS = [
             "shiporskip.security",
             "shiporskip.mail",
             "shiporskip.links",
+            "shiporskip.sessions",
         ],
     ),
     ("catalog", ["shiporskip.catalog"]),
