@@ -86,9 +86,7 @@ def measure(client: Client, runs: int) -> dict[str, tuple[float, float, int]]:
     for _ in range(runs):
         for name, (url, _status) in PAGES.items():
             times[name].append(render_once(client, url))
-    return {
-        name: (statistics.median(ts), percentile(ts, 95), queries[name]) for name, ts in times.items()
-    }
+    return {name: (statistics.median(ts), percentile(ts, 95), queries[name]) for name, ts in times.items()}
 
 
 def percentile(values: list[float], p: int) -> float:
