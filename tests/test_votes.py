@@ -177,3 +177,17 @@ def test_a_vote_and_its_rate_counters_are_one_statement_on_postgresql(seed_pair,
     assert len(queries) == 3 and "SELECT ship, skip FROM community_toolvotes" in writes[0], queries
     assert counts(CODE_LLAMA) == ({"ship": 1, "skip": 0} if verdict == "ship" else {"ship": 0, "skip": 0})
     assert answer.json()["community"] == counts(CODE_LLAMA)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_with_server_side_binding_the_tally_is_read_on_its_own(seed_pair, monkeypatch):
+    # psycopg's server-side binding (a DATABASE_URL option) prepares each execute() as one
+    # statement: the vote and its tally's read, sent together, failed with "cannot insert
+    # multiple commands into a prepared statement". Then they go as two.
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    alice = reader()
+    vote(alice, "skip", **JSON)
+    with CaptureQueriesContext(connection) as queries:
+        answer = vote(alice, "ship", **JSON)
+    assert answer.status_code == 200 and answer.json()["community"] == {"ship": 1, "skip": 0}
+    assert not any(";" in q["sql"] for q in queries), queries

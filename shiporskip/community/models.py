@@ -35,13 +35,13 @@ class Write:
     def run_sql(self, sql: str, params: list) -> list:
         """Run `sql` (this write, as is or inside a larger statement) and then the read, and
         return the rows `sql` gave. Several statements in one execute() are one round trip on
-        PostgreSQL (psycopg's client-side binding, which Django uses), in one transaction when
-        none is open; SQLite's driver takes one at a time."""
+        PostgreSQL with psycopg's client-side binding (Django's default), in one transaction
+        when none is open; SQLite's driver takes one at a time."""
         with connection.cursor() as cursor:
             if self.read is None:
                 cursor.execute(sql, params)
                 return cursor.fetchall() if cursor.description else []
-            if connection.vendor == "postgresql":
+            if client_side_binding():
                 cursor.execute(f"{sql}; {self.read[0]}", [*params, *self.read[1]])
                 rows = cursor.fetchall() if cursor.description else []
                 cursor.nextset()
@@ -51,6 +51,13 @@ class Write:
                 cursor.execute(*self.read)
             self.rows = cursor.fetchall()
             return rows
+
+
+def client_side_binding() -> bool:
+    """Whether one execute() may hold several statements: on PostgreSQL unless the database's
+    OPTIONS turn on psycopg's server-side binding, whose prepared statements take one."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
 
 
 def upsert(model, values: dict, unique: list[str], update: list[str]) -> Write:
