@@ -52,6 +52,7 @@ SLUGS = [
     "langchain",
     "groq",
 ]
+BENCH_DATABASE = "shiporskip_bench_votes"  # made afresh on the PostgreSQL server
 COOKIE = re.compile(rb"(?im)^set-cookie:\s*([^=;\s]+)=([^;\r\n]*)")
 
 
@@ -65,9 +66,9 @@ def fresh_postgres(url: str) -> str:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS shiporskip_bench_votes WITH (FORCE)")
-        conn.execute("CREATE DATABASE shiporskip_bench_votes")
-    return url.rsplit("/", 1)[0] + "/shiporskip_bench_votes"
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
 
 
 def environment(db: str, args) -> dict:
@@ -215,11 +216,13 @@ def socket_owners(group: int) -> dict[int, int]:
     return owners
 
 
-def cpu_ticks(group: int) -> tuple[int, int]:
-    """CPU time so far (clock ticks, user + system) of the server's processes (its process
-    group) and of this machine's PostgreSQL processes (backends, WAL writer, checkpointer): a
-    request's cost in CPU, which the machine's other load changes far less than a rate."""
-    server = database = 0
+def cpu_snapshot(group: int) -> dict[int, tuple[str, int]]:
+    """pid -> ("server" or "database", CPU clock ticks so far, user + system) of the server's
+    processes (its process group) and of PostgreSQL's work for the bench: the backends of the
+    bench's database and the server's own processes (WAL writer, checkpointer...), not other
+    databases' backends. A request's cost in CPU, which the machine's other load moves far
+    less than a rate."""
+    seen = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -228,12 +231,25 @@ def cpu_ticks(group: int) -> tuple[int, int]:
             fields = stat[stat.rindex(")") + 2 :].split()
             ticks = int(fields[11]) + int(fields[12])
             if int(fields[2]) == group:  # the process group
-                server += ticks
+                seen[int(proc.name)] = ("server", ticks)
             elif stat[stat.index("(") + 1 : stat.rindex(")")].startswith("postgres"):
-                database += ticks
+                # A backend's title names its database and client, "postgres: user db host(port)".
+                title = (proc / "cmdline").read_bytes().decode(errors="replace")
+                if BENCH_DATABASE in title or "(" not in title:
+                    seen[int(proc.name)] = ("database", ticks)
         except (OSError, ValueError):  # gone meanwhile
             continue
-    return server, database
+    return seen
+
+
+def cpu_between(before: dict, after: dict) -> tuple[int, int]:
+    """(server, database) ticks spent between two snapshots, process by process (a process
+    started meanwhile counts from zero; one that ended meanwhile is lost, and is rare: the
+    server's processes and its database connections live through a phase)."""
+    spent = {"server": 0, "database": 0}
+    for pid, (kind, ticks) in after.items():
+        spent[kind] += ticks - before.get(pid, (kind, 0))[1]
+    return spent["server"], spent["database"]
 
 
 def worker_of(readers: list[Reader], port: int, group: int) -> dict[Reader, int]:
@@ -289,15 +305,15 @@ async def phases(
     for turn in range(rounds):
         for mode in done:
             rngs = [random.Random(f"{mode}{turn}:{n}") for n in range(clients)]
-            started, cpu_started, ticks_started = time.monotonic(), time.process_time(), cpu_ticks(group)
+            started, cpu_started, ticks_started = time.monotonic(), time.process_time(), cpu_snapshot(group)
             until = started + seconds / rounds
             runs = [r.run(mode, until, rng) for r, rng in zip(readers, rngs, strict=True)]
             results = await asyncio.gather(*runs)
             took = time.monotonic() - started
             elapsed[mode] += took
             cpu = max(cpu, (time.process_time() - cpu_started) / took)
-            for i, (now, before) in enumerate(zip(cpu_ticks(group), ticks_started, strict=True)):
-                ticks[mode][i] += now - before
+            for i, spent in enumerate(cpu_between(ticks_started, cpu_snapshot(group))):
+                ticks[mode][i] += spent
             for count, errs in results:
                 done[mode] += count
                 for status, n in errs.items():

@@ -20,9 +20,10 @@ class Write:
     a rate limit puts its own there, so that on PostgreSQL the counters and the write are one
     statement (community/ratelimit.py).
 
-    `read`, if given, is a query run right after the write in its transaction, whose rows the
-    request answers with (a vote's new tally): `rows` holds them once the write has run. On
-    PostgreSQL it goes in the write's own round trip (`run_sql`)."""
+    `read`, if given, is a query run right after the write, in its transaction, whose rows the
+    request answers with (a vote's new tally): `rows` holds them once run. They say nothing of
+    whether the write was made: on PostgreSQL the read also runs when a rate limit refused it
+    (it shares the counters' round trip, `run_sql`); elsewhere it runs only with the write."""
 
     sql: str
     params: list
@@ -57,7 +58,7 @@ def client_side_binding() -> bool:
     """Whether one execute() may hold several statements: on PostgreSQL unless the database's
     OPTIONS turn on psycopg's server-side binding, whose prepared statements take one."""
     options = connection.settings_dict.get("OPTIONS", {})
-    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+    return connection.vendor == "postgresql" and options.get("server_side_binding") is not True
 
 
 def upsert(model, values: dict, unique: list[str], update: list[str]) -> Write:
