@@ -383,18 +383,16 @@ def bench(db: str, args) -> bool:
         f"connections per worker {split}"
     )
 
-    def cpu(mode: str) -> str:
-        server, database = rates[mode][2]
-        total = server + database
-        shown = f"CPU {total:.2f} ms a request (server {server:.2f}, PostgreSQL {database:.2f})"
-        return shown if db == "postgres" else f"CPU {server:.2f} ms a request"
-
-    print(f"  baseline GET /me     {me:8.1f}/s                          {cpu('me')}")
-
     def total(mode: str) -> float:  # on SQLite the database is the server's own work
         server, database = rates[mode][2]
         return server + database if db == "postgres" else server
 
+    def cpu(mode: str) -> str:
+        shown = f"CPU {total(mode):.2f} ms a request"
+        server, database = rates[mode][2]
+        return shown + (f" (server {server:.2f}, PostgreSQL {database:.2f})" if db == "postgres" else "")
+
+    print(f"  baseline GET /me     {me:8.1f}/s                          {cpu('me')}")
     me_cpu = total("me")
     for mode in ("vote", "bookmark"):
         rate = rates[mode][0]
