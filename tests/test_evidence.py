@@ -15,7 +15,9 @@ from shiporskip.cli import main
 from tests.conftest import FACTS, tool_entry
 
 SRC = {"source": "https://example.com/pricing", "as_of": "2026-01-15"}
-TOMORROW = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+# A date in the future when the test runs, not only when the module is read: a day ahead
+# turned into today when a run crossed midnight, and the test failed (CI met it at 00:00 UTC).
+FUTURE = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
 
 
 def with_evidence(**groups) -> dict:
@@ -57,7 +59,7 @@ def test_a_full_evidence_record_parses():
         ({"price": {"seat_monthly": 10}}, "facts.price.source"),
         ({"price": {"seat_monthly": -1, **SRC}}, "facts.price.seat_monthly"),
         ({"price": {"input_per_mtok": 2.5, "output_per_mtok": 10, **SRC}}, "facts.price"),  # no model named
-        ({"price": {"seat_monthly": 10, "source": "https://e.com", "as_of": TOMORROW}}, "facts.price.as_of"),
+        ({"price": {"seat_monthly": 10, "source": "https://e.com", "as_of": FUTURE}}, "facts.price.as_of"),
         ({"capabilities": [{"metric": "mmlu", "value": 70, "unit": "elo", **SRC}]}, "facts.capabilities.0"),
         (
             {"capabilities": [{"metric": "mmlu", "value": 70, "unit": "furlongs", **SRC}]},
