@@ -13,6 +13,8 @@ from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 PLACEHOLDER = "slug-placeholder-0"
+# Where shiporskip/urls.py mounts the admin, as request.path_info shows it.
+ADMIN_PATH = "/admin/"
 # What reverse() leaves as it is (no quoting), so that putting it in gives reverse()'s answer.
 PLAIN = re.compile(r"[-a-zA-Z0-9_]+")
 _patterns: dict[tuple[str, str, object], str] = {}

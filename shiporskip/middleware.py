@@ -12,11 +12,11 @@ Their addresses and query strings (the admin's search) are checked like every ot
 
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from shiporskip.community.answers import is_htmx, wants_json
 from shiporskip.control_chars import problem, shown
+from shiporskip.links import ADMIN_PATH
 
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 API = "/api/"  # where shiporskip/urls.py mounts the JSON API: it answers errors as {"detail": ...}
@@ -39,7 +39,9 @@ def refusal(request) -> str | None:
 
 
 def is_admin(request) -> bool:
-    return request.path_info.startswith(reverse("admin:index"))
+    # The path the admin is mounted at, not reverse("admin:index"): that costs every POST a
+    # lookup, and it carries the script prefix, which path_info does not.
+    return request.path_info.startswith(ADMIN_PATH)
 
 
 class ControlCharactersMiddleware:

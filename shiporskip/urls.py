@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from shiporskip.api.views import api
 from shiporskip.community.admin import admin_login
+from shiporskip.links import ADMIN_PATH
 
 urlpatterns = [
     path("", include("shiporskip.sharing.urls")),
@@ -15,8 +16,8 @@ urlpatterns = [
     path("newsletter/", include("shiporskip.newsletter.urls")),
     path("api/", api.urls),
     # Before admin.site.urls, so the admin's sign-in goes through the rate limit.
-    path("admin/login/", admin_login),
-    path("admin/", admin.site.urls),
+    path(f"{ADMIN_PATH[1:]}login/", admin_login),
+    path(ADMIN_PATH[1:], admin.site.urls),
 ]
 
 # Styled error pages when DEBUG is off; 500.html is rendered by Django's own handler, with

@@ -1,5 +1,6 @@
 """Readers' ship/skip votes and bookmarks, one row per voter and tool; sign-ups and lockouts."""
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -69,26 +70,38 @@ def upsert(model, values: dict, unique: list[str], update: list[str]) -> Write:
     are bound; an empty `update` means DO NOTHING. (SQLite needs the WHERE that an INSERT ...
     SELECT with ON CONFLICT carries anyway.)
     """
+    sql, fields = upsert_sql(connection.vendor, model, tuple(values), tuple(unique), tuple(update))
+    bound = zip(fields, values.values(), strict=True)
+    return Write(sql, [field.get_db_prep_save(value, connection) for field, value in bound])
+
+
+@functools.cache
+def upsert_sql(vendor: str, model, names: tuple, unique: tuple, update: tuple) -> tuple[str, list]:
+    """upsert's statement text and fields, built once per process for each shape: building
+    them cost a vote more than binding its values (`vendor`: the text is per database)."""
     q = connection.ops.quote_name
-    fields = {name: model._meta.get_field(name) for name in values}
-    columns = {name: q(field.column) for name, field in fields.items()}
+    fields = [model._meta.get_field(name) for name in names]
+    columns = {name: q(field.column) for name, field in zip(names, fields, strict=True)}
     on_conflict = ", ".join(f"{columns[n]} = EXCLUDED.{columns[n]}" for n in update) if update else ""
     sql = (
         f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns.values())}) "  # noqa: S608
-        f"SELECT {', '.join(['%s'] * len(values))} WHERE {{allowed}} "
+        f"SELECT {', '.join(['%s'] * len(names))} WHERE {{allowed}} "
         f"ON CONFLICT ({', '.join(columns[n] for n in unique)}) "
         + (f"DO UPDATE SET {on_conflict}" if update else "DO NOTHING")
     )
-    return Write(sql, [fields[name].get_db_prep_save(value, connection) for name, value in values.items()])
+    return sql, fields
 
 
 def delete_one(model, **where) -> Write:
     """DELETE of the row these columns name (a unique pair), where the condition holds."""
+    return Write(delete_sql(connection.vendor, model, tuple(where)), list(where.values()))
+
+
+@functools.cache
+def delete_sql(vendor: str, model, names: tuple) -> str:
     q = connection.ops.quote_name
-    columns = [q(model._meta.get_field(name).column) for name in where]
-    matched = " AND ".join(f"{column} = %s" for column in columns)
-    sql = f"DELETE FROM {q(model._meta.db_table)} WHERE {matched} AND {{allowed}}"  # noqa: S608
-    return Write(sql, list(where.values()))
+    matched = " AND ".join(f"{q(model._meta.get_field(name).column)} = %s" for name in names)
+    return f"DELETE FROM {q(model._meta.db_table)} WHERE {matched} AND {{allowed}}"  # noqa: S608
 
 
 class VoteQuerySet(models.QuerySet):

@@ -7,6 +7,7 @@ Redis (one round trip: INCR, with the key expiring after its window), else in th
 machines; Redis takes the writes off the database, which on SQLite takes one writer at a time.
 """
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,27 +75,12 @@ def hits(keys: list[tuple[str, Limit]]) -> list[int]:
 def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None) -> list[int]:
     """Count the slots in one upsert. With `then` (PostgreSQL only): in the same statement, run
     its write where no count went over its limit."""
-    table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
-    # One atomic upsert on SQLite and PostgreSQL alike; names come from the model, values are bound.
-    rows = ", ".join(["(%s, %s, 1)"] * len(slotted))
-    sql = (
-        f"INSERT INTO {table} ({k}, {s}, {h}) VALUES {rows} "  # noqa: S608
-        f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}"
-    )
+    sql, allowed = counters_sql(connection.vendor, len(slotted), guarded=then is not None)
     params = [value for pair in slotted for value in pair]
     if then is not None:
-        # The write sees the counts this statement made (a data-modifying WITH), the same rule
-        # as check()'s: over when a count passes its limit.
-        over = " OR ".join(f"(c.{k} = %s AND c.{s} = %s AND c.{h} > %s)" for _ in slotted)
-        allowed = f"NOT EXISTS (SELECT 1 FROM counted c WHERE {over})"  # noqa: S608 - names, %s
-        sql = (
-            f"WITH counted AS ({sql}), "  # noqa: S608 - names from the models, values bound
-            f"written AS ({then.write.sql.replace('{allowed}', allowed)}) "
-            f"SELECT {k}, {s}, {h} FROM counted"
-        )
+        sql = sql.replace("{write}", then.write.sql.replace("{allowed}", allowed))
         bounds = [v for (key, slot), n in zip(slotted, then.limits, strict=True) for v in (key, slot, n)]
         params += then.write.params + bounds
-    if then is not None:
         returned = then.write.run_sql(sql, params)  # with the write's read, if it has one
     else:
         with connection.cursor() as cursor:
@@ -103,6 +89,28 @@ def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None)
     # RETURNING gives no order: match the rows back to the keys.
     counted = {(key, slot): n for key, slot, n in returned}
     return [counted[pair] for pair in slotted]
+
+
+@functools.cache
+def counters_sql(vendor: str, count: int, *, guarded: bool) -> tuple[str, str]:
+    """database_hits' statement for `count` slots, built once per process for each shape (the
+    building cost a vote more than the binding). Guarded, it says `{write}` where the write's
+    own statement goes, and the second string is the condition for the write's `{allowed}`."""
+    table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
+    # One atomic upsert on SQLite and PostgreSQL alike; names come from the model, values are bound.
+    rows = ", ".join(["(%s, %s, 1)"] * count)
+    sql = (
+        f"INSERT INTO {table} ({k}, {s}, {h}) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}"
+    )
+    if not guarded:
+        return sql, ""
+    # The write sees the counts this statement made (a data-modifying WITH), the same rule as
+    # check()'s: over when a count passes its limit.
+    over = " OR ".join(f"(c.{k} = %s AND c.{s} = %s AND c.{h} > %s)" for _ in range(count))
+    allowed = f"NOT EXISTS (SELECT 1 FROM counted c WHERE {over})"  # noqa: S608 - names, %s
+    sql = f"WITH counted AS ({sql}), written AS ({{write}}) SELECT {k}, {s}, {h} FROM counted"  # noqa: S608
+    return sql, allowed
 
 
 def slots(keys: list[tuple[str, Limit]]) -> list[tuple[str, int]]:
