@@ -102,3 +102,22 @@ def test_a_failing_write_fails_only_its_own_request(seed_pair):
     # The failed job's own write was rolled back with it; every other one is there.
     voters = set(Vote.objects.filter(tool=tool).values_list("voter", flat=True))
     assert voters == {f"a:{n}" for n in range(QUEUED) if n != bad}
+
+
+def test_many_threads_each_get_their_own_result_and_the_queue_ends_empty(seed_pair):
+    """More threads than a batch takes, each queueing writes in turn: every one comes back with
+    its own result, none waits forever, and no thread is left holding the lead."""
+    tool = Tool.objects.get(slug=CODE_LLAMA)
+    threads, rounds = writes.BATCH + 16, 5
+
+    def reader(n: int) -> list[int]:
+        try:
+            return [writes.in_turn(vote_job(tool, n * rounds + r)) for r in range(rounds)]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = list(pool.map(reader, range(threads)))
+    assert results == [[n * rounds + r for r in range(rounds)] for n in range(threads)]
+    assert Vote.objects.filter(tool=tool).count() == threads * rounds
+    assert writes._waiting == [] and not writes._leading

@@ -20,7 +20,7 @@ import os
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -79,10 +79,16 @@ class Job:
     done: bool = False
     result: Any = None
     error: BaseException | None = None
+    leads: bool = False  # its thread runs the next batch
+    # Set when the job is done or its thread is to lead: each waiting thread is woken for its
+    # own job only. One condition for all, notified at each batch's end, woke every waiting
+    # thread to find its job still queued: with 16 readers voting on a process, more wake-ups
+    # (and GIL hand-overs) than votes.
+    woken: threading.Event = field(default_factory=threading.Event)
 
 
 _waiting: list[Job] = []
-_changed = threading.Condition()  # guards _waiting and _leading; signalled when a batch ends
+_queue = threading.Lock()  # guards _waiting, _leading and each queued job's `leads`
 _leading = False
 
 
@@ -93,34 +99,68 @@ def in_turn(run: Callable[[], Any]) -> Any:
     `run` must touch nothing of its request, only send statements. On another database, or
     inside a transaction already, it runs in a transaction (a savepoint) of its own.
     """
-    global _leading  # noqa: PLW0603 - one leader per process, under _changed
+    global _leading  # noqa: PLW0603 - one leader per process, under _queue
     if not takes_turns():
         with transaction.atomic():
             return run()
     job = Job(run)
-    with _changed:
+    with _queue:
         _waiting.append(job)
-    while True:
-        with _changed:
-            while _leading and not job.done:
-                _changed.wait()
-            if job.done:
-                break
-            # No one leads: this thread runs the oldest jobs waiting (its own, unless more than
-            # BATCH are ahead of it: then it leads again).
-            _leading = True
-            batch = _waiting[:BATCH]
-            del _waiting[:BATCH]
-        try:
-            with _thread_turn:  # not during another thread's write() block
-                run_batch(batch)
-        finally:
-            with _changed:
-                _leading = False
-                _changed.notify_all()
+        if not _leading:  # no one leads: this thread does
+            _leading = job.leads = True
+    while not job.done:
+        if job.leads:
+            job.leads = False
+            try:
+                lead()  # the oldest jobs waiting: its own, unless more than BATCH are ahead of it
+            except BaseException:
+                withdraw(job)  # this thread stops here: its job must not keep the lead
+                raise
+        else:
+            job.woken.wait()
+            job.woken.clear()  # a wake-up already seen to is seen to again: the flags decide
     if job.error is not None:
         raise job.error
     return job.result
+
+
+def withdraw(job: Job) -> None:
+    """Take a job that will not be waited for out of the queue, passing on the lead if it had it."""
+    global _leading  # noqa: PLW0603 - one leader per process, under _queue
+    with _queue:
+        if job in _waiting:
+            _waiting.remove(job)
+        if not job.leads:
+            return
+        job.leads = False
+        following = _waiting[0] if _waiting else None
+        if following is None:
+            _leading = False
+            return
+        following.leads = True
+    following.woken.set()
+
+
+def lead() -> None:
+    """Run the oldest jobs waiting in one transaction, then hand the lead to the thread of the
+    next job waiting, if any, and wake the threads of the jobs just run."""
+    global _leading  # noqa: PLW0603 - one leader per process, under _queue
+    with _queue:
+        batch = _waiting[:BATCH]
+        del _waiting[:BATCH]
+    following = None
+    try:
+        with _thread_turn:  # not during another thread's write() block
+            run_batch(batch)
+    finally:
+        with _queue:
+            if _waiting:
+                following = _waiting[0]
+                following.leads = True
+            else:
+                _leading = False
+        for job in [*batch, *([following] if following else [])]:
+            job.woken.set()
 
 
 def run_batch(batch: list[Job]) -> None:
