@@ -158,3 +158,44 @@ def test_newsletter_sign_ups_limited(db, limits):
     ]
     assert codes == [200, 200, 429]
     assert Subscriber.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("vote", {"verdict": "ship"}),
+        ("vote", {"verdict": "none"}),
+        ("bookmark", {"bookmarked": "1"}),
+        ("bookmark", {"bookmarked": "0"}),
+        ("bookmark", {}),  # a toggle
+    ],
+)
+def test_a_write_for_no_such_tool_is_404_and_counts_nothing(seed_pair, limits, path, form):
+    # The write names its tool by slug and finds it in its own statement, the rate counters
+    # guarded by the same condition: a tool that does not exist is not counted, nor written,
+    # and a new reader is given no session.
+    from django.contrib.sessions.models import Session
+
+    from shiporskip.community.models import Bookmark, RateCounter
+
+    limits(path, session=Limit(2, 60), ip=Limit(2, 60))
+    stranger = reader()
+    for _ in range(3):  # past the limits, had they counted
+        response = stranger.post(f"/tools/no-such-tool/{path}", form, HTTP_ACCEPT="application/json")
+        assert response.status_code == 404
+    assert "sessionid" not in response.cookies
+    assert RateCounter.objects.count() == 0 and Session.objects.count() == 0
+    assert Vote.objects.count() == 0 and Bookmark.objects.count() == 0
+    # The limits still hold for a tool that exists.
+    codes = [stranger.post(f"/tools/{CODE_LLAMA}/{path}", form).status_code for _ in range(3)]
+    assert codes == [303, 303, 429]
+
+
+def test_a_refused_write_for_no_such_tool_is_still_404(seed_pair, limits):
+    # Over the limit already, a reader who names no tool hears that first (404 before 429).
+    limits("vote", session=Limit(1, 60))
+    alice = reader()
+    assert alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}).status_code == 303
+    assert alice.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "skip"}).status_code == 429
+    assert alice.post("/tools/no-such-tool/vote", {"verdict": "skip"}).status_code == 404
+    assert counts(CODE_LLAMA) == {"ship": 1, "skip": 0}

@@ -48,6 +48,20 @@ def test_votes_per_ip_counted_in_redis(seed_pair, redis_limits):
     assert Vote.objects.count() == 3 and not RateCounter.objects.exists()  # the database counted nothing
 
 
+def test_a_vote_for_no_such_tool_counts_nothing_in_redis(seed_pair, redis_limits, redis_url):
+    import redis
+
+    redis_limits("vote", session=Limit(1, 60), ip=Limit(1, 60))
+    ip = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    stranger = reader()
+    for _ in range(3):
+        assert (
+            stranger.post("/tools/no-such-tool/vote", {"verdict": "ship"}, REMOTE_ADDR=ip).status_code == 404
+        )
+    assert not redis.Redis.from_url(redis_url).keys(f"shiporskip:rate:vote:ip:{ip}:*")
+    assert stranger.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}, REMOTE_ADDR=ip).status_code == 303
+
+
 def test_hits_are_counted_once_each_and_expire_with_their_window(redis_limits, redis_url):
     import redis
 

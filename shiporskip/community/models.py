@@ -30,6 +30,9 @@ class Write:
     params: list
     read: tuple[str, list] | None = None
     rows: list | None = None
+    # A condition without which the rate counters count nothing, as the write writes nothing:
+    # a vote for a tool that does not exist is not counted either (ratelimit.database_hits).
+    needs: tuple[str, list] | None = None
 
     def run(self) -> None:
         self.run_sql(self.sql.replace("{allowed}", "TRUE"), self.params)
@@ -62,17 +65,23 @@ def client_side_binding() -> bool:
     return connection.vendor == "postgresql" and options.get("server_side_binding") is not True
 
 
-def upsert(model, values: dict, unique: list[str], update: list[str]) -> Write:
-    """One INSERT ... ON CONFLICT statement for one row, on SQLite and PostgreSQL alike.
+# A vote or bookmark names its tool by slug; its statement finds the tool (upsert, delete_one).
+TOOL_BY_SLUG = "SELECT id FROM catalog_tool WHERE slug = %s"
 
+
+def upsert(model, slug: str, values: dict, unique: list[str], update: list[str]) -> Write:
+    """One INSERT ... ON CONFLICT statement for one row about the tool `slug` (a vote or a
+    bookmark), on SQLite and PostgreSQL alike.
+
+    The statement finds the tool by its slug itself: a write for a tool that does not exist
+    writes nothing, and no lookup goes before it (on PostgreSQL, one round trip less per vote).
     What bulk_create(update_conflicts=...) sends, without its per-call model machinery, which
     cost more than the statement on the hot path of a vote. Names come from the model, values
-    are bound; an empty `update` means DO NOTHING. (SQLite needs the WHERE that an INSERT ...
-    SELECT with ON CONFLICT carries anyway.)
+    are bound; an empty `update` means DO NOTHING.
     """
     sql, fields = upsert_sql(connection.vendor, model, tuple(values), tuple(unique), tuple(update))
     bound = zip(fields, values.values(), strict=True)
-    return Write(sql, [field.get_db_prep_save(value, connection) for field, value in bound])
+    return Write(sql, [*(field.get_db_prep_save(value, connection) for field, value in bound), slug])
 
 
 @functools.cache
@@ -81,27 +90,40 @@ def upsert_sql(vendor: str, model, names: tuple, unique: tuple, update: tuple) -
     them cost a vote more than binding its values (`vendor`: the text is per database)."""
     q = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
-    columns = {name: q(field.column) for name, field in zip(names, fields, strict=True)}
+    columns = {name: q(model._meta.get_field(name).column) for name in ("tool", *names)}
     on_conflict = ", ".join(f"{columns[n]} = EXCLUDED.{columns[n]}" for n in update) if update else ""
+    # (SQLite needs the WHERE, which an INSERT ... SELECT with ON CONFLICT carries anyway.)
     sql = (
         f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns.values())}) "  # noqa: S608
-        f"SELECT {', '.join(['%s'] * len(names))} WHERE {{allowed}} "
+        f"SELECT t.id, {', '.join(['%s'] * len(names))} FROM catalog_tool t "
+        f"WHERE t.slug = %s AND {{allowed}} "
         f"ON CONFLICT ({', '.join(columns[n] for n in unique)}) "
         + (f"DO UPDATE SET {on_conflict}" if update else "DO NOTHING")
     )
     return sql, fields
 
 
-def delete_one(model, **where) -> Write:
-    """DELETE of the row these columns name (a unique pair), where the condition holds."""
-    return Write(delete_sql(connection.vendor, model, tuple(where)), list(where.values()))
+def delete_one(model, slug: str, **where) -> Write:
+    """DELETE of the row about the tool `slug` that these columns name (with the tool, a
+    unique pair), where the condition holds."""
+    return Write(delete_sql(connection.vendor, model, tuple(where)), [slug, *where.values()])
 
 
 @functools.cache
 def delete_sql(vendor: str, model, names: tuple) -> str:
     q = connection.ops.quote_name
-    matched = " AND ".join(f"{q(model._meta.get_field(name).column)} = %s" for name in names)
-    return f"DELETE FROM {q(model._meta.db_table)} WHERE {matched} AND {{allowed}}"  # noqa: S608
+    matched = "".join(f" AND {q(model._meta.get_field(name).column)} = %s" for name in names)
+    tool = q(model._meta.get_field("tool").column)
+    return f"DELETE FROM {q(model._meta.db_table)} WHERE {tool} = ({TOOL_BY_SLUG}){matched} AND {{allowed}}"  # noqa: S608
+
+
+# What a vote's or bookmark's write reads back in its own transaction: the tool it named (none:
+# no such tool, and nothing was written) and, for a vote, the tally the vote made.
+VOTE_READ = (
+    "SELECT t.id, t.name, t.slug, v.ship, v.skip FROM catalog_tool t "
+    "LEFT JOIN community_toolvotes v ON v.tool_id = t.id WHERE t.slug = %s"
+)
+BOOKMARK_READ = "SELECT id, name, slug FROM catalog_tool WHERE slug = %s"
 
 
 class VoteQuerySet(models.QuerySet):
@@ -111,20 +133,23 @@ class VoteQuerySet(models.QuerySet):
 
     def cast_write(self, *, tool, voter: str, verdict: str) -> Write:
         """The statement `cast` runs, for `ratelimit.check` to run where the limits allow, with
-        the tool's tally read after it (`rows`, see tally_row): the tally the vote made."""
+        the tool and its tally read after it (`rows`, see `written_tool`): `tool` needs only its
+        slug, and an unknown one writes nothing and reads no row."""
         write = self._cast(tool=tool, voter=voter, verdict=verdict)
-        write.read = tally_read(tool)
+        write.read = VOTE_READ, [tool.slug]
+        write.needs = tool_exists(tool.slug)
         return write
 
     def _cast(self, *, tool, voter: str, verdict: str) -> Write:
         if verdict == "none":
-            return delete_one(Vote, tool=tool.pk, voter=voter)
+            return delete_one(Vote, tool.slug, voter=voter)
         # INSERT ... ON CONFLICT DO UPDATE: the unique constraint decides, not a read first,
         # so a double click or two tabs can never make two rows.
         now = timezone.now()
         return upsert(
             Vote,
-            {"tool": tool.pk, "voter": voter, "verdict": verdict, "created_at": now, "updated_at": now},
+            tool.slug,
+            {"voter": voter, "verdict": verdict, "created_at": now, "updated_at": now},
             unique=["tool", "voter"],
             update=["verdict", "updated_at"],
         )
@@ -134,18 +159,9 @@ class VoteQuerySet(models.QuerySet):
         vote's own transaction, so as exact as a count), one primary-key read however many
         votes the tool has. Plain SQL: the ORM's compiling cost more than the query."""
         with connection.cursor() as cursor:
-            cursor.execute(*tally_read(tool))
-            return tally_row(cursor.fetchall())
-
-
-def tally_read(tool) -> tuple[str, list]:
-    """The query for a tool's stored tally, for tally_for or a vote's Write.read."""
-    return "SELECT ship, skip FROM community_toolvotes WHERE tool_id = %s", [tool.pk]
-
-
-def tally_row(rows: list) -> tuple[int, int]:
-    """(ship, skip) from tally_read's rows: no row is no votes yet."""
-    return (rows[0][0], rows[0][1]) if rows else (0, 0)
+            cursor.execute("SELECT ship, skip FROM community_toolvotes WHERE tool_id = %s", [tool.pk])
+            row = cursor.fetchone()
+        return (row[0], row[1]) if row else (0, 0)  # no row: no votes yet
 
 
 class Vote(models.Model):
@@ -207,15 +223,26 @@ class BookmarkQuerySet(models.QuerySet):
         self.put_write(tool=tool, owner=owner, on=on).run()
 
     def put_write(self, *, tool, owner: str, on: bool) -> Write:
-        """The statement `put` runs, for `ratelimit.check` to run where the limits allow."""
+        """The statement `put` runs, for `ratelimit.check` to run where the limits allow, with
+        the tool read after it (`rows`): `tool` needs only its slug, as in `cast_write`."""
         if on:  # INSERT ... ON CONFLICT DO NOTHING: a bookmark already there stays as it was
-            return upsert(
+            write = upsert(
                 Bookmark,
-                {"tool": tool.pk, "owner": owner, "created_at": timezone.now()},
+                tool.slug,
+                {"owner": owner, "created_at": timezone.now()},
                 unique=["tool", "owner"],
                 update=[],
             )
-        return delete_one(Bookmark, tool=tool.pk, owner=owner)
+        else:
+            write = delete_one(Bookmark, tool.slug, owner=owner)
+        write.read = BOOKMARK_READ, [tool.slug]
+        write.needs = tool_exists(tool.slug)
+        return write
+
+
+def tool_exists(slug: str) -> tuple[str, list]:
+    """The condition for a write's rate counters to count it: its tool exists (Write.needs)."""
+    return f"EXISTS ({TOOL_BY_SLUG})", [slug]  # noqa: S608 - a constant, the slug bound
 
 
 class Bookmark(models.Model):

@@ -72,11 +72,18 @@ def hits(keys: list[tuple[str, Limit]]) -> list[int]:
     return database_hits(slots(keys))
 
 
-def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None) -> list[int]:
-    """Count the slots in one upsert. With `then` (PostgreSQL only): in the same statement, run
-    its write where no count went over its limit."""
-    sql, allowed = counters_sql(connection.vendor, len(slotted), guarded=then is not None)
-    params = [value for pair in slotted for value in pair]
+def database_hits(
+    slotted: list[tuple[str, int]], then: "Guarded | None" = None, needs: tuple[str, list] | None = None
+) -> list[int]:
+    """Count the slots in one upsert, only where `needs` holds if given (a write's tool
+    exists, `Write.needs`): else nothing is counted, and each count reads 0. With `then`
+    (PostgreSQL only): in the same statement, run its write where no count went over its limit."""
+    if then is not None:
+        needs = then.write.needs
+    sql, allowed = counters_sql(
+        connection.vendor, len(slotted), guarded=then is not None, needs=needs[0] if needs else ""
+    )
+    params = [value for pair in slotted for value in pair] + (needs[1] if needs else [])
     if then is not None:
         sql = sql.replace("{write}", then.write.sql.replace("{allowed}", allowed))
         bounds = [v for (key, slot), n in zip(slotted, then.limits, strict=True) for v in (key, slot, n)]
@@ -86,21 +93,24 @@ def database_hits(slotted: list[tuple[str, int]], then: "Guarded | None" = None)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             returned = cursor.fetchall()
-    # RETURNING gives no order: match the rows back to the keys.
+    # RETURNING gives no order: match the rows back to the keys (none: `needs` did not hold).
     counted = {(key, slot): n for key, slot, n in returned}
-    return [counted[pair] for pair in slotted]
+    return [counted.get(pair, 0) for pair in slotted]
 
 
 @functools.cache
-def counters_sql(vendor: str, count: int, *, guarded: bool) -> tuple[str, str]:
+def counters_sql(vendor: str, count: int, *, guarded: bool, needs: str = "") -> tuple[str, str]:
     """database_hits' statement for `count` slots, built once per process for each shape (the
-    building cost a vote more than the binding). Guarded, it says `{write}` where the write's
-    own statement goes, and the second string is the condition for the write's `{allowed}`."""
+    building cost a vote more than the binding), counting only where `needs` (SQL) holds.
+    Guarded, it says `{write}` where the write's own statement goes, and the second string is
+    the condition for the write's `{allowed}`."""
     table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
     # One atomic upsert on SQLite and PostgreSQL alike; names come from the model, values are bound.
     rows = ", ".join(["(%s, %s, 1)"] * count)
+    # VALUES as a table, so that a WHERE can hold `needs` (its columns are column1... in both).
+    source = f"SELECT column1, column2, column3 FROM (VALUES {rows}) AS v WHERE {needs or 'TRUE'}"  # noqa: S608
     sql = (
-        f"INSERT INTO {table} ({k}, {s}, {h}) VALUES {rows} "  # noqa: S608
+        f"INSERT INTO {table} ({k}, {s}, {h}) {source} "  # noqa: S608
         f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}"
     )
     if not guarded:
@@ -138,6 +148,8 @@ def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
     at half the rate of GET /me. SQLite: one job of the process's group commit (writes.in_turn).
     """
     if settings.REDIS_URL or not keys:
+        if keys and write.needs and not holds(write.needs):  # as in the database: not counted
+            return [0] * len(keys)
         counts = hits(keys) if keys else []
         if within(counts, keys):
             # One statement: on PostgreSQL atomic by itself, with no BEGIN and COMMIT.
@@ -148,12 +160,19 @@ def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
     slotted = slots(keys)
 
     def count_then_write() -> list[int]:  # statements only: it may run on another thread
-        counts = database_hits(slotted)
+        counts = database_hits(slotted, needs=write.needs)
         if within(counts, keys):
             write.run()
         return counts
 
     return writes.in_turn(count_then_write)
+
+
+def holds(condition: tuple[str, list]) -> bool:
+    """Whether a write's `needs` holds now: with the counters in Redis, a query of its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 WHERE {condition[0]}", condition[1])  # noqa: S608 - Write.needs: constant SQL
+        return cursor.fetchone() is not None
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from shiporskip.catalog.models import Tool
 from shiporskip.catalog.tallies import CommunityTally
 from shiporskip.community import ratelimit, writes
 from shiporskip.community.answers import answer, is_htmx, next_url, wants_json
-from shiporskip.community.models import Bookmark, Vote, own_marks, tally_row
-from shiporskip.community.voters import voter_for
+from shiporskip.community.models import Bookmark, Vote, own_marks
+from shiporskip.community.voters import forget_voter, voter_for
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 VERDICTS = {"ship", "skip", "none"}
@@ -33,9 +33,8 @@ def refuse(request, status: int, message: str, *, context: dict, action: str = "
     return response
 
 
-def tally_of(tool, rows: list | None = None) -> CommunityTally:
-    """The tool's community tally: from `rows`, a vote's own read of it (Write.rows), if given."""
-    ship, skip = tally_row(rows) if rows is not None else Vote.objects.tally_for(tool)
+def tally_of(tool) -> CommunityTally:
+    ship, skip = Vote.objects.tally_for(tool)
     return CommunityTally(ship=ship, skip=skip)
 
 
@@ -46,6 +45,21 @@ def tool_for(request, slug):
     if tool := Tool.objects.by_slug_for_write(slug):
         return tool
     raise Http404("No tool by that name.")
+
+
+def written_tool(request, write, slug: str, *, had_voter: bool):
+    """The tool a write named by its slug, from the write's own read of it (`Write.rows`); read
+    here only when a rate limit stopped the write before it ran. No such tool: 404, and the
+    voter id this request gave a new reader is dropped, so that the request stores nothing."""
+    if write.rows is None:
+        tool = Tool.objects.by_slug_for_write(slug)
+    else:
+        tool = Tool.from_db("default", ["id", "name", "slug"], write.rows[0][:3]) if write.rows else None
+    if tool is None:
+        if not had_voter:
+            forget_voter(request)
+        raise Http404("No tool by that name.")
+    return tool
 
 
 def vote_context(tool, voter, back, **extra) -> dict:
@@ -68,29 +82,34 @@ def confirm_page(tool, voter, back, view: str, **extra) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def vote(request, slug):
-    tool = tool_for(request, slug)
-    back = next_url(request, tool.get_absolute_url())
     if request.method == "GET":  # the no-JavaScript way in from a cached page: confirm, then POST
+        tool = tool_for(request, slug)
         proposed = request.GET.get("verdict")
         context = confirm_page(
             tool,
             voter_for(request, create=False),
-            back,
+            next_url(request, tool.get_absolute_url()),
             "community:vote",
             proposed=proposed if proposed in VERDICTS else None,
         )
         return render(request, "community/vote.html", context)
+    named = Tool(slug=slug)  # the write finds the tool itself: no lookup before it
+    back = next_url(request, named.get_absolute_url())
     kwargs = {"fragment": "community/vote_widget.html", "back": back}
     verdict = request.POST.get("verdict", "")
     if verdict not in VERDICTS:  # checked before a session is made: bad input leaves no trace
-        context = vote_context(tool, voter_for(request, create=False), back)
+        context = vote_context(tool_for(request, slug), voter_for(request, create=False), back)
         return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
+    had_voter = voter_for(request, create=False) is not None
     voter = voter_for(request)
-    cast = Vote.objects.cast_write(tool=tool, voter=voter, verdict=verdict)
-    if message := ratelimit.check(request, "vote", then=cast):  # the counters and the vote: one commit
+    cast = Vote.objects.cast_write(tool=named, voter=voter, verdict=verdict)
+    message = ratelimit.check(request, "vote", then=cast)  # the counters and the vote: one commit
+    tool = written_tool(request, cast, slug, had_voter=had_voter)  # an unknown tool: 404
+    if message:
         context = vote_context(tool, voter, back)
         return refuse(request, 429, message, context=context, action="vote", **kwargs)
-    tally = tally_of(tool, cast.rows)
+    ship, skip = cast.rows[0][3:] if cast.rows else (0, 0)  # the tally the vote made
+    tally = CommunityTally(ship=ship or 0, skip=skip or 0)
     mine = None if verdict == "none" else verdict
     return answer(
         request,
@@ -104,38 +123,47 @@ def vote(request, slug):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def bookmark(request, slug):
-    tool = tool_for(request, slug)
-    back = next_url(request, tool.get_absolute_url())
-    wanted = request.POST.get("bookmarked")
-    valid = request.method == "POST" and wanted in {None, "", "0", "1"}
-    owner = voter_for(request, create=valid)  # no session for a look or a bad request
     if request.method == "GET":
+        tool = tool_for(request, slug)
+        owner = voter_for(request, create=False)  # no session for a look
+        back = next_url(request, tool.get_absolute_url())
         return render(
             request, "community/bookmark.html", confirm_page(tool, owner, back, "community:bookmark")
         )
+    named = Tool(slug=slug)  # the write finds the tool itself: no lookup before it
+    back = next_url(request, named.get_absolute_url())
     kwargs = {"fragment": "community/bookmark_button.html", "back": back}
+    wanted = request.POST.get("bookmarked")
+    had_owner = voter_for(request, create=False) is not None
 
-    def context() -> dict:  # read only when an answer shows it: a set or unset never needs it
+    def context(tool, owner) -> dict:  # read only when an answer shows it: a set or unset never needs it
         saved = bool(owner) and Bookmark.objects.filter(tool=tool, owner=owner).exists()
         return {"tool": tool, "live": True, "next": back, "saved": saved}
 
-    if not valid:
-        return refuse(request, 400, BAD_BOOKMARK, context=context(), **kwargs)
-
-    def put(on: bool) -> str | None:  # the rate counters and the bookmark: one commit
-        return ratelimit.check(
-            request, "bookmark", then=Bookmark.objects.put_write(tool=tool, owner=owner, on=on)
+    if wanted not in {None, "", "0", "1"}:  # no session for a bad request
+        tool = tool_for(request, slug)
+        return refuse(
+            request, 400, BAD_BOOKMARK, context=context(tool, voter_for(request, create=False)), **kwargs
         )
+    toggle = wanted in {None, ""}
+    # A toggle reads the bookmark first, so it looks its tool up first: before a session is made.
+    tool = tool_for(request, slug) if toggle else named
+    owner = voter_for(request)
 
-    if wanted in {None, ""}:  # a toggle reads the bookmark first: both in one transaction
+    def put(target, on: bool):  # the rate counters and the bookmark: one commit
+        write = Bookmark.objects.put_write(tool=target, owner=owner, on=on)
+        return ratelimit.check(request, "bookmark", then=write), write
+
+    if toggle:  # the read and the write in one transaction
         with writes.write():
-            on = not context()["saved"]
-            message = put(on)
+            on = not context(tool, owner)["saved"]
+            message, _ = put(tool, on)
     else:
         on = wanted == "1"
-        message = put(on)
+        message, write = put(tool, on)
+        tool = written_tool(request, write, slug, had_voter=had_owner)  # an unknown tool: 404
     if message:
-        return refuse(request, 429, message, context=context(), action="bookmark", **kwargs)
+        return refuse(request, 429, message, context=context(tool, owner), action="bookmark", **kwargs)
     return answer(
         request,
         context={"tool": tool, "live": True, "next": back, "saved": on},

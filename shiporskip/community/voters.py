@@ -29,6 +29,12 @@ def voter_for(request, *, create: bool = True) -> str | None:
     return f"a:{anon}" if anon else None
 
 
+def forget_voter(request) -> None:
+    """Drop the anonymous id voter_for gave this request's browser: a request that stores
+    nothing (its tool did not exist) leaves no session behind either."""
+    request.session.pop(ANON_KEY, None)
+
+
 def merge_on_sign_in(sender, request, user, **kwargs):
     """Move the anonymous visitor's votes and bookmarks to the account that just signed in."""
     anon = request.session.pop(ANON_KEY, None) if request is not None else None
