@@ -15,7 +15,8 @@ ROUNDS turns taken in order, so the machine's changing load weighs on each alike
     readers who have a session, as a reader who votes has (each makes one before the phases),
   - votes: POST /tools/<slug>/vote, ship, skip or none at random over 10 tools,
   - bookmarks: POST /tools/<slug>/bookmark, bookmarked 1 or 0 at random over the same tools,
-and it prints each rate, its ratio to the baseline of the same run (the target is >= 0.8),
+and it prints each rate, its ratio to the baseline of the same run (the target is >= 0.8)
+with the lowest and highest of the rounds' own ratios (the spread the machine's load made),
 the CPU time a request cost the server (and PostgreSQL's processes) with the baseline's over
 it (the CPU ratio: what the rate ratio tends to when the machine's other load is steady),
 and whether the votes and bookmarks stored equal what each reader last said (else it exits 1).
@@ -302,6 +303,7 @@ async def phases(
     errors = {mode: {} for mode in done}
     cpu = 0.0
     ticks = {mode: [0, 0] for mode in done}  # the server's, the database's
+    per_round = {mode: [] for mode in done}  # each round's rate: the spread shows the noise
     for turn in range(rounds):
         for mode in done:
             rngs = [random.Random(f"{mode}{turn}:{n}") for n in range(clients)]
@@ -314,6 +316,7 @@ async def phases(
             cpu = max(cpu, (time.process_time() - cpu_started) / took)
             for i, spent in enumerate(cpu_between(ticks_started, cpu_snapshot(group))):
                 ticks[mode][i] += spent
+            per_round[mode].append(sum(count for count, _ in results) / took)
             for count, errs in results:
                 done[mode] += count
                 for status, n in errs.items():
@@ -322,7 +325,9 @@ async def phases(
         r.writer.close()
     hz = os.sysconf("SC_CLK_TCK")
     per_request = {mode: [t / hz / max(done[mode], 1) * 1e3 for t in ticks[mode]] for mode in done}
-    rates = {mode: (done[mode] / elapsed[mode], errors[mode], per_request[mode]) for mode in done}
+    rates = {
+        mode: (done[mode] / elapsed[mode], errors[mode], per_request[mode], per_round[mode]) for mode in done
+    }
     return rates, readers, cpu, split
 
 
@@ -373,7 +378,7 @@ def bench(db: str, args) -> bool:
         mark_counts[slug] = mark_counts.get(slug, 0) + 1
     want_votes, want_marks = expected(readers)
     exact = vote_counts == want_votes and mark_counts == want_marks
-    errors = {mode: errs for mode, (_, errs, _) in rates.items() if errs}
+    errors = {mode: errs for mode, (_, errs, *_) in rates.items() if errs}
     log = Path(env["SHIPORSKIP_DATA_DIR"]) / "web.log"
     me = rates["me"][0]
     print(
@@ -396,9 +401,12 @@ def bench(db: str, args) -> bool:
     me_cpu = total("me")
     for mode in ("vote", "bookmark"):
         rate = rates[mode][0]
+        # Each round's ratio, against the baseline's rate in the same round: how far the
+        # machine's changing load moved the figure during this run.
+        rounds = [w / m for w, m in zip(rates[mode][3], rates["me"][3], strict=True)]
         print(
-            f"  POST {mode:<15} {rate:8.1f}/s   ratio {rate / me:.2f} (target 0.80)   {cpu(mode)}, "
-            f"CPU ratio {me_cpu / total(mode):.2f}"
+            f"  POST {mode:<15} {rate:8.1f}/s   ratio {rate / me:.2f} (target 0.80; rounds "
+            f"{min(rounds):.2f}-{max(rounds):.2f})   {cpu(mode)}, CPU ratio {me_cpu / total(mode):.2f}"
         )
     print(
         f"  stored: {sum(vote_counts.values())} votes, {len(marks)} bookmarks; "
