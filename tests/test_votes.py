@@ -82,6 +82,14 @@ def test_unknown_tool_is_404_and_changes_nothing(seed_pair):
     assert Vote.objects.count() == 0
 
 
+def test_a_reader_keeps_their_votes_after_naming_an_unknown_tool(seed_pair):
+    # A 404 drops only a voter id made by that request: a returning reader's stays theirs.
+    alice = reader(HTTP_ACCEPT="application/json")
+    assert vote(alice, "ship").status_code == 200
+    assert vote(alice, "skip", slug="no-such-tool").status_code == 404
+    assert alice.get(f"/me?tools={CODE_LLAMA}").json()["votes"] == {CODE_LLAMA: "ship"}
+
+
 @pytest.mark.parametrize("verdict", ["maybe", "", "SHIP"])
 def test_bad_verdict_is_400_with_a_message(seed_pair, verdict):
     alice = reader()

@@ -53,6 +53,11 @@ class Category(models.Model):
 ROW_UNSHOWN = ["facts", "rival_features", "description", "pricing", "license", "website", "updated_at"]
 
 
+# What a vote's or a bookmark's answer shows of its tool, by slug (ToolQuerySet.for_write).
+FOR_WRITE_FIELDS = ["id", "name", "slug"]
+FOR_WRITE_SQL = "SELECT id, name, slug FROM catalog_tool WHERE slug = %s"
+
+
 class ToolQuerySet(models.QuerySet):
     def with_score(self):
         """Annotate `panel_score`: the mean of the current panel's scores (abstentions have none
@@ -64,11 +69,13 @@ class ToolQuerySet(models.QuerySet):
         """The tool a vote or a bookmark names, with only its pk, name and slug (what the write's
         answer shows), or None. One plain query: compiling the ORM's `get()` cost a vote ten
         times what running it did, and a vote is the site's most frequent write."""
-        table = connections[self.db].ops.quote_name(Tool._meta.db_table)
         with connections[self.db].cursor() as cursor:
-            cursor.execute(f"SELECT id, name, slug FROM {table} WHERE slug = %s", [slug])  # noqa: S608
-            row = cursor.fetchone()
-        return Tool.from_db(self.db, ["id", "name", "slug"], row) if row else None
+            cursor.execute(FOR_WRITE_SQL, [slug])
+            return self.for_write(cursor.fetchone())
+
+    def for_write(self, row) -> "Tool | None":
+        """The tool from a row of FOR_WRITE_SQL's columns (a write may read them back itself)."""
+        return Tool.from_db(self.db, FOR_WRITE_FIELDS, row[: len(FOR_WRITE_FIELDS)]) if row else None
 
     def picker_choices(self):
         """(slug, name) of the tools by name, at most PICKER_TOOLS: the compare picker's options.

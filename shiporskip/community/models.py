@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
+from shiporskip.catalog.models import FOR_WRITE_SQL
+
 
 class Verdict(models.TextChoices):
     SHIP = "ship", "Ship"
@@ -81,7 +83,8 @@ def upsert(model, slug: str, values: dict, unique: list[str], update: list[str])
     """
     sql, fields = upsert_sql(connection.vendor, model, tuple(values), tuple(unique), tuple(update))
     bound = zip(fields, values.values(), strict=True)
-    return Write(sql, [*(field.get_db_prep_save(value, connection) for field, value in bound), slug])
+    params = [*(field.get_db_prep_save(value, connection) for field, value in bound), slug]
+    return Write(sql, params, needs=tool_exists(slug))
 
 
 @functools.cache
@@ -106,7 +109,8 @@ def upsert_sql(vendor: str, model, names: tuple, unique: tuple, update: tuple) -
 def delete_one(model, slug: str, **where) -> Write:
     """DELETE of the row about the tool `slug` that these columns name (with the tool, a
     unique pair), where the condition holds."""
-    return Write(delete_sql(connection.vendor, model, tuple(where)), [slug, *where.values()])
+    sql = delete_sql(connection.vendor, model, tuple(where))
+    return Write(sql, [slug, *where.values()], needs=tool_exists(slug))
 
 
 @functools.cache
@@ -117,13 +121,18 @@ def delete_sql(vendor: str, model, names: tuple) -> str:
     return f"DELETE FROM {q(model._meta.db_table)} WHERE {tool} = ({TOOL_BY_SLUG}){matched} AND {{allowed}}"  # noqa: S608
 
 
-# What a vote's or bookmark's write reads back in its own transaction: the tool it named (none:
-# no such tool, and nothing was written) and, for a vote, the tally the vote made.
+def tool_exists(slug: str) -> tuple[str, list]:
+    """The condition for a write's rate counters to count it: its tool exists (Write.needs)."""
+    return f"EXISTS ({TOOL_BY_SLUG})", [slug]  # noqa: S608 - a constant, the slug bound
+
+
+# What a vote's write reads back in its own transaction: the tool it named, in the columns
+# ToolQuerySet.for_write takes (no row: no such tool, and nothing was written), then the tally
+# the vote made. A bookmark's reads the tool alone (FOR_WRITE_SQL).
 VOTE_READ = (
     "SELECT t.id, t.name, t.slug, v.ship, v.skip FROM catalog_tool t "
     "LEFT JOIN community_toolvotes v ON v.tool_id = t.id WHERE t.slug = %s"
 )
-BOOKMARK_READ = "SELECT id, name, slug FROM catalog_tool WHERE slug = %s"
 
 
 class VoteQuerySet(models.QuerySet):
@@ -137,7 +146,6 @@ class VoteQuerySet(models.QuerySet):
         slug, and an unknown one writes nothing and reads no row."""
         write = self._cast(tool=tool, voter=voter, verdict=verdict)
         write.read = VOTE_READ, [tool.slug]
-        write.needs = tool_exists(tool.slug)
         return write
 
     def _cast(self, *, tool, voter: str, verdict: str) -> Write:
@@ -235,14 +243,8 @@ class BookmarkQuerySet(models.QuerySet):
             )
         else:
             write = delete_one(Bookmark, tool.slug, owner=owner)
-        write.read = BOOKMARK_READ, [tool.slug]
-        write.needs = tool_exists(tool.slug)
+        write.read = FOR_WRITE_SQL, [tool.slug]
         return write
-
-
-def tool_exists(slug: str) -> tuple[str, list]:
-    """The condition for a write's rate counters to count it: its tool exists (Write.needs)."""
-    return f"EXISTS ({TOOL_BY_SLUG})", [slug]  # noqa: S608 - a constant, the slug bound
 
 
 class Bookmark(models.Model):

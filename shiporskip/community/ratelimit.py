@@ -78,8 +78,6 @@ def database_hits(
     """Count the slots in one upsert, only where `needs` holds if given (a write's tool
     exists, `Write.needs`): else nothing is counted, and each count reads 0. With `then`
     (PostgreSQL only): in the same statement, run its write where no count went over its limit."""
-    if then is not None:
-        needs = then.write.needs
     sql, allowed = counters_sql(
         connection.vendor, len(slotted), guarded=then is not None, needs=needs[0] if needs else ""
     )
@@ -136,7 +134,7 @@ def within(counts: list[int], keys: list[tuple[str, Limit]]) -> bool:
 def guarded_hits(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
     """hits(keys) in the database, with `write` run by the same statement where no count goes
     over its limit (PostgreSQL: a data-modifying WITH)."""
-    return database_hits(slots(keys), Guarded(write, [limit.hits for _, limit in keys]))
+    return database_hits(slots(keys), Guarded(write, [limit.hits for _, limit in keys]), write.needs)
 
 
 def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:

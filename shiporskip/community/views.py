@@ -1,6 +1,7 @@
 """Votes, bookmarks and the per-reader state that cached pages fetch after loading."""
 
 import re
+from contextlib import nullcontext
 from urllib.parse import urlencode
 
 from django.http import Http404, JsonResponse
@@ -15,7 +16,7 @@ from shiporskip.catalog.tallies import CommunityTally
 from shiporskip.community import ratelimit, writes
 from shiporskip.community.answers import answer, is_htmx, next_url, wants_json
 from shiporskip.community.models import Bookmark, Vote, own_marks
-from shiporskip.community.voters import forget_voter, voter_for
+from shiporskip.community.voters import forget_new_voter, voter_for
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 VERDICTS = {"ship", "skip", "none"}
@@ -47,17 +48,16 @@ def tool_for(request, slug):
     raise Http404("No tool by that name.")
 
 
-def written_tool(request, write, slug: str, *, had_voter: bool):
+def written_tool(request, write, slug: str):
     """The tool a write named by its slug, from the write's own read of it (`Write.rows`); read
     here only when a rate limit stopped the write before it ran. No such tool: 404, and the
     voter id this request gave a new reader is dropped, so that the request stores nothing."""
     if write.rows is None:
         tool = Tool.objects.by_slug_for_write(slug)
     else:
-        tool = Tool.from_db("default", ["id", "name", "slug"], write.rows[0][:3]) if write.rows else None
+        tool = Tool.objects.for_write(write.rows[0] if write.rows else None)
     if tool is None:
-        if not had_voter:
-            forget_voter(request)
+        forget_new_voter(request)
         raise Http404("No tool by that name.")
     return tool
 
@@ -100,15 +100,14 @@ def vote(request, slug):
     if verdict not in VERDICTS:  # checked before a session is made: bad input leaves no trace
         context = vote_context(tool_for(request, slug), voter_for(request, create=False), back)
         return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
-    had_voter = voter_for(request, create=False) is not None
     voter = voter_for(request)
     cast = Vote.objects.cast_write(tool=named, voter=voter, verdict=verdict)
     message = ratelimit.check(request, "vote", then=cast)  # the counters and the vote: one commit
-    tool = written_tool(request, cast, slug, had_voter=had_voter)  # an unknown tool: 404
+    tool = written_tool(request, cast, slug)  # an unknown tool: 404
     if message:
         context = vote_context(tool, voter, back)
         return refuse(request, 429, message, context=context, action="vote", **kwargs)
-    ship, skip = cast.rows[0][3:] if cast.rows else (0, 0)  # the tally the vote made
+    ship, skip = cast.rows[0][3:]  # the tally the vote made (no votes row yet: NULLs)
     tally = CommunityTally(ship=ship or 0, skip=skip or 0)
     mine = None if verdict == "none" else verdict
     return answer(
@@ -134,7 +133,6 @@ def bookmark(request, slug):
     back = next_url(request, named.get_absolute_url())
     kwargs = {"fragment": "community/bookmark_button.html", "back": back}
     wanted = request.POST.get("bookmarked")
-    had_owner = voter_for(request, create=False) is not None
 
     def context(tool, owner) -> dict:  # read only when an answer shows it: a set or unset never needs it
         saved = bool(owner) and Bookmark.objects.filter(tool=tool, owner=owner).exists()
@@ -149,19 +147,12 @@ def bookmark(request, slug):
     # A toggle reads the bookmark first, so it looks its tool up first: before a session is made.
     tool = tool_for(request, slug) if toggle else named
     owner = voter_for(request)
-
-    def put(target, on: bool):  # the rate counters and the bookmark: one commit
-        write = Bookmark.objects.put_write(tool=target, owner=owner, on=on)
-        return ratelimit.check(request, "bookmark", then=write), write
-
-    if toggle:  # the read and the write in one transaction
-        with writes.write():
-            on = not context(tool, owner)["saved"]
-            message, _ = put(tool, on)
-    else:
-        on = wanted == "1"
-        message, write = put(tool, on)
-        tool = written_tool(request, write, slug, had_voter=had_owner)  # an unknown tool: 404
+    with writes.write() if toggle else nullcontext():  # a toggle's read and write: one transaction
+        on = not context(tool, owner)["saved"] if toggle else wanted == "1"
+        write = Bookmark.objects.put_write(tool=tool, owner=owner, on=on)
+        # The rate counters and the bookmark: one commit.
+        message = ratelimit.check(request, "bookmark", then=write)
+    tool = written_tool(request, write, slug)  # an unknown tool: 404
     if message:
         return refuse(request, 429, message, context=context(tool, owner), action="bookmark", **kwargs)
     return answer(

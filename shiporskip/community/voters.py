@@ -26,13 +26,16 @@ def voter_for(request, *, create: bool = True) -> str | None:
     anon = request.session.get(ANON_KEY)
     if not anon and create:
         anon = request.session[ANON_KEY] = secrets.token_hex(16)
+        request.shiporskip_new_voter = True  # forget_new_voter: made by this request
     return f"a:{anon}" if anon else None
 
 
-def forget_voter(request) -> None:
-    """Drop the anonymous id voter_for gave this request's browser: a request that stores
-    nothing (its tool did not exist) leaves no session behind either."""
-    request.session.pop(ANON_KEY, None)
+def forget_new_voter(request) -> None:
+    """Drop the anonymous id voter_for gave the browser in this request, if it did: a request
+    that stores nothing (its tool did not exist) leaves no session behind either."""
+    if getattr(request, "shiporskip_new_voter", False):
+        request.session.pop(ANON_KEY, None)
+        request.shiporskip_new_voter = False
 
 
 def merge_on_sign_in(sender, request, user, **kwargs):
