@@ -134,6 +134,20 @@ def static_files():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def live_server_backlog():
+    """A listen backlog for pytest-django's live_server as deep as the readers a test sends at
+    once. Django's development server listens with 10: 24 readers over real HTTP
+    (test_vote_concurrency.py) overflowed it about 20 times a run (the kernel's
+    TcpExtListenOverflows), each a dropped handshake retried, and on a loaded machine once a
+    reset connection. The site itself is served by granian, whose backlog is 1024."""
+    from django.core.servers.basehttp import WSGIServer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WSGIServer, "request_queue_size", 128)
+        yield
+
+
 class AppServesStatic(handlers.StaticFilesHandler):
     def _should_handle(self, path):
         return False
