@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from shiporskip.catalog import listing
 from shiporskip.catalog.loading import load_catalog
 from shiporskip.catalog.models import Category, Tool
 from shiporskip.community.models import Vote
@@ -172,6 +173,45 @@ def test_each_sort_orders_the_whole_list_and_each_category_in_the_database(clien
     )
     assert ranks[:5] == ["1", "2", "3", "4", "5"] and ranks[5:] == [""] * (len(ranks) - 5)
     check_a_category_ranks_its_tools_by_the_panel_with_the_community_beside(client)
+
+
+def test_a_list_row_carries_each_tools_tallies_ranks_and_category_as_its_facts_say(voted):
+    """listing.rows(), the one statement every list reads its rows with, against what each
+    tool's own facts, reviews and votes say, worked out here; in the order asked for."""
+    means = mean_scores()
+    by_pk = {t.pk: t for t in Tool.objects.with_tallies().select_related("category")}
+    asked = sorted(by_pk, reverse=True)  # an order of its own: not the table's
+    rows = listing.rows([*asked, max(asked) + 1000])  # a pk with no tool is left out
+    assert [t.pk for t in rows] == asked
+    bands = ["free", "under-20", "20-100", "over-100", "per-token"]
+    for row in rows:
+        tool = by_pk[row.pk]
+        ship, skip = tool.vote_ship, tool.vote_skip
+        price = band(tool.facts)
+        assert (row.name, row.slug, row.vendor, row.best_for, row.entry_price) == (
+            tool.name,
+            tool.slug,
+            tool.vendor,
+            tool.best_for,
+            tool.entry_price,
+        )
+        assert (row.category.name, row.category.slug) == (tool.category.name, tool.category.slug)
+        assert (row.panel, row.community) == (tool.panel, tool.community)
+        assert (
+            row.panel_score == pytest.approx(means.get(row.pk))
+            if row.pk in means
+            else row.panel_score is None
+        )
+        assert row.community_votes == ship + skip
+        assert row.community_net == (ship - skip if ship + skip else None)
+        assert row.price_band == price
+        assert row.price_rank == (bands.index(price) if price else None)
+        assert row.release_year == tool.facts.get("release_year")
+        assert row.created_at == tool.created_at
+        # The long fields are left for a page that shows them (read on access, not up front).
+        assert {"facts", "description", "pricing"} <= row.get_deferred_fields()
+    assert {r.community_net for r in rows} >= {4, 3, -2, -3, None}  # the votes were read
+    assert len({r.price_band for r in rows}) > 2
 
 
 def test_pages_link_to_each_other_and_every_link_works_without_javascript(client, catalog):

@@ -111,14 +111,9 @@ def category(request, slug):
 def alternatives(request, slug):
     item = get_object_or_404(Tool.objects.with_tallies(), slug=slug)
     nearest = item.rival_pks(ALTERNATIVES)
-    by_pk = Tool.objects.with_tallies().as_rows().in_bulk(nearest)
     rows = [
-        {
-            "tool": by_pk[pk],
-            "compare_url": compare_url(item.slug, by_pk[pk].slug),
-            "weighed": i < PANEL_RIVALS,
-        }
-        for i, pk in enumerate(nearest)
+        {"tool": rival, "compare_url": compare_url(item.slug, rival.slug), "weighed": i < PANEL_RIVALS}
+        for i, rival in enumerate(listing.rows(nearest))
     ]
     return render(
         request, "catalog/alternatives.html", {"tool": item, "rows": rows, "panel_rivals": PANEL_RIVALS}

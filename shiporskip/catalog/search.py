@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from shiporskip.catalog import listing
 from shiporskip.catalog.models import Tool
 
 MAX_QUERY = 200  # characters: longer is refused by the pages and the API, cut short here
@@ -101,8 +102,7 @@ def search(query: str, limit: int = 10) -> list[Tool]:
     # Each candidate comes with its fields as the database has them now: only the tools shown
     # are fetched whole (with their runs and tallies), however many candidates there were.
     ordered = sorted(candidates, key=lambda c: _order_key(c, found))[:limit]
-    tools = Tool.objects.with_tallies().with_score().as_rows().in_bulk([c.pk for c in ordered])
-    return [tools[c.pk] for c in ordered if c.pk in tools]
+    return listing.rows([c.pk for c in ordered])
 
 
 # --- Order ------------------------------------------------------------------------------------

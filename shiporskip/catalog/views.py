@@ -3,6 +3,7 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
 
+from shiporskip.catalog import listing
 from shiporskip.catalog.coverage import coverage
 from shiporskip.catalog.evidence_view import evidence_groups
 from shiporskip.catalog.models import Category, Tool
@@ -27,9 +28,9 @@ def latest_verdicts(n: int):
     newest = (
         PanelRun.objects.filter(tool__current_run_id=F("pk"))
         .order_by("-finished_at", "tool__name")
-        .values("tool_id")[:n]
+        .values_list("tool_id", flat=True)[:n]
     )
-    return Tool.objects.with_tallies().filter(pk__in=newest).latest_verdicts()
+    return listing.rows(list(newest))  # a card shows what a list row does
 
 
 @public
@@ -64,8 +65,7 @@ def tool(request, slug):
     history = verdict_history(item)
     reviews = current_reviews(item, history)
     nearest = item.rival_pks(4)
-    by_pk = Tool.objects.with_tallies().as_rows().in_bulk(nearest)
-    alternatives = [by_pk[pk] for pk in nearest]
+    alternatives = listing.rows(nearest)
     latest_run = item.runs.first()
     facts = item.parsed_facts
     response = render(
