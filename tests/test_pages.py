@@ -3,10 +3,13 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from shiporskip.catalog.loading import load_catalog
 from shiporskip.catalog.models import Tool
+from shiporskip.panel.models import Review
 from shiporskip.panel.running import review_tool
+from shiporskip.panel.templatetags.reviews import clip
 from tests.conftest import panel_label, tool_entry
 
 COMPARE = "/compare/code-llama-4-vs-mistral-3-small-22b"
@@ -93,6 +96,11 @@ def test_category_page(client, reviewed):
     assert client.get("/categories/nope").status_code == 404
 
 
+def test_a_persona_page_before_any_review_says_so(client, catalog):
+    response = client.get("/panel/founder")
+    assert response.status_code == 200 and "No reviews here yet." in text_of(response)
+
+
 def test_persona_page_has_motto_style_tally_and_one_line_per_tool(client, reviewed):
     response = client.get("/panel/founder")
     text = text_of(response)
@@ -103,6 +111,19 @@ def test_persona_page_has_motto_style_tally_and_one_line_per_tool(client, review
     filtered = text_of(client.get("/panel/founder", {"category": "developer-tools"}))
     assert filtered.count("/100 ·") == Tool.objects.filter(category__slug="developer-tools").count()
     assert client.get("/panel/").status_code == 200
+    # Each line: the tool, linked, and the persona's score, verdict and bottom line from its
+    # current review (the summary section), as the Review model gives them.
+    page = response.content.decode()
+    reviews = Review.objects.current().filter(persona__key="founder").select_related("tool", "persona")
+    assert len(reviews) == Tool.objects.count()
+    for review in reviews:
+        tool, verdict = review.tool, review.verdict
+        shown = f"{review.score}/100 · {verdict}" if review.score is not None else "no verdict"
+        line = (
+            f'<a href="/tools/{tool.slug}">{escape(tool.name)}</a> <span class="score score-{verdict}">'
+            f'{shown}</span> <span class="muted">{escape(clip(review.summary, 160))}</span>'
+        )
+        assert review.summary and line in page, line
 
 
 def test_tool_page_shows_a_failed_run_and_how_to_retry(client, seed_pair):

@@ -204,14 +204,13 @@ def rows(pks: list[int]) -> list[Tool]:
     sql = rows_sql(connection.vendor, len(pks))
     found = {}
     for tool in Tool.objects.raw(sql, [*BAND_RANK, *pks]):
-        tool.category = Category(
-            id=tool.row_category_id,
-            name=tool.row_category_name,
-            slug=tool.row_category_slug,
-            description=tool.row_category_description,
-        )
+        columns = vars(tool)  # the category's columns, taken off the tool into its category
+        tool.category = Category(**{name: columns.pop(f"row_category_{name}") for name in CATEGORY_COLUMNS})
         found[tool.pk] = tool
     return [found[pk] for pk in pks if pk in found]
+
+
+CATEGORY_COLUMNS = ["id", "name", "slug", "description"]  # what a row shows of its category
 
 
 @functools.cache
@@ -220,18 +219,19 @@ def rows_sql(vendor: str, count: int) -> str:
     the text is per database). The same values as annotated()'s, from the same columns; its
     parameters are the price bands, in BAND_RANK's order, then the pks."""
     q = connection.ops.quote_name
-    shown = ", ".join(f"t.{q(f.column)}" for f in Tool._meta.concrete_fields if f.name not in ROW_UNSHOWN)
+    shown = ", ".join(
+        f"t.{q(str(f.column))}" for f in Tool._meta.concrete_fields if f.name not in ROW_UNSHOWN
+    )
     ship, skip = "COALESCE(v.ship, 0)", "COALESCE(v.skip, 0)"
     bands = " ".join(f"WHEN t.list_price_order = {-rank} THEN %s" for rank in BAND_RANK.values())
+    category = ", ".join(f"c.{q(name)} AS row_category_{name}" for name in CATEGORY_COLUMNS)
     return (
         f"SELECT {shown}, t.panel_ship AS ship_count, t.panel_skip AS skip_count, "  # noqa: S608 - names
         f"{ship} AS vote_ship, {skip} AS vote_skip, t.panel_mean AS panel_score, "
         f"{ship} + {skip} AS community_votes, -t.list_price_order AS price_rank, "
         "t.list_release_year AS release_year, "
         f"CASE WHEN {ship} + {skip} > 0 THEN {ship} - {skip} END AS community_net, "
-        f"CASE {bands} END AS price_band, "
-        "c.id AS row_category_id, c.name AS row_category_name, c.slug AS row_category_slug, "
-        "c.description AS row_category_description "
+        f"CASE {bands} END AS price_band, {category} "
         "FROM catalog_tool t LEFT JOIN community_toolvotes v ON v.tool_id = t.id "
         "JOIN catalog_category c ON c.id = t.category_id "
         f"WHERE t.id IN ({', '.join(['%s'] * count)})"

@@ -53,6 +53,11 @@ class Persona(models.Model):
     def get_absolute_url(self):
         return slug_url("panel:persona", self.key)
 
+    @property
+    def summary_key(self) -> str:
+        """The section quoted where space is short: `summary_section`, or the last one."""
+        return self.summary_section or (self.sections[-1]["key"] if self.sections else "")
+
     # No clean() here: the admin's form and the file's loader both check a persona with
     # panel/specs.py's validate_persona(), so the admin refuses what the file refuses.
 
@@ -281,16 +286,13 @@ class Review(models.Model):
 
     @property
     def summary_title(self) -> str:
-        sections = self.persona.sections
-        key = self.persona.summary_section or (sections[-1]["key"] if sections else "")
-        return next((s["title"] for s in sections if s["key"] == key), "")
+        key = self.persona.summary_key
+        return next((s["title"] for s in self.persona.sections if s["key"] == key), "")
 
     @property
     def summary(self) -> str:
         """The persona's bottom line: its summary section, or its last one."""
-        keys = [s["key"] for s in self.persona.sections]
-        key = self.persona.summary_section or (keys[-1] if keys else "")
-        return self.sections.get(key, "")
+        return self.sections.get(self.persona.summary_key, "")
 
 
 class ReviewAttempt(models.Model):

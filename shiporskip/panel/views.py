@@ -1,9 +1,14 @@
+import json
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Paginator
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 
+from shiporskip.catalog.listing import slug_urls
 from shiporskip.catalog.models import Category, Tool
 from shiporskip.pages import public
 from shiporskip.panel.models import Persona, PersonaTally, Review
@@ -54,19 +59,48 @@ def reviewed_runs(persona, category_slug: str):
     return tools.order_by("name").values_list("current_run_id", flat=True)
 
 
-def page_reviews(persona, runs) -> list[Review]:
-    """The persona's reviews in one page of runs, by tool name, with what the list shows of them:
-    the persona's sections are the page's own persona, not a copy decoded per review."""
-    reviews = list(
-        Review.objects.current()
-        .filter(persona=persona, run_id__in=runs)
-        .select_related("tool")
-        .only("run_id", "persona_id", "score", "verdict", "sections", "tool__name", "tool__slug")
-        .order_by("tool__name")
-    )
-    for review in reviews:
-        review.persona = persona
-    return reviews
+@dataclass(frozen=True)
+class Line:
+    """One line of a persona's page: a current review, as the list shows it."""
+
+    name: str  # the tool's
+    url: str
+    score: int | None
+    verdict: str
+    summary: str
+
+
+# The persona's current reviews in a page of runs ({runs}: that page's query), by tool name.
+LINES_SQL = (
+    "SELECT t.name, t.slug, r.score, r.verdict, r.sections FROM panel_review r "
+    "JOIN catalog_tool t ON t.id = r.tool_id "
+    "WHERE r.persona_id = %s AND r.run_id = t.current_run_id AND r.run_id IN ({runs}) "
+    "ORDER BY t.name"
+)
+
+
+def page_reviews(persona, runs) -> list[Line]:
+    """The persona's reviews in one page of runs (a queryset of run ids), by tool name: what the
+    list shows of each, read with one plain statement. As Review and Tool models, with the ORM
+    compiling the query, a page of 100 cost about three times as much."""
+    try:
+        runs_sql, runs_params = runs.query.sql_with_params()
+    except EmptyResultSet:  # an empty page (a persona with no reviews yet): nothing to read
+        return []
+    key = persona.summary_key
+    with connection.cursor() as cursor:
+        cursor.execute(LINES_SQL.format(runs=runs_sql), [persona.pk, *runs_params])
+        rows = cursor.fetchall()
+    tool_url = slug_urls("catalog:tool")
+    return [
+        Line(name, tool_url(slug), score, verdict, stored_json(sections).get(key, ""))
+        for name, slug, score, verdict, sections in rows
+    ]
+
+
+def stored_json(value):
+    """A JSON column as a plain cursor gives it: text to decode (SQLite) or decoded already."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 @public
