@@ -10,20 +10,29 @@ Prints, in the same run (medians of --repeat):
   - queue: one INSERT ... SELECT of a delivery row per subscriber, and a plain bulk_create of
     the same rows as the baseline (ratio < 1 means the queueing is cheaper than the baseline),
   - compose + store + queue, the whole `publish()`, for N subscribers,
-  - messages per second to a loopback aiosmtpd server (bench/smtp_sink.py, a process of its
-    own, which counts what it accepts per recipient: each reader must get exactly one) through
-    the exactly-once path (claim, send, commit, end) with 1 and with N SMTP connections
-    (SHIPORSKIP_SMTP_CONNECTIONS), each against the first and against the 1,000/s target, and
-    Django's plain send_messages() of the same messages on one connection (no bookkeeping).
+  - messages per second to two loopback SMTP servers, each a process of its own that counts
+    what it accepts per recipient (each reader must get exactly one): aiosmtpd, the tests'
+    server, and bench/smtp_sink.py --fast, a minimal one that does not parse data line by line
+    (aiosmtpd spends about 2 ms of its core on each 650-line message, which bounds any sender
+    on a 2-core machine). For each: the exactly-once path (claim, send, commit, end) with 1
+    and with N SMTP connections (SHIPORSKIP_SMTP_CONNECTIONS), each against the same bytes
+    sent bare (no claim, commit or building: what that server takes from a sender doing
+    nothing else, measured in the same run) and against the 1,000/s target; and, on aiosmtpd,
+    Django's plain send_messages() of the same messages on one connection.
+  - --subscribers sets the table's size: every reader who is not among the --messages sent to
+    is unsubscribed, so a commit that looked at every reader would show here.
 """
 
 import argparse
 import json
 import os
+import smtplib
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +68,7 @@ from django.utils import timezone  # noqa: E402
 from shiporskip.catalog.loading import load_bundled  # noqa: E402
 from shiporskip.catalog.models import Tool  # noqa: E402
 from shiporskip.newsletter import editions, emails  # noqa: E402
+from shiporskip.newsletter.copies import EditionCopies  # noqa: E402
 from shiporskip.newsletter.delivery import send_edition  # noqa: E402
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression  # noqa: E402
 from shiporskip.panel.personas import load_personas  # noqa: E402
@@ -126,11 +136,12 @@ def bench_queue(repeat: int, subscribers: int) -> None:
 
 
 class SinkProcess:
-    """bench/smtp_sink.py: aiosmtpd in a process of its own, counting messages per recipient."""
+    """bench/smtp_sink.py in a process of its own, counting messages per recipient: aiosmtpd,
+    or with `fast` its minimal server that finds a message's end in whole buffers."""
 
-    def __init__(self):
+    def __init__(self, fast: bool = False):
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "smtp_sink.py")],
+            [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), *(["--fast"] if fast else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -160,52 +171,93 @@ def send_once(sink: SinkProcess, keep: list[int], number: int, connections: int)
         started = time.perf_counter()
         send_edition(edition)
         elapsed = time.perf_counter() - started
+    check_once(sink, keep, f"{connections} connections")
+    return len(keep) / elapsed
+
+
+def check_once(sink: SinkProcess, keep: list[int], what: str) -> None:
     counts = sink.counts()
     readers = dict(Subscriber.objects.filter(pk__in=keep).values_list("email", "pk"))
     if counts != dict.fromkeys(readers, 1):
         twice = sum(n > 1 for n in counts.values())
-        raise SystemExit(
-            f"{connections} connections: {len(counts)} of {len(readers)} readers got the "
-            f"edition, {twice} more than once"
-        )
-    return len(keep) / elapsed
+        got = f"{len(counts)} of {len(readers)} readers got the edition, {twice} more than once"
+        raise SystemExit(f"{what}: {got}")
+
+
+def bare_once(sink: SinkProcess, keep: list[int], copies: list, connections: int) -> float:
+    """The same bytes over `connections` plain SMTP connections, each message sent as the
+    exactly-once path sends it (MAIL, RCPT, DATA, the data, the end mark) with no claim, commit
+    or message building: what this server takes from a sender that does nothing else."""
+    sink.ask("reset")
+    shares = [copies[i::connections] for i in range(connections)]
+
+    def send(share) -> None:
+        with smtplib.SMTP("127.0.0.1", sink.port) as conn:
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.ehlo()
+            for outgoing in share:
+                conn.mail(outgoing.sender)
+                for address in outgoing.recipients:
+                    conn.rcpt(address)
+                conn.docmd("data")
+                conn.send(outgoing.data)
+                conn.send(b".\r\n")
+                conn.getreply()
+
+    threads = [threading.Thread(target=send, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    check_once(sink, keep, f"bare SMTP, {connections} connections")
+    return len(copies) / elapsed
 
 
 def bench_smtp(messages: int, connections: list[int], repeat: int) -> None:
-    sink = SinkProcess()
     keep = list(Subscriber.objects.order_by("pk").values_list("pk", flat=True)[:messages])
     Subscriber.objects.exclude(pk__in=keep).update(status="unsubscribed")
-    smtp = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": sink.port,
-    }
-    try:
-        with override_settings(**smtp):
-            rates = {
-                n: statistics.median(send_once(sink, keep, n, n) for _ in range(repeat)) for n in connections
-            }
-            readers = list(Subscriber.objects.filter(pk__in=keep))
-            reset()
-            edition = editions.publish()
-            built = [emails.edition(edition, reader) for reader in readers]
-            with get_connection() as conn:
-                started = time.perf_counter()
-                conn.send_messages(built)
-                plain = messages / (time.perf_counter() - started)
-    finally:
-        sink.close()
-    one = rates[connections[0]]
+    reset()
+    edition = editions.publish()
+    readers = list(Subscriber.objects.filter(pk__in=keep))
+    built = EditionCopies(edition)
+    copies = [built.for_reader(reader) for reader in readers]
     print(
-        f"delivered over loopback SMTP (aiosmtpd in its own process), exactly once, "
-        f"{messages:,} messages, median of {repeat}:"
+        f"delivered over loopback SMTP, exactly once, {messages:,} messages of {len(copies[0].data):,} "
+        f"bytes, median of {repeat}; each against the same bytes sent bare (no claim, commit or "
+        f"building) to the same server in the same run, and against the 1,000/s target:"
     )
-    for n, rate in rates.items():
-        print(
-            f"  {n:2d} connection(s): {rate:8.0f} messages/s   x{rate / one:.2f} of {connections[0]} "
-            f"| {rate / 1000:.2f} of the 1,000/s target"
-        )
-    print(f"baseline: Django send_messages, one connection, no bookkeeping: {plain:8.0f} messages/s")
+    for fast in (False, True):
+        sink = SinkProcess(fast=fast)
+        smtp = {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": sink.port,
+        }
+        try:
+            with override_settings(**smtp):
+                name = "bench/smtp_sink.py --fast" if fast else "aiosmtpd (the tests' server)"
+                print(f"  server: {name}")
+                for n in connections:
+                    rate = statistics.median(send_once(sink, keep, n, n) for _ in range(repeat))
+                    bare = statistics.median(bare_once(sink, keep, copies, n) for _ in range(repeat))
+                    print(
+                        f"    {n:2d} connection(s): {rate:6.0f} messages/s, bare {bare:6.0f}/s "
+                        f"(x{rate / bare:.2f} of bare) | {rate / 1000:.2f} of the 1,000/s target",
+                        flush=True,
+                    )
+                if not fast:
+                    reset()
+                    edition = editions.publish()
+                    plain = [emails.edition(edition, reader) for reader in readers]
+                    with get_connection() as conn:
+                        started = time.perf_counter()
+                        conn.send_messages(plain)
+                        rate = messages / (time.perf_counter() - started)
+                    print(f"    Django send_messages, one connection, no bookkeeping: {rate:6.0f} messages/s")
+        finally:
+            sink.close()
 
 
 def main() -> None:

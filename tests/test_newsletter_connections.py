@@ -11,7 +11,13 @@ from shiporskip.newsletter import editions, emails
 from shiporskip.newsletter.copies import EditionCopies
 from shiporskip.newsletter.delivery import DeliveryStopped, send_edition, tally
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber
-from shiporskip.newsletter.transports import MessageError, dot_stuffed, envelope_address, prepare
+from shiporskip.newsletter.transports import (
+    MessageError,
+    dot_stuffed,
+    envelope_address,
+    envelope_arg,
+    prepare,
+)
 from tests.smtp import subscribers
 
 
@@ -83,6 +89,13 @@ def test_envelope_addresses():
     ]:
         with pytest.raises(ValueError):  # noqa: PT011 - the message names the address
             envelope_address(bad)
+
+
+def test_an_envelope_command_takes_only_a_bare_address():
+    assert envelope_arg("FROM", "digest@verdicts.example.com") == "FROM:<digest@verdicts.example.com>"
+    for bad in ["a@example.com\r\nRCPT TO:<victim@example.com>", "Name <a@example.com>", "a@example.com>"]:
+        with pytest.raises(MessageError):
+            envelope_arg("TO", bad)
 
 
 @pytest.mark.django_db(transaction=True)

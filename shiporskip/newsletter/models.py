@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,10 +30,12 @@ class ConfirmError(Exception):
 
 class SubscriberQuerySet(models.QuerySet["Subscriber"]):
     def receiving(self):
-        """Confirmed subscribers whose address is not suppressed: the ones an edition goes to."""
-        return self.filter(status=Subscriber.Status.CONFIRMED).exclude(
-            email__in=Suppression.objects.values("email")
-        )
+        """Confirmed subscribers whose address is not suppressed: the ones an edition goes to.
+
+        NOT EXISTS, each address looked up in the suppressions' unique index: PostgreSQL read a
+        NOT IN's whole list into a hash for every statement, one per message sent."""
+        suppressed = Suppression.objects.filter(email=OuterRef("email"))
+        return self.filter(status=Subscriber.Status.CONFIRMED).exclude(Exists(suppressed))
 
     # `self` typed by hand: in a custom QuerySet's own methods django-stubs leaves it
     # unparameterised, so `get` would give no Subscriber.

@@ -77,6 +77,15 @@ def envelope_address(address: str) -> str:
     return f"{local}@{domain}"
 
 
+def envelope_arg(keyword: str, address: str) -> str:
+    """MAIL's or RCPT's argument for a bare address (Outgoing's envelope is envelope_address's,
+    or as strict): what smtplib's mail() and rcpt() send, without the parse of a display-name
+    address they do for each message, which cost more than the rest of its envelope."""
+    if CONTROL.search(address) or "<" in address or ">" in address:
+        raise MessageError(f"not a bare address for the envelope: {address!r}")
+    return f"{keyword}:<{address}>"
+
+
 def prepare(message) -> Outgoing:
     """The envelope sender, the recipients and the bytes of the message, or MessageError.
 
@@ -119,13 +128,16 @@ class SMTPTransport:
 
     def send(self, outgoing: Outgoing, commit) -> str:
         """Send one message; return the server's acceptance, or "" if `commit()` declined."""
-        sender, recipients, data = outgoing.sender, outgoing.recipients, outgoing.data
+        # Each envelope argument checked before any is sent: the connection stays clean.
+        sender = envelope_arg("FROM", outgoing.sender)
+        recipients = [envelope_arg("TO", address) for address in outgoing.recipients]
+        data = outgoing.data
         self.hook("claim")  # claimed, nothing of it sent yet
         conn = self.connection()
         self.io(conn.ehlo_or_helo_if_needed)
-        self.command(conn.mail, sender)
+        self.command(conn.docmd, "mail", sender)
         for address in recipients:
-            self.command(conn.rcpt, address, ok=(250, 251))
+            self.command(conn.docmd, "rcpt", address, ok=(250, 251))
         self.command(conn.docmd, "data", ok=(354,))
         self.in_data = True
         self.io(conn.send, data if outgoing.stuffed else dot_stuffed(data))
@@ -157,8 +169,8 @@ class SMTPTransport:
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
-    def command(self, method, arg, ok=(250,)):
-        code, reply = self.io(method, arg)
+    def command(self, method, *args, ok=(250,)):
+        code, reply = self.io(method, *args)
         if code not in ok:
             self.io(self.backend.connection.rset)
             raise refusal(code, reply)
