@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -328,8 +329,6 @@ def test_marking_a_message_sent_reads_its_own_reader_not_every_reader(seed_pair)
     """The commit before each message's end mark asks whether its one reader still receives:
     a statement that listed every reader who receives made an edition's work grow with the
     square of its readers (a scan of 100,000 subscribers per message)."""
-    from django.db import connection
-
     from shiporskip.newsletter.delivery import commit_sql
 
     sql, receiving, reader = commit_sql(connection.vendor)
@@ -353,3 +352,27 @@ def test_marking_a_message_sent_reads_its_own_reader_not_every_reader(seed_pair)
             assert lines[reader + 1] == "Index Cond: (id = 1)", plan
             assert "hashed SubPlan" not in plan and "Seq Scan" not in plan, plan
     assert "newsletter_subscriber" in plan
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_the_acceptance_skips_the_disk_wait_for_itself_only(seed_pair):
+    """record_accepted's synchronous_commit=off is for its own statement: never for a caller's
+    transaction, and never left on the connection for the next commit (a delivery's, which
+    must wait for the disk before its end mark goes out)."""
+    from shiporskip.newsletter.delivery import record_accepted
+
+    subscribers(1)
+    delivery = editions.publish().deliveries.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status="sent", claimed_by="me")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():  # a caller's transaction: left as it is
+        record_accepted(delivery, "me", "250 first")
+        assert setting() == "on"
+    record_accepted(delivery, "me", "250 queued as 42")
+    assert setting() == "on"
+    assert Delivery.objects.get(pk=delivery.pk).accepted == "250 queued as 42"

@@ -9,6 +9,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from shiporskip.catalog.models import FOR_WRITE_SQL
+from shiporskip.statements import client_side_binding
 
 
 class Verdict(models.TextChoices):
@@ -58,13 +59,6 @@ class Write:
                 cursor.execute(*self.read)
             self.rows = cursor.fetchall()
             return rows
-
-
-def client_side_binding() -> bool:
-    """Whether one execute() may hold several statements: on PostgreSQL unless the database's
-    OPTIONS turn on psycopg's server-side binding, whose prepared statements take one."""
-    options = connection.settings_dict.get("OPTIONS", {})
-    return connection.vendor == "postgresql" and options.get("server_side_binding") is not True
 
 
 # A vote or bookmark names its tool by slug; its statement finds the tool (upsert, delete_one).
