@@ -30,6 +30,7 @@ LAYERS = [
             "shiporskip.mail",
             "shiporskip.links",
             "shiporskip.sessions",
+            "shiporskip.statements",
         ],
     ),
     ("catalog", ["shiporskip.catalog"]),
