@@ -196,9 +196,9 @@ def annotated(queryset=None):
 
 def rows(pks: list[int]) -> list[Tool]:
     """The tools with these pks, in that order (a pk with no tool is left out), as a list row
-    shows them: the fields `as_rows()` reads and the category, with every value `annotated()`
-    adds. One plain statement: for a page of 50, compiling annotated()'s query through the ORM
-    cost three times what running it and building the rows did (bench/render.py's lists)."""
+    shows them: every field but the long ones (ROW_UNSHOWN) and the category, with every
+    value `annotated()` adds. One plain statement: for a page of 50, compiling annotated()'s
+    query through the ORM cost three times what running it and building the rows did."""
     if not pks:
         return []
     sql = rows_sql(connection.vendor, len(pks))

@@ -49,7 +49,7 @@ class Category(models.Model):
             raise ValidationError(errors)
 
 
-# What a list row never shows: not read, nor decoded, for a page of 50 (ToolQuerySet.as_rows).
+# What a list row never shows: not read, nor decoded, for a page of 50 (catalog.listing.rows).
 ROW_UNSHOWN = ["facts", "rival_features", "description", "pricing", "license", "website", "updated_at"]
 
 
@@ -110,16 +110,8 @@ class ToolQuerySet(models.QuerySet):
         """Both tallies every page shows: the panel's and the community's."""
         return self.with_panel().with_community()
 
-    def as_rows(self):
-        """Only what a list row shows (catalog/tool_row.html, a search result, the API's summary):
-        the category joined, no current run, and none of the long fields read or decoded."""
-        return self.select_related(None).select_related("category").defer(*ROW_UNSHOWN)
-
     def reviewed(self):
         return self.filter(current_run__isnull=False)
-
-    def latest_verdicts(self):
-        return self.reviewed().order_by("-current_run__finished_at", "name")
 
 
 class Tool(models.Model):
