@@ -5,9 +5,11 @@ persona page at 10,000 tools that was a tenth of the render. The address of such
 its pattern with one slug put in, so the pattern is reversed once (per script prefix, which
 a deployment under a sub-path sets per request, and per urlconf) and the slug is put into the
 result. Only for slug-like values: anything else goes through reverse() as before.
+`slug_urls(view)` does the same for one page: reversed once, each slug quoted as reverse() would.
 """
 
 import re
+from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -32,3 +34,14 @@ def slug_url(view: str, slug: str) -> str:
         pattern = _patterns[key] = reverse(view, args=[PLACEHOLDER])
     head, _, tail = pattern.rpartition(PLACEHOLDER)  # the last one: a prefix could hold it too
     return head + slug + tail
+
+
+def slug_urls(name: str):
+    """slug -> the URL `reverse(name, args=[slug])` gives, reversed once for a whole page
+    (a reverse per row was a fifth of a 50-row page's time)."""
+    marker = "slug-to-fill"
+    head, tail = reverse(name, args=[marker]).split(marker)
+    return lambda slug: head + quote(slug, safe=URL_SAFE) + tail
+
+
+URL_SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted (RFC 3986 sub-delims and /~:@)

@@ -21,14 +21,14 @@ What the filters mean, from the facts (catalog/facts.py, evidence.py):
 
 import functools
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Case, Expression, F, FloatField, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 
 from shiporskip.catalog.models import ROW_UNSHOWN, Category, Tool
+from shiporskip.links import slug_urls
 
 YES_NO = {"yes": "Yes", "no": "No"}
 VERDICTS = {"ship": "Ship", "skip": "Skip", "split": "Split", "none": "No verdict yet"}
@@ -373,17 +373,6 @@ def controls(choice: Choice, categories, *, fixed: tuple = ()) -> dict:
         "sort_label": SORTS[choice.sort],
         "show_year": choice.sort == "newest",
     }
-
-
-def slug_urls(name: str):
-    """slug -> the URL `reverse(name, args=[slug])` gives, reversed once for a whole page
-    (a reverse per row was a fifth of a 50-row page's time)."""
-    marker = "slug-to-fill"
-    head, tail = reverse(name, args=[marker]).split(marker)
-    return lambda slug: head + quote(slug, safe=URL_SAFE) + tail
-
-
-URL_SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted (RFC 3986 sub-delims and /~:@)
 
 
 def ranked(page, sort: str) -> list[dict]:

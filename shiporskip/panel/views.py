@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 
-from shiporskip.catalog.listing import slug_urls
 from shiporskip.catalog.models import Category, Tool
+from shiporskip.links import slug_urls
 from shiporskip.pages import public
 from shiporskip.panel.models import Persona, PersonaTally, Review
 
@@ -88,19 +88,16 @@ def page_reviews(persona, runs) -> list[Line]:
     except EmptyResultSet:  # an empty page (a persona with no reviews yet): nothing to read
         return []
     key = persona.summary_key
+    # A plain cursor gives a JSON column as its text on both databases (Django has psycopg
+    # load jsonb as text, for JSONField to decode): decoded here as the field would.
     with connection.cursor() as cursor:
         cursor.execute(LINES_SQL.format(runs=runs_sql), [persona.pk, *runs_params])
         rows = cursor.fetchall()
     tool_url = slug_urls("catalog:tool")
     return [
-        Line(name, tool_url(slug), score, verdict, stored_json(sections).get(key, ""))
+        Line(name, tool_url(slug), score, verdict, json.loads(sections).get(key, ""))
         for name, slug, score, verdict, sections in rows
     ]
-
-
-def stored_json(value):
-    """A JSON column as a plain cursor gives it: text to decode (SQLite) or decoded already."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 @public
