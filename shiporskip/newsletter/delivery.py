@@ -163,14 +163,14 @@ def commit_sql(vendor: str) -> tuple[str, tuple, int]:
     statement and `record_accepted`'s cost a message more than its SMTP exchange."""
     one = Subscriber.objects.receiving().filter(pk=READER_MARK).order_by().values("pk")
     receiving, params = one.query.sql_with_params()
-    if list(params).count(READER_MARK) != 1:  # the ORM's output is not ours: check the mark
+    if params.count(READER_MARK) != 1:  # the ORM's output is not ours: check the mark
         raise RuntimeError(f"cannot place the reader in the receiving query: {receiving} {params}")
     table, status, sent_at, claimed_by, subscriber = columns("status", "sent_at", "claimed_by", "subscriber")
     sql = (
         f"UPDATE {table} SET {status} = %s, {sent_at} = %s "  # noqa: S608 - names from the model
         f"WHERE id = %s AND {status} = %s AND {claimed_by} = %s AND {subscriber} IN ({receiving})"
     )
-    return sql, tuple(params), list(params).index(READER_MARK)
+    return sql, tuple(params), params.index(READER_MARK)
 
 
 def columns(*names: str) -> list[str]:
