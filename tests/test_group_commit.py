@@ -64,7 +64,7 @@ class Turns:
 
 
 def vote_job(tool, n: int, *, fail: bool = False):
-    write = Vote.objects.cast_write(slug=tool.slug, voter=f"a:{n}", verdict="ship")
+    write = Vote.objects.cast_write(tool=tool, voter=f"a:{n}", verdict="ship")
 
     def run():
         write.run()
@@ -121,42 +121,3 @@ def test_many_threads_each_get_their_own_result_and_the_queue_ends_empty(seed_pa
     assert results == [[n * rounds + r for r in range(rounds)] for n in range(threads)]
     assert Vote.objects.filter(tool=tool).count() == threads * rounds
     assert writes._waiting == [] and not writes._leading
-
-
-def test_a_writes_read_runs_after_its_commit_out_of_the_turn(seed_pair, client, monkeypatch):
-    """A vote's and a bookmark's group commit holds their counters and write only: the read of
-    the tool and its tally comes after the commit, so no writer of any process waits for it,
-    and the answer still shows the tally the vote made."""
-    inside: list[str] = []
-    run_batch = writes.run_batch
-
-    def watched(batch):
-        def note(execute, sql, params, many, context):
-            inside.append(sql)
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(note):
-            run_batch(batch)
-
-    monkeypatch.setattr(writes, "run_batch", watched)
-    answer = client.post(f"/tools/{CODE_LLAMA}/vote", {"verdict": "ship"}, HTTP_ACCEPT="application/json")
-    assert answer.status_code == 200
-    assert answer.json() == {"tool": CODE_LLAMA, "your_vote": "ship", "community": {"ship": 1, "skip": 0}}
-    saved = client.post(f"/tools/{CODE_LLAMA}/bookmark", {"bookmarked": "1"}, HTTP_ACCEPT="application/json")
-    assert saved.json() == {"tool": CODE_LLAMA, "bookmarked": True}
-    statements = [sql.split(" ", 1)[0] for sql in inside if sql != "BEGIN IMMEDIATE"]
-    assert statements == ["INSERT"] * 4, inside  # each write's counters, then the write itself
-
-
-def test_a_jobs_gate_opened_twice_lets_its_thread_through_once():
-    job = writes.Job(lambda: None)
-    job.wake()
-    job.wake()  # as Event.set() on a set event: no error, and no second pass stored up
-    job.sleep()
-    passed = threading.Event()
-    waiter = threading.Thread(target=lambda: (job.sleep(), passed.set()))
-    waiter.start()
-    assert not passed.wait(0.2)  # closed behind the first pass
-    job.wake()
-    assert passed.wait(5)
-    waiter.join(5)

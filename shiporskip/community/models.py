@@ -24,13 +24,10 @@ class Write:
     a rate limit puts its own there, so that on PostgreSQL the counters and the write are one
     statement (community/ratelimit.py).
 
-    `read`, if given, is a query run after the write, whose rows the request answers with (a
-    vote's new tally): `rows` holds them once run. On PostgreSQL it runs in the write's
-    transaction, and also when a rate limit refused it (it shares the counters' round trip,
-    `run_sql`). On SQLite it runs only with the write, once the write's group commit is done
-    (`read_back`, see ratelimit.counted_with): a read inside that commit held every writer of
-    every web process back for its length. Either way the rows say nothing of whether the
-    write was made, only what the tool and its tally are after it."""
+    `read`, if given, is a query run right after the write, in its transaction, whose rows the
+    request answers with (a vote's new tally): `rows` holds them once run. They say nothing of
+    whether the write was made: on PostgreSQL the read also runs when a rate limit refused it
+    (it shares the counters' round trip, `run_sql`); elsewhere it runs only with the write."""
 
     sql: str
     params: list
@@ -40,17 +37,16 @@ class Write:
     # a vote for a tool that does not exist is not counted either (ratelimit.database_hits).
     needs: tuple[str, list] | None = None
 
-    def run(self, *, read: bool = True) -> None:
-        """Run the write and then its read; with `read=False` the write alone (`read_back`)."""
-        self.run_sql(self.sql.replace("{allowed}", "TRUE"), self.params, read=read)
+    def run(self) -> None:
+        self.run_sql(self.sql.replace("{allowed}", "TRUE"), self.params)
 
-    def run_sql(self, sql: str, params: list, *, read: bool = True) -> list:
-        """Run `sql` (this write, as is or inside a larger statement) and then the read unless
-        told not to, and return the rows `sql` gave. Several statements in one execute() are
-        one round trip on PostgreSQL with psycopg's client-side binding (Django's default), in
-        one transaction when none is open; SQLite's driver takes one at a time."""
+    def run_sql(self, sql: str, params: list) -> list:
+        """Run `sql` (this write, as is or inside a larger statement) and then the read, and
+        return the rows `sql` gave. Several statements in one execute() are one round trip on
+        PostgreSQL with psycopg's client-side binding (Django's default), in one transaction
+        when none is open; SQLite's driver takes one at a time."""
         with connection.cursor() as cursor:
-            if self.read is None or not read:
+            if self.read is None:
                 cursor.execute(sql, params)
                 return cursor.fetchall() if cursor.description else []
             if client_side_binding():
@@ -63,13 +59,6 @@ class Write:
                 cursor.execute(*self.read)
             self.rows = cursor.fetchall()
             return rows
-
-    def read_back(self) -> None:
-        """The read alone (after a `run(read=False)`), into `rows`."""
-        if self.read is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(*self.read)
-                self.rows = cursor.fetchall()
 
 
 # A vote or bookmark names its tool by slug; its statement finds the tool (upsert, delete_one).
@@ -143,25 +132,25 @@ VOTE_READ = (
 class VoteQuerySet(models.QuerySet):
     def cast(self, *, tool, voter: str, verdict: str) -> None:
         """Set or take back a voter's vote in one statement, safe against concurrent casts."""
-        self._cast(slug=tool.slug, voter=voter, verdict=verdict).run()
+        self._cast(tool=tool, voter=voter, verdict=verdict).run()
 
-    def cast_write(self, *, slug: str, voter: str, verdict: str) -> Write:
-        """The statement `cast` runs on the tool `slug`, for `ratelimit.check` to run where the
-        limits allow, with the tool and its tally read after it (`rows`, see `written_tool`):
-        an unknown slug writes nothing and reads no row."""
-        write = self._cast(slug=slug, voter=voter, verdict=verdict)
-        write.read = VOTE_READ, [slug]
+    def cast_write(self, *, tool, voter: str, verdict: str) -> Write:
+        """The statement `cast` runs, for `ratelimit.check` to run where the limits allow, with
+        the tool and its tally read after it (`rows`, see `written_tool`): `tool` needs only its
+        slug, and an unknown one writes nothing and reads no row."""
+        write = self._cast(tool=tool, voter=voter, verdict=verdict)
+        write.read = VOTE_READ, [tool.slug]
         return write
 
-    def _cast(self, *, slug: str, voter: str, verdict: str) -> Write:
+    def _cast(self, *, tool, voter: str, verdict: str) -> Write:
         if verdict == "none":
-            return delete_one(Vote, slug, voter=voter)
+            return delete_one(Vote, tool.slug, voter=voter)
         # INSERT ... ON CONFLICT DO UPDATE: the unique constraint decides, not a read first,
         # so a double click or two tabs can never make two rows.
         now = timezone.now()
         return upsert(
             Vote,
-            slug,
+            tool.slug,
             {"voter": voter, "verdict": verdict, "created_at": now, "updated_at": now},
             unique=["tool", "voter"],
             update=["verdict", "updated_at"],
@@ -233,22 +222,22 @@ def own_marks(voter: str, slugs: list[str]) -> tuple[dict[str, str], list[str]]:
 class BookmarkQuerySet(models.QuerySet):
     def put(self, *, tool, owner: str, on: bool) -> None:
         """Bookmark or unbookmark: idempotent, so a repeated click changes nothing more."""
-        self.put_write(slug=tool.slug, owner=owner, on=on).run()
+        self.put_write(tool=tool, owner=owner, on=on).run()
 
-    def put_write(self, *, slug: str, owner: str, on: bool) -> Write:
-        """The statement `put` runs on the tool `slug`, for `ratelimit.check` to run where the
-        limits allow, with the tool read after it (`rows`), as in `cast_write`."""
+    def put_write(self, *, tool, owner: str, on: bool) -> Write:
+        """The statement `put` runs, for `ratelimit.check` to run where the limits allow, with
+        the tool read after it (`rows`): `tool` needs only its slug, as in `cast_write`."""
         if on:  # INSERT ... ON CONFLICT DO NOTHING: a bookmark already there stays as it was
             write = upsert(
                 Bookmark,
-                slug,
+                tool.slug,
                 {"owner": owner, "created_at": timezone.now()},
                 unique=["tool", "owner"],
                 update=[],
             )
         else:
-            write = delete_one(Bookmark, slug, owner=owner)
-        write.read = FOR_WRITE_SQL, [slug]
+            write = delete_one(Bookmark, tool.slug, owner=owner)
+        write.read = FOR_WRITE_SQL, [tool.slug]
         return write
 
 

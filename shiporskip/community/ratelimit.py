@@ -149,13 +149,9 @@ def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
         if keys and write.needs and not holds(write.needs):  # as in the database: not counted
             return [0] * len(keys)
         counts = hits(keys) if keys else []
-        if not within(counts, keys):
-            return counts
-        if connection.vendor == "sqlite":
-            writes.in_turn(lambda: write.run(read=False))
-            write.read_back()  # out of the turn, as below
-        else:  # one statement: on PostgreSQL atomic by itself, with no BEGIN and COMMIT
-            write.run()
+        if within(counts, keys):
+            # One statement: on PostgreSQL atomic by itself, with no BEGIN and COMMIT.
+            writes.in_turn(write.run) if connection.vendor == "sqlite" else write.run()
         return counts
     if connection.vendor == "postgresql":
         return guarded_hits(keys, write)
@@ -164,16 +160,10 @@ def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
     def count_then_write() -> list[int]:  # statements only: it may run on another thread
         counts = database_hits(slotted, needs=write.needs)
         if within(counts, keys):
-            write.run(read=False)
+            write.run()
         return counts
 
-    counts = writes.in_turn(count_then_write)
-    if within(counts, keys):
-        # The write's read (its tool and tally) once its commit is done: in the group commit,
-        # it held the turn of every writer in every web process for one statement more per
-        # vote, and the turn was taken most of the time under load.
-        write.read_back()
-    return counts
+    return writes.in_turn(count_then_write)
 
 
 def holds(condition: tuple[str, list]) -> bool:

@@ -19,7 +19,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 TURN_FILE = "write-turn.lock"
-_turn_fd: dict[object, int] = {}
+_turn_fd: dict[str, int] = {}
 # A flock belongs to the open file, which this process's threads share: they take turns here.
 _thread_turn = threading.Lock()
 # The most jobs one commit makes: a longer batch would hold the other processes back longer.
@@ -35,14 +35,11 @@ BATCH = 64
 
 
 def turn_fd() -> int:
-    """This process's descriptor of the turn file (a flock belongs to an open file), one per
-    data dir (tests change it). Keyed by the setting as it is: joining the path on every
-    write cost more than the flock."""
-    data_dir = settings.DATA_DIR
-    fd = _turn_fd.get(data_dir)
-    if fd is None:
-        fd = _turn_fd[data_dir] = os.open(str(data_dir / TURN_FILE), os.O_RDWR | os.O_CREAT, 0o600)
-    return fd
+    """This process's descriptor of the turn file (a flock belongs to an open file)."""
+    path = str(settings.DATA_DIR / TURN_FILE)
+    if path not in _turn_fd:
+        _turn_fd[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    return _turn_fd[path]
 
 
 def takes_turns() -> bool:
@@ -73,12 +70,6 @@ def process_turn():
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _closed_gate() -> Any:
-    gate = threading.Lock()
-    gate.acquire()
-    return gate
-
-
 @dataclass
 class Job:
     """A write waiting for its turn: statements only (it may run on another request's thread,
@@ -89,22 +80,11 @@ class Job:
     result: Any = None
     error: BaseException | None = None
     leads: bool = False  # its thread runs the next batch
-    # Opened when the job is done or its thread is to lead: each waiting thread is woken for
-    # its own job only. One condition for all, notified at each batch's end, woke every waiting
+    # Set when the job is done or its thread is to lead: each waiting thread is woken for its
+    # own job only. One condition for all, notified at each batch's end, woke every waiting
     # thread to find its job still queued: with 16 readers voting on a process, more wake-ups
-    # (and GIL hand-overs) than votes. A bare lock, taken at the start, not a threading.Event:
-    # an Event is a Condition written in Python, and making, setting and waiting on one per
-    # vote was a sixth of the vote view's time in the web process (py-spy --gil).
-    gate: Any = field(default_factory=_closed_gate)
-
-    def wake(self) -> None:
-        """Open the gate, as Event.set(): opening it twice is opening it once."""
-        with suppress(RuntimeError):  # open already: its thread has yet to pass it
-            self.gate.release()
-
-    def sleep(self) -> None:
-        """Wait until the gate opens and close it behind: Event.wait() and clear() in one."""
-        self.gate.acquire()
+    # (and GIL hand-overs) than votes.
+    woken: threading.Event = field(default_factory=threading.Event)
 
 
 _waiting: list[Job] = []
@@ -137,7 +117,8 @@ def in_turn(run: Callable[[], Any]) -> Any:
                 withdraw(job)  # this thread stops here: its job must not keep the lead
                 raise
         else:
-            job.sleep()  # a wake-up already seen to is seen to again: the flags decide
+            job.woken.wait()
+            job.woken.clear()  # a wake-up already seen to is seen to again: the flags decide
     if job.error is not None:
         raise job.error
     return job.result
@@ -157,7 +138,7 @@ def withdraw(job: Job) -> None:
             _leading = False
             return
         following.leads = True
-    following.wake()
+    following.woken.set()
 
 
 def lead() -> None:
@@ -179,7 +160,7 @@ def lead() -> None:
             else:
                 _leading = False
         for job in [*batch, *([following] if following else [])]:
-            job.wake()
+            job.woken.set()
 
 
 def run_batch(batch: list[Job]) -> None:
