@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shiporskip.cli import main
@@ -355,6 +356,8 @@ def test_marking_a_message_sent_reads_its_own_reader_not_every_reader(seed_pair)
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
+# Autocommit, as a sender runs: inside the test's own transaction the path never ran.
+@pytest.mark.django_db(transaction=True)
 def test_the_acceptance_skips_the_disk_wait_for_itself_only(seed_pair):
     """record_accepted's synchronous_commit=off is for its own statement: never for a caller's
     transaction, and never left on the connection for the next commit (a delivery's, which
@@ -370,9 +373,13 @@ def test_the_acceptance_skips_the_disk_wait_for_itself_only(seed_pair):
             cursor.execute("SELECT current_setting('synchronous_commit')")
             return cursor.fetchone()[0]
 
-    with transaction.atomic():  # a caller's transaction: left as it is
+    with transaction.atomic(), CaptureQueriesContext(connection) as inside:  # a caller's: left as it is
         record_accepted(delivery, "me", "250 first")
         assert setting() == "on"
-    record_accepted(delivery, "me", "250 queued as 42")
+    with CaptureQueriesContext(connection) as alone:
+        record_accepted(delivery, "me", "250 queued as 42")
     assert setting() == "on"
+    assert "synchronous_commit" not in inside.captured_queries[0]["sql"]
+    # Alone, it skips the wait: the setting and the update in one round trip.
+    assert alone.captured_queries[0]["sql"].startswith("SET LOCAL synchronous_commit = off; UPDATE")
     assert Delivery.objects.get(pk=delivery.pk).accepted == "250 queued as 42"

@@ -189,7 +189,7 @@ def record_accepted(delivery: Delivery, me: str, accepted: str) -> None:
     it would leave the message counted unconfirmed, never sent again. Two waits for the disk
     per message held four connections to some 720 messages/s; one, to some 860."""
     sql = accepted_sql(db.vendor)
-    if db.vendor == "postgresql" and not db.in_atomic_block and client_side_binding():
+    if client_side_binding() and not db.in_atomic_block:  # PostgreSQL, one round trip
         sql = f"SET LOCAL synchronous_commit = off; {sql}"
     with db.cursor() as cursor:
         cursor.execute(sql, [accepted, delivery.pk, me])
