@@ -5,8 +5,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
+from shiporskip import statements
 from shiporskip.catalog.models import Tool
 from shiporskip.community import writes
 from shiporskip.community.models import Vote
@@ -121,3 +122,20 @@ def test_many_threads_each_get_their_own_result_and_the_queue_ends_empty(seed_pa
     assert results == [[n * rounds + r for r in range(rounds)] for n in range(threads)]
     assert Vote.objects.filter(tool=tool).count() == threads * rounds
     assert writes._waiting == [] and not writes._leading
+
+
+def test_a_write_on_the_drivers_cursor_fails_with_djangos_errors(seed_pair):
+    # statements.fetch skips Django's cursor; run_batch still tells a database gone or locked
+    # (OperationalError: every job of the batch fails with it) from one job's own error.
+    with pytest.raises(OperationalError, match="no such table"):
+        writes.in_turn(lambda: statements.fetch("SELECT * FROM no_such_table WHERE id = %s", [1]))
+    tool = Tool.objects.get(slug=CODE_LLAMA)
+    with pytest.raises(IntegrityError):
+        writes.in_turn(lambda: statements.fetch("INSERT INTO catalog_tool (id) VALUES (%s)", [tool.pk]))
+    assert writes._waiting == [] and not writes._leading
+
+
+def test_the_drivers_cursor_gets_the_placeholders_djangos_would_send(seed_pair):
+    sent = statements.qmark("SELECT %s, '100%%', x FROM t WHERE a = %s")
+    assert sent == "SELECT ?, '100%', x FROM t WHERE a = ?"
+    assert statements.fetch("SELECT %s || '%%', %s", ["50", 2]) == [("50%", 2)]

@@ -9,7 +9,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from shiporskip.catalog.models import FOR_WRITE_SQL
-from shiporskip.statements import client_side_binding
+from shiporskip.statements import client_side_binding, fetch
 
 
 class Verdict(models.TextChoices):
@@ -45,20 +45,17 @@ class Write:
         return the rows `sql` gave. Several statements in one execute() are one round trip on
         PostgreSQL with psycopg's client-side binding (Django's default), in one transaction
         when none is open; SQLite's driver takes one at a time."""
-        with connection.cursor() as cursor:
-            if self.read is None:
-                cursor.execute(sql, params)
-                return cursor.fetchall() if cursor.description else []
-            if client_side_binding():
+        if self.read is not None and client_side_binding():
+            with connection.cursor() as cursor:
                 cursor.execute(f"{sql}; {self.read[0]}", [*params, *self.read[1]])
                 rows = cursor.fetchall() if cursor.description else []
                 cursor.nextset()
-            else:
-                cursor.execute(sql, params)
-                rows = cursor.fetchall() if cursor.description else []
-                cursor.execute(*self.read)
-            self.rows = cursor.fetchall()
-            return rows
+                self.rows = cursor.fetchall()
+                return rows
+        rows = fetch(sql, params)
+        if self.read is not None:
+            self.rows = fetch(*self.read)
+        return rows
 
 
 # A vote or bookmark names its tool by slug; its statement finds the tool (upsert, delete_one).
@@ -167,7 +164,10 @@ class VoteQuerySet(models.QuerySet):
 
 
 class Vote(models.Model):
-    tool = models.ForeignKey("catalog.Tool", on_delete=models.CASCADE, related_name="votes")
+    # No index of its own: the unique (tool, voter) index serves every lookup by tool. Each
+    # index more is one more B-tree a vote writes, and on PostgreSQL an index on the verdict
+    # (there was one, on tool and verdict) made every changed vote a non-HOT update.
+    tool = models.ForeignKey("catalog.Tool", on_delete=models.CASCADE, related_name="votes", db_index=False)
     # "u:<user id>" for an account, "a:<random id kept in the session>" for an anonymous browser.
     voter = models.CharField(max_length=40)
     verdict = models.CharField(max_length=4, choices=Verdict.choices)
@@ -178,7 +178,7 @@ class Vote(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tool", "voter"], name="one_vote_per_voter")]
-        indexes = [models.Index(fields=["voter"]), models.Index(fields=["tool", "verdict"])]
+        indexes = [models.Index(fields=["voter"])]  # a reader's own votes (GET /me)
 
     def __str__(self):
         return f"{self.voter} says {self.verdict} to {self.tool_id}"
@@ -242,7 +242,10 @@ class BookmarkQuerySet(models.QuerySet):
 
 
 class Bookmark(models.Model):
-    tool = models.ForeignKey("catalog.Tool", on_delete=models.CASCADE, related_name="bookmarks")
+    # As on Vote: the unique (tool, owner) index serves lookups by tool.
+    tool = models.ForeignKey(
+        "catalog.Tool", on_delete=models.CASCADE, related_name="bookmarks", db_index=False
+    )
     owner = models.CharField(max_length=40)  # a voter id, as on Vote
     created_at = models.DateTimeField(auto_now_add=True)
 

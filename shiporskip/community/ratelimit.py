@@ -23,6 +23,7 @@ from shiporskip.community import writes
 from shiporskip.community.models import Lockout, RateCounter
 from shiporskip.community.voters import voter_for
 from shiporskip.conf import Limit
+from shiporskip.statements import fetch
 
 if TYPE_CHECKING:
     import redis
@@ -88,9 +89,7 @@ def database_hits(
         params += then.write.params + bounds
         returned = then.write.run_sql(sql, params)  # with the write's read, if it has one
     else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            returned = cursor.fetchall()
+        returned = fetch(sql, params)
     # RETURNING gives no order: match the rows back to the keys (none: `needs` did not hold).
     counted = {(key, slot): n for key, slot, n in returned}
     return [counted.get(pair, 0) for pair in slotted]

@@ -21,13 +21,14 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 TURN_FILE = "write-turn.lock"
-_turn_fd: dict[str, int] = {}
+_turn_fd: dict[Path, int] = {}  # by data dir
 # A flock belongs to the open file, which this process's threads share: they take turns here.
 _thread_turn = threading.Lock()
 # The most jobs one commit makes: a longer batch would hold the other processes back longer.
@@ -36,10 +37,12 @@ BATCH = 64
 
 def turn_fd() -> int:
     """This process's descriptor of the turn file (a flock belongs to an open file)."""
-    path = str(settings.DATA_DIR / TURN_FILE)
-    if path not in _turn_fd:
-        _turn_fd[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    return _turn_fd[path]
+    # Found by the data dir itself: joining the file's path was 4% of a vote's turn (py-spy).
+    fd = _turn_fd.get(settings.DATA_DIR)
+    if fd is None:
+        path = settings.DATA_DIR / TURN_FILE
+        fd = _turn_fd[settings.DATA_DIR] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    return fd
 
 
 def takes_turns() -> bool:
