@@ -10,7 +10,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from shiporskip import statements
 from shiporskip.catalog.models import Tool
 from shiporskip.community import writes
-from shiporskip.community.models import Vote
+from shiporskip.community.models import Vote, vote_write
 from tests.community import CODE_LLAMA
 
 pytestmark = [
@@ -65,7 +65,7 @@ class Turns:
 
 
 def vote_job(tool, n: int, *, fail: bool = False):
-    write = Vote.objects.cast_write(tool=tool, voter=f"a:{n}", verdict="ship")
+    write = vote_write(tool.slug, voter=f"a:{n}", verdict="ship")
 
     def run():
         write.run()

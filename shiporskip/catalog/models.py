@@ -1,7 +1,7 @@
 """Tools and categories: the catalog every page and review is built from."""
 
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import F
 from django.db.models.functions import Cast, Coalesce
 from django.utils.text import slugify
@@ -53,7 +53,7 @@ class Category(models.Model):
 ROW_UNSHOWN = ["facts", "rival_features", "description", "pricing", "license", "website", "updated_at"]
 
 
-# What a vote's or a bookmark's answer shows of its tool, by slug (ToolQuerySet.for_write).
+# What a vote's or a bookmark's answer shows of its tool, by slug (tool_for_write).
 FOR_WRITE_FIELDS = ["id", "name", "slug"]
 FOR_WRITE_SQL = "SELECT id, name, slug FROM catalog_tool WHERE slug = %s"
 
@@ -71,11 +71,7 @@ class ToolQuerySet(models.QuerySet):
         times what running it did, and a vote is the site's most frequent write."""
         with connections[self.db].cursor() as cursor:
             cursor.execute(FOR_WRITE_SQL, [slug])
-            return self.for_write(cursor.fetchone())
-
-    def for_write(self, row) -> "Tool | None":
-        """The tool from a row of FOR_WRITE_SQL's columns (a write may read them back itself)."""
-        return Tool.from_db(self.db, FOR_WRITE_FIELDS, row[: len(FOR_WRITE_FIELDS)]) if row else None
+            return tool_for_write(cursor.fetchone(), self.db)
 
     def picker_choices(self):
         """(slug, name) of the tools by name, at most PICKER_TOOLS: the compare picker's options.
@@ -269,6 +265,12 @@ class Tool(models.Model):
     @property
     def disagreement(self) -> str | None:
         return disagreement(self.panel, self.community)
+
+
+def tool_for_write(row, db: str = DEFAULT_DB_ALIAS) -> Tool | None:
+    """The tool from a row of FOR_WRITE_SQL's columns (a write may read them back itself), or
+    None for no row. A function: making the manager's queryset cost a vote more than this."""
+    return Tool.from_db(db, FOR_WRITE_FIELDS, row[: len(FOR_WRITE_FIELDS)]) if row else None
 
 
 class FactsChange(models.Model):

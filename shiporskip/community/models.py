@@ -118,7 +118,7 @@ def tool_exists(slug: str) -> tuple[str, list]:
 
 
 # What a vote's write reads back in its own transaction: the tool it named, in the columns
-# ToolQuerySet.for_write takes (no row: no such tool, and nothing was written), then the tally
+# catalog.models.tool_for_write takes (no row: no such tool, and nothing was written), then the tally
 # the vote made. A bookmark's reads the tool alone (FOR_WRITE_SQL).
 VOTE_READ = (
     "SELECT t.id, t.name, t.slug, v.ship, v.skip FROM catalog_tool t "
@@ -126,32 +126,35 @@ VOTE_READ = (
 )
 
 
-class VoteQuerySet(models.QuerySet):
-    def cast(self, *, tool, voter: str, verdict: str) -> None:
-        """Set or take back a voter's vote in one statement, safe against concurrent casts."""
-        self._cast(tool=tool, voter=voter, verdict=verdict).run()
+def vote_write(slug: str, *, voter: str, verdict: str, read: bool = True) -> Write:
+    """The statement that sets or takes back a voter's vote for the tool `slug`, for
+    `ratelimit.check` to run where the limits allow, with (`read`) the tool and its tally read
+    after it (`rows`, see `views.written_tool`); an unknown tool: nothing written, no row read.
 
-    def cast_write(self, *, tool, voter: str, verdict: str) -> Write:
-        """The statement `cast` runs, for `ratelimit.check` to run where the limits allow, with
-        the tool and its tally read after it (`rows`, see `written_tool`): `tool` needs only its
-        slug, and an unknown one writes nothing and reads no row."""
-        write = self._cast(tool=tool, voter=voter, verdict=verdict)
-        write.read = VOTE_READ, [tool.slug]
-        return write
-
-    def _cast(self, *, tool, voter: str, verdict: str) -> Write:
-        if verdict == "none":
-            return delete_one(Vote, tool.slug, voter=voter)
+    A function, not a queryset method: making the manager's queryset cost a vote more than
+    binding its statement did."""
+    if verdict == "none":
+        write = delete_one(Vote, slug, voter=voter)
+    else:
         # INSERT ... ON CONFLICT DO UPDATE: the unique constraint decides, not a read first,
         # so a double click or two tabs can never make two rows.
         now = timezone.now()
-        return upsert(
+        write = upsert(
             Vote,
-            tool.slug,
+            slug,
             {"voter": voter, "verdict": verdict, "created_at": now, "updated_at": now},
             unique=["tool", "voter"],
             update=["verdict", "updated_at"],
         )
+    if read:
+        write.read = VOTE_READ, [slug]
+    return write
+
+
+class VoteQuerySet(models.QuerySet):
+    def cast(self, *, tool, voter: str, verdict: str) -> None:
+        """Set or take back a voter's vote in one statement, safe against concurrent casts."""
+        vote_write(tool.slug, voter=voter, verdict=verdict, read=False).run()
 
     def tally_for(self, tool) -> tuple[int, int]:
         """A tool's (ship, skip) votes: its stored row (`ToolVotes`, kept by triggers in each
@@ -219,26 +222,28 @@ def own_marks(voter: str, slugs: list[str]) -> tuple[dict[str, str], list[str]]:
     return votes, [slug for kind, slug, _ in rows if kind == "bookmark"]
 
 
+def bookmark_write(slug: str, *, owner: str, on: bool, read: bool = True) -> Write:
+    """The statement that bookmarks or unbookmarks the tool `slug`, for `ratelimit.check` to
+    run where the limits allow, with the tool read after it (`rows`), as in `vote_write`."""
+    if on:  # INSERT ... ON CONFLICT DO NOTHING: a bookmark already there stays as it was
+        write = upsert(
+            Bookmark,
+            slug,
+            {"owner": owner, "created_at": timezone.now()},
+            unique=["tool", "owner"],
+            update=[],
+        )
+    else:
+        write = delete_one(Bookmark, slug, owner=owner)
+    if read:
+        write.read = FOR_WRITE_SQL, [slug]
+    return write
+
+
 class BookmarkQuerySet(models.QuerySet):
     def put(self, *, tool, owner: str, on: bool) -> None:
         """Bookmark or unbookmark: idempotent, so a repeated click changes nothing more."""
-        self.put_write(tool=tool, owner=owner, on=on).run()
-
-    def put_write(self, *, tool, owner: str, on: bool) -> Write:
-        """The statement `put` runs, for `ratelimit.check` to run where the limits allow, with
-        the tool read after it (`rows`): `tool` needs only its slug, as in `cast_write`."""
-        if on:  # INSERT ... ON CONFLICT DO NOTHING: a bookmark already there stays as it was
-            write = upsert(
-                Bookmark,
-                tool.slug,
-                {"owner": owner, "created_at": timezone.now()},
-                unique=["tool", "owner"],
-                update=[],
-            )
-        else:
-            write = delete_one(Bookmark, tool.slug, owner=owner)
-        write.read = FOR_WRITE_SQL, [tool.slug]
-        return write
+        bookmark_write(tool.slug, owner=owner, on=on, read=False).run()
 
 
 class Bookmark(models.Model):

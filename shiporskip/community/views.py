@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from shiporskip.catalog.models import Tool
+from shiporskip.catalog.models import Tool, tool_for_write
 from shiporskip.catalog.tallies import CommunityTally
 from shiporskip.community import ratelimit, writes
 from shiporskip.community.answers import answer, is_htmx, next_url, wants_json
-from shiporskip.community.models import Bookmark, Vote, own_marks
+from shiporskip.community.models import Bookmark, Vote, bookmark_write, own_marks, vote_write
 from shiporskip.community.voters import forget_new_voter, voter_for
+from shiporskip.links import slug_url
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 VERDICTS = {"ship", "skip", "none"}
@@ -55,7 +56,7 @@ def written_tool(request, write, slug: str):
     if write.rows is None:
         tool = Tool.objects.by_slug_for_write(slug)
     else:
-        tool = Tool.objects.for_write(write.rows[0] if write.rows else None)
+        tool = tool_for_write(write.rows[0] if write.rows else None)
     if tool is None:
         forget_new_voter(request)
         raise Http404("No tool by that name.")
@@ -93,15 +94,14 @@ def vote(request, slug):
             proposed=proposed if proposed in VERDICTS else None,
         )
         return render(request, "community/vote.html", context)
-    named = Tool(slug=slug)  # the write finds the tool itself: no lookup before it
-    back = next_url(request, named.get_absolute_url())
+    back = next_url(request, slug_url("catalog:tool", slug))  # the write finds the tool itself
     kwargs = {"fragment": "community/vote_widget.html", "back": back}
     verdict = request.POST.get("verdict", "")
     if verdict not in VERDICTS:  # checked before a session is made: bad input leaves no trace
         context = vote_context(tool_for(request, slug), voter_for(request, create=False), back)
         return refuse(request, 400, BAD_VERDICT, context=context, **kwargs)
     voter = voter_for(request)
-    cast = Vote.objects.cast_write(tool=named, voter=voter, verdict=verdict)
+    cast = vote_write(slug, voter=voter, verdict=verdict)
     message = ratelimit.check(request, "vote", then=cast)  # the counters and the vote: one commit
     tool = written_tool(request, cast, slug)  # an unknown tool: 404
     if message:
@@ -129,8 +129,7 @@ def bookmark(request, slug):
         return render(
             request, "community/bookmark.html", confirm_page(tool, owner, back, "community:bookmark")
         )
-    named = Tool(slug=slug)  # the write finds the tool itself: no lookup before it
-    back = next_url(request, named.get_absolute_url())
+    back = next_url(request, slug_url("catalog:tool", slug))  # the write finds the tool itself
     kwargs = {"fragment": "community/bookmark_button.html", "back": back}
     wanted = request.POST.get("bookmarked")
 
@@ -145,11 +144,11 @@ def bookmark(request, slug):
         )
     toggle = wanted in {None, ""}
     # A toggle reads the bookmark first, so it looks its tool up first: before a session is made.
-    tool = tool_for(request, slug) if toggle else named
+    tool = tool_for(request, slug) if toggle else None
     owner = voter_for(request)
     with writes.write() if toggle else nullcontext():  # a toggle's read and write: one transaction
         on = not context(tool, owner)["saved"] if toggle else wanted == "1"
-        write = Bookmark.objects.put_write(tool=tool, owner=owner, on=on)
+        write = bookmark_write(slug, owner=owner, on=on)
         # The rate counters and the bookmark: one commit.
         message = ratelimit.check(request, "bookmark", then=write)
     tool = written_tool(request, write, slug)  # an unknown tool: 404
