@@ -21,3 +21,22 @@ def counts(slug: str) -> dict:
 
 def csrf_from(html: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def statements_run(during) -> tuple[dict[str, int], list[str]]:
+    """PostgreSQL: what `during()` ran on this connection, as {prepared statement: times run},
+    counted by PostgreSQL itself (a vote's statements are prepared, statements.fetch_all), and
+    the SQL it sent through Django's cursor."""
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    def prepared() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+            return dict(cursor.fetchall())
+
+    before = prepared()
+    with CaptureQueriesContext(connection) as queries:
+        during()
+    ran = {sql: n - before.get(sql, 0) for sql, n in prepared().items() if n > before.get(sql, 0)}
+    return ran, [q["sql"] for q in queries]

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from shiporskip.community.models import Vote
-from tests.community import CODE_LLAMA, COMPARE, counts, reader
+from tests.community import CODE_LLAMA, COMPARE, counts, reader, statements_run
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -175,17 +175,30 @@ def test_a_vote_and_its_rate_counters_are_one_statement_on_postgresql(seed_pair,
     # rate of GET /me (bench/votes.py): now the counters and the write share one statement.
     alice = reader()
     vote(alice, "skip", **JSON)
-    with CaptureQueriesContext(connection) as queries:
-        answer = vote(alice, verdict, **JSON)
-    assert answer.status_code == 200
-    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "DELETE", "WITH"))]
-    assert len(writes) == 1 and writes[0].startswith("WITH counted AS"), writes
-    # The statement finds the tool by its slug, and the tool and the tally the answer shows
-    # come back in the same round trip, read after the vote in its transaction: the session,
-    # then that one round trip (the tool was a round trip of its own before it).
-    assert len(queries) == 2 and "LEFT JOIN community_toolvotes" in writes[0], queries
+    answers = []
+    ran, sent = statements_run(lambda: answers.append(vote(alice, verdict, **JSON)))
+    assert answers[0].status_code == 200
+    # The statement finds the tool by its slug, and the tool and the tally the answer shows come
+    # back in the same round trip, read after the vote in its transaction: two prepared
+    # statements, each run once; Django's cursor sent the session's read alone.
+    writes = [sql for sql in ran if sql.startswith("WITH counted AS")]
+    assert len(writes) == 1 and "community_vote" in writes[0] and "community_ratecounter" in writes[0], ran
+    assert len(ran) == 2 and set(ran.values()) == {1}, ran
+    assert any("LEFT JOIN community_toolvotes" in sql for sql in ran), ran
+    assert len(sent) == 1 and "django_session" in sent[0], sent
     assert counts(CODE_LLAMA) == ({"ship": 1, "skip": 0} if verdict == "ship" else {"ship": 0, "skip": 0})
-    assert answer.json()["community"] == counts(CODE_LLAMA)
+    assert answers[0].json()["community"] == counts(CODE_LLAMA)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_vote_is_planned_once_per_connection_on_postgresql(seed_pair):
+    # Planning the vote's statement cost PostgreSQL twice what running it did: it is prepared
+    # with its values bound, so every vote of the same shape runs the same statement.
+    readers = [reader() for _ in range(3)]
+    first, _ = statements_run(lambda: vote(readers[0], "ship", **JSON))
+    later, _ = statements_run(lambda: [vote(r, "ship", **JSON) for r in readers[1:] for _ in range(2)])
+    assert set(later) == set(first) and set(later.values()) == {4}, (first, later)
+    assert all("%s" not in sql and "$1" in sql for sql in later), later  # bound, not spelled out
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")

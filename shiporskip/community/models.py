@@ -9,7 +9,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from shiporskip.catalog.models import FOR_WRITE_SQL
-from shiporskip.statements import client_side_binding, fetch
+from shiporskip.statements import fetch_all
 
 
 class Verdict(models.TextChoices):
@@ -42,19 +42,11 @@ class Write:
 
     def run_sql(self, sql: str, params: list) -> list:
         """Run `sql` (this write, as is or inside a larger statement) and then the read, and
-        return the rows `sql` gave. Several statements in one execute() are one round trip on
-        PostgreSQL with psycopg's client-side binding (Django's default), in one transaction
-        when none is open; SQLite's driver takes one at a time."""
-        if self.read is not None and client_side_binding():
-            with connection.cursor() as cursor:
-                cursor.execute(f"{sql}; {self.read[0]}", [*params, *self.read[1]])
-                rows = cursor.fetchall() if cursor.description else []
-                cursor.nextset()
-                self.rows = cursor.fetchall()
-                return rows
-        rows = fetch(sql, params)
-        if self.read is not None:
-            self.rows = fetch(*self.read)
+        return the rows `sql` gave. On PostgreSQL both go in one round trip and one transaction
+        (statements.fetch_all), on SQLite inside the group commit's."""
+        rows, *read = fetch_all([(sql, params), *([self.read] if self.read is not None else [])])
+        if read:
+            self.rows = read[0]
         return rows
 
 
