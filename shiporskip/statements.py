@@ -1,20 +1,26 @@
 """What plain SQL may rely on, on either database (the hot paths that skip the ORM)."""
 
 import functools
-import re
 
 from django.db import connection
-
-# A %s not after a %: the placeholder Django writes (its SQLite backend rewrites it the same way).
-FORMAT_QMARK = re.compile(r"(?<!%)%s")
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
 
-def client_side_binding() -> bool:
+def client_side_binding(db=connection) -> bool:
     """Whether one execute() may hold several statements: on PostgreSQL unless the database's
     OPTIONS turn on psycopg's server-side binding, whose prepared statements take one. Such an
     execute() is one round trip, in one transaction when none is open."""
-    options = connection.settings_dict.get("OPTIONS", {})
-    return connection.vendor == "postgresql" and options.get("server_side_binding") is not True
+    options = db.settings_dict.get("OPTIONS", {})
+    return db.vendor == "postgresql" and options.get("server_side_binding") is not True
+
+
+def allow_preparing(sender, connection, **kwargs) -> None:
+    """On a new PostgreSQL connection (the `connection_created` signal): let `prepared()` ask
+    for prepared statements. Django turns preparing off (`prepare_threshold` None), which
+    `prepare=True` obeys; its own cursors bind on the client and never prepare, so a threshold
+    never reached changes nothing else."""
+    if client_side_binding(connection):
+        connection.connection.prepare_threshold = 2**31
 
 
 def fetch(sql: str, params: list) -> list[tuple]:
@@ -38,9 +44,9 @@ def fetch_all(batch: list[tuple[str, list]]) -> list[list[tuple]]:
 
     The first two are not seen by `connection.queries` or `execute_wrapper`.
     """
+    if connection.connection is None:
+        connection.ensure_connection()
     if connection.vendor == "sqlite":
-        if connection.connection is None:
-            connection.ensure_connection()
         with connection.wrap_database_errors:  # sqlite3's errors as Django's, as its cursor raises them
             return [connection.connection.execute(qmark(sql), params).fetchall() for sql, params in batch]
     if client_side_binding():
@@ -57,14 +63,7 @@ def prepared(batch: list[tuple[str, list]]) -> list[list[tuple]]:
     """The statements as psycopg's prepared statements, in one pipeline (see fetch_all)."""
     import psycopg  # noqa: PLC0415 - PostgreSQL only
 
-    if connection.connection is None:
-        connection.ensure_connection()
-    raw = connection.connection
-    # Django turns preparing off on its connections (None), which `prepare=True` obeys; its own
-    # cursors bind on the client and never prepare, so a threshold never reached changes nothing
-    # else, and lets these statements ask for it.
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = 2**31
+    raw = connection.connection  # preparing allowed when it was made (allow_preparing)
     cursors = [psycopg.Cursor(raw) for _ in batch]  # binding on the server: the text is constant
     with connection.wrap_database_errors:
         with raw.pipeline():
@@ -76,4 +75,4 @@ def prepared(batch: list[tuple[str, list]]) -> list[list[tuple]]:
 @functools.lru_cache(maxsize=256)
 def qmark(sql: str) -> str:
     """A statement's %s placeholders as SQLite's ?, as Django's SQLite cursor rewrites them."""
-    return FORMAT_QMARK.sub("?", sql).replace("%%", "%")
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")

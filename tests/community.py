@@ -2,7 +2,9 @@
 
 import re
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 CODE_LLAMA = "code-llama-4"
 MISTRAL = "mistral-3-small-22b"
@@ -27,8 +29,6 @@ def statements_run(during) -> tuple[dict[str, int], list[str]]:
     """PostgreSQL: what `during()` ran on this connection, as {prepared statement: times run},
     counted by PostgreSQL itself (a vote's statements are prepared, statements.fetch_all), and
     the SQL it sent through Django's cursor."""
-    from django.db import connection  # noqa: PLC0415
-    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
 
     def prepared() -> dict[str, int]:
         with connection.cursor() as cursor:

@@ -42,8 +42,8 @@ class Write:
 
     def run_sql(self, sql: str, params: list) -> list:
         """Run `sql` (this write, as is or inside a larger statement) and then the read, and
-        return the rows `sql` gave. On PostgreSQL both go in one round trip and one transaction
-        (statements.fetch_all), on SQLite inside the group commit's."""
+        return the rows `sql` gave, both in one transaction: on PostgreSQL (with Django's
+        client-side binding) one round trip, on SQLite the group commit's (statements.fetch_all)."""
         rows, *read = fetch_all([(sql, params), *([self.read] if self.read is not None else [])])
         if read:
             self.rows = read[0]
@@ -118,10 +118,10 @@ VOTE_READ = (
 )
 
 
-def vote_write(slug: str, *, voter: str, verdict: str, read: bool = True) -> Write:
+def vote_write(slug: str, *, voter: str, verdict: str) -> Write:
     """The statement that sets or takes back a voter's vote for the tool `slug`, for
-    `ratelimit.check` to run where the limits allow, with (`read`) the tool and its tally read
-    after it (`rows`, see `views.written_tool`); an unknown tool: nothing written, no row read.
+    `ratelimit.check` to run where the limits allow, with the tool and its tally read after it
+    (`rows`, see `views.written_tool`); an unknown tool: nothing written, no row read.
 
     A function, not a queryset method: making the manager's queryset cost a vote more than
     binding its statement did."""
@@ -138,15 +138,14 @@ def vote_write(slug: str, *, voter: str, verdict: str, read: bool = True) -> Wri
             unique=["tool", "voter"],
             update=["verdict", "updated_at"],
         )
-    if read:
-        write.read = VOTE_READ, [slug]
+    write.read = VOTE_READ, [slug]
     return write
 
 
 class VoteQuerySet(models.QuerySet):
     def cast(self, *, tool, voter: str, verdict: str) -> None:
         """Set or take back a voter's vote in one statement, safe against concurrent casts."""
-        vote_write(tool.slug, voter=voter, verdict=verdict, read=False).run()
+        vote_write(tool.slug, voter=voter, verdict=verdict).run()
 
     def tally_for(self, tool) -> tuple[int, int]:
         """A tool's (ship, skip) votes: its stored row (`ToolVotes`, kept by triggers in each
@@ -214,7 +213,7 @@ def own_marks(voter: str, slugs: list[str]) -> tuple[dict[str, str], list[str]]:
     return votes, [slug for kind, slug, _ in rows if kind == "bookmark"]
 
 
-def bookmark_write(slug: str, *, owner: str, on: bool, read: bool = True) -> Write:
+def bookmark_write(slug: str, *, owner: str, on: bool) -> Write:
     """The statement that bookmarks or unbookmarks the tool `slug`, for `ratelimit.check` to
     run where the limits allow, with the tool read after it (`rows`), as in `vote_write`."""
     if on:  # INSERT ... ON CONFLICT DO NOTHING: a bookmark already there stays as it was
@@ -227,15 +226,8 @@ def bookmark_write(slug: str, *, owner: str, on: bool, read: bool = True) -> Wri
         )
     else:
         write = delete_one(Bookmark, slug, owner=owner)
-    if read:
-        write.read = FOR_WRITE_SQL, [slug]
+    write.read = FOR_WRITE_SQL, [slug]
     return write
-
-
-class BookmarkQuerySet(models.QuerySet):
-    def put(self, *, tool, owner: str, on: bool) -> None:
-        """Bookmark or unbookmark: idempotent, so a repeated click changes nothing more."""
-        bookmark_write(tool.slug, owner=owner, on=on, read=False).run()
 
 
 class Bookmark(models.Model):
@@ -245,8 +237,6 @@ class Bookmark(models.Model):
     )
     owner = models.CharField(max_length=40)  # a voter id, as on Vote
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = BookmarkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
