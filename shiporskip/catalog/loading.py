@@ -66,6 +66,12 @@ class LoadResult:
     refacted: int = 0  # existing tools whose facts changed (beyond dates): re-reviews queued
 
 
+# libyaml's safe loader where PyYAML was built with it (its wheels are): the same documents, the
+# same safe constructors, parsed in C. The bundled catalog took 0.20-0.38 s in Python, 0.045 s
+# in C, and every load of it paid that.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_file(path: str | Path) -> object:
     """Parse a YAML or JSON file, with a message that says which and where it failed."""
     path = Path(path)
@@ -76,7 +82,7 @@ def read_file(path: str | Path) -> object:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path} is not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
 
