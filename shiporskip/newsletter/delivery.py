@@ -111,13 +111,18 @@ def release(edition: Edition, claimed_by: str) -> int:
     )
 
 
-def claim(edition: Edition, me: str) -> list[Delivery]:
-    """Claim the next batch with one conditional UPDATE; a row claimed elsewhere is not ours."""
-    while ids := list(
+def next_queued(edition: Edition):
+    """The ids of the next batch to claim, read in order off the `delivery_claim_order` index."""
+    return (
         edition.deliveries.filter(status=Delivery.Status.QUEUED)
         .order_by("pk")
         .values_list("pk", flat=True)[:BATCH]
-    ):
+    )
+
+
+def claim(edition: Edition, me: str) -> list[Delivery]:
+    """Claim the next batch with one conditional UPDATE; a row claimed elsewhere is not ours."""
+    while ids := list(next_queued(edition)):
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.SENDING, claimed_by=me, claimed_at=timezone.now()
         )

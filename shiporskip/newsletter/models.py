@@ -206,7 +206,11 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["edition", "subscriber"], name="one_delivery_each")]
-        indexes = [models.Index(fields=["edition", "status"])]
+        # The claim reads an edition's queued rows in id order. Without the id here PostgreSQL
+        # walked the primary key past every row already sent: 27.6 ms a claim of 50 with
+        # 98,000 of 100,000 sent, 0.055 ms with it (EXPLAIN ANALYZE). SQLite's index ends in
+        # the rowid, which is the id, so there it changes nothing.
+        indexes = [models.Index(fields=["edition", "status", "id"], name="delivery_claim_order")]
 
     def __str__(self):
         return f"edition {self.edition_id} to subscriber {self.subscriber_id}: {self.status}"
