@@ -11,9 +11,11 @@ import re
 import pytest
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from shiporskip.catalog.models import Tool
-from shiporskip.panel.models import Persona
+from shiporskip.pagecache.models import SITE, tokens
+from shiporskip.panel.models import PanelRun, Persona
 from shiporskip.panel.running import review_tool
 from tests.community import CODE_LLAMA, COMPARE, MISTRAL, reader
 
@@ -237,8 +239,6 @@ def test_errors_are_not_kept(seed_pair, url):
 
 
 def site_token() -> int:
-    from shiporskip.pagecache.models import SITE, tokens
-
     return tokens([SITE])[0]
 
 
@@ -253,10 +253,6 @@ def site_bumps() -> int:
 
 
 def test_a_write_that_changes_no_row_or_only_a_heartbeat_keeps_every_page(seed_pair):
-    from django.utils import timezone
-
-    from shiporskip.panel.models import PanelRun
-
     before = site_token()
     assert Tool.objects.filter(slug="no-such-tool").update(name="Nobody") == 0
     assert Tool.objects.filter(slug="no-such-tool").delete()[0] == 0

@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
+from shiporskip.catalog.loading import SAFE_LOADER
 from shiporskip.panel.models import Persona
 from shiporskip.panel.specs import PersonaError, PersonaSpec, validate_persona
 
@@ -16,7 +17,7 @@ __all__ = ["BUNDLED_PERSONAS", "PersonaError", "PersonaSpec", "ensure_personas",
 def load_personas(path: str | Path | None = None) -> int:
     """Upsert every persona in the file (the bundled one by default); return how many."""
     source = Path(path) if path else BUNDLED_PERSONAS
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    data = yaml.load(source.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # noqa: S506 - safe
     specs = []
     for i, raw in enumerate(data.get("personas") or []):
         try:
