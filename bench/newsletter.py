@@ -19,6 +19,11 @@ Prints, in the same run (medians of --repeat):
     sent bare (no claim, commit or building: what that server takes from a sender doing
     nothing else, measured in the same run) and against the 1,000/s target; and, on aiosmtpd,
     Django's plain send_messages() of the same messages on one connection.
+  - what bounds each exactly-once figure: the CPU each message cost the sender's process (its
+    threads share one interpreter lock, so it can use at most one core), the SMTP server's
+    process, and the rest of the machine (on PostgreSQL, mostly its server processes), read
+    from /proc around the run; and how many of the machine's cores were busy. When the busy
+    cores are near all of them, the machine is the bound, not any one part.
   - --subscribers sets the table's size: every reader who is not among the --messages sent to
     is unsubscribed, so a commit that looked at every reader would show here.
 """
@@ -34,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,17 +168,77 @@ class SinkProcess:
         self.proc.wait(timeout=30)
 
 
-def send_once(sink: SinkProcess, keep: list[int], number: int, connections: int) -> float:
-    """Publish an edition to the kept readers, send it over `connections`; return messages/s."""
+TICKS = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (every state but idle and iowait)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICKS
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds a live process has used, its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+@dataclass
+class Usage:
+    """One run's rate and the CPU it took per message, split by where it was spent."""
+
+    rate: float  # messages/s
+    sender: float  # µs of CPU per message in this process (the sender's threads)
+    server: float  # µs in the SMTP server's process
+    rest: float  # µs everywhere else on the machine (the database server on PostgreSQL)
+    cores: float  # cores busy on average during the run
+
+    def ceiling(self) -> float:
+        """Messages/s the machine's cores could take at this CPU per message, if none idled."""
+        return CORES * 1e6 / (self.sender + self.server + self.rest)
+
+    def bound(self) -> str:
+        """What held the run back, read off the figures: whichever came nearest to full, the
+        sender's process or the SMTP server's (each can use at most one core: the sender's
+        threads share one interpreter lock, the server has one thread) or the machine's cores;
+        if none came within 0.75 of full, waiting (commits to disk, the server's replies)."""
+        sender, server = self.sender * self.rate / 1e6, self.server * self.rate / 1e6
+        share = f"{self.rate / self.ceiling():.2f} of the {self.ceiling():,.0f}/s the cores could take"
+        machine = f"the machine's {CORES} cores, shared by the sender, database and SMTP server ({share})"
+        parts = {
+            f"the sender's one process ({sender:.2f} of a core)": sender,
+            f"the SMTP server's one process ({server:.2f} of a core)": server,
+            machine: self.cores / CORES,
+        }
+        nearest = max(parts, key=parts.__getitem__)
+        if parts[nearest] >= 0.75:
+            return nearest
+        return f"waits (commits to disk, the server's replies), not CPU ({share})"
+
+    def __str__(self) -> str:
+        return (
+            f"CPU per message: sender {self.sender:.0f} µs, SMTP server {self.server:.0f} µs, "
+            f"rest of the machine {self.rest:.0f} µs; {self.cores:.2f} of {CORES} cores busy"
+        )
+
+
+def send_once(sink: SinkProcess, keep: list[int], number: int, connections: int) -> Usage:
+    """Publish an edition to the kept readers, send it over `connections`; return what it took."""
     reset()
     sink.ask("reset")
     with override_settings(SMTP_CONNECTIONS=connections):
         edition = editions.publish()
+        before = (time.process_time(), process_cpu(sink.proc.pid), machine_busy())
         started = time.perf_counter()
         send_edition(edition)
         elapsed = time.perf_counter() - started
+        after = (time.process_time(), process_cpu(sink.proc.pid), machine_busy())
     check_once(sink, keep, f"{connections} connections")
-    return len(keep) / elapsed
+    sender, server, busy = (b - a for a, b in zip(before, after, strict=True))
+    per = 1e6 / len(keep)
+    rest = max(0.0, busy - sender - server)
+    return Usage(len(keep) / elapsed, sender * per, server * per, rest * per, busy / elapsed)
 
 
 def check_once(sink: SinkProcess, keep: list[int], what: str) -> None:
@@ -240,11 +306,13 @@ def bench_smtp(messages: int, connections: list[int], repeat: int) -> None:
                 name = "bench/smtp_sink.py --fast" if fast else "aiosmtpd (the tests' server)"
                 print(f"  server: {name}")
                 for n in connections:
-                    rate = statistics.median(send_once(sink, keep, n, n) for _ in range(repeat))
+                    runs = sorted((send_once(sink, keep, n, n) for _ in range(repeat)), key=lambda u: u.rate)
+                    usage = runs[len(runs) // 2]  # the median run
                     bare = statistics.median(bare_once(sink, keep, copies, n) for _ in range(repeat))
                     print(
-                        f"    {n:2d} connection(s): {rate:6.0f} messages/s, bare {bare:6.0f}/s "
-                        f"(x{rate / bare:.2f} of bare) | {rate / 1000:.2f} of the 1,000/s target",
+                        f"    {n:2d} connection(s): {usage.rate:6.0f} messages/s, bare {bare:6.0f}/s "
+                        f"(x{usage.rate / bare:.2f} of bare) | {usage.rate / 1000:.2f} of the 1,000/s "
+                        f"target\n        {usage}\n        bound: {usage.bound()}",
                         flush=True,
                     )
                 if not fast:

@@ -1,5 +1,6 @@
 """What plain SQL may rely on, on either database (the hot paths that skip the ORM)."""
 
+import contextlib
 import functools
 
 from django.db import connection
@@ -60,13 +61,16 @@ def fetch_all(batch: list[tuple[str, list]]) -> list[list[tuple]]:
 
 
 def prepared(batch: list[tuple[str, list]]) -> list[list[tuple]]:
-    """The statements as psycopg's prepared statements, in one pipeline (see fetch_all)."""
+    """The statements as psycopg's prepared statements, in one pipeline (see fetch_all); one
+    statement alone, without: a pipeline's bookkeeping costs the client more than it saves then."""
     import psycopg  # noqa: PLC0415 - PostgreSQL only
 
+    if connection.connection is None:
+        connection.ensure_connection()
     raw = connection.connection  # preparing allowed when it was made (allow_preparing)
     cursors = [psycopg.Cursor(raw) for _ in batch]  # binding on the server: the text is constant
     with connection.wrap_database_errors:
-        with raw.pipeline():
+        with raw.pipeline() if len(batch) > 1 else contextlib.nullcontext():
             for cursor, (sql, params) in zip(cursors, batch, strict=True):
                 cursor.execute(sql, params, prepare=True)
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]

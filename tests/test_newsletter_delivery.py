@@ -14,6 +14,7 @@ from shiporskip.newsletter import editions
 from shiporskip.newsletter.delivery import next_queued, send_edition, tally
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber, Suppression
 from shiporskip.panel.models import PanelRun
+from tests.community import statements_run
 from tests.conftest import panel_label
 from tests.smtp import html_part, subscribers, text_part
 
@@ -353,6 +354,19 @@ def test_marking_a_message_sent_reads_its_own_reader_not_every_reader(seed_pair)
             assert lines[reader + 1] == "Index Cond: (id = 1)", plan
             assert "hashed SubPlan" not in plan and "Seq Scan" not in plan, plan
     assert "newsletter_subscriber" in plan
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_marking_messages_sent_is_planned_once_per_connection_on_postgresql(seed_pair, smtp):
+    """The commit before each end mark is a prepared statement with its values bound: planned
+    once per connection, not once per message (planning it cost PostgreSQL CPU the sender's
+    threads and the database share)."""
+    readers = subscribers(3)
+    ran, _ = statements_run(lambda: main(["digest", "send"]))
+    commits = {sql: n for sql, n in ran.items() if "newsletter_delivery" in sql and "RETURNING" in sql}
+    assert list(commits.values()) == [3], ran  # one statement, run once per message
+    assert all("%s" not in sql and "$1" in sql for sql in commits), commits
+    assert smtp.per_recipient() == {r.email: 1 for r in readers}
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
