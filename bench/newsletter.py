@@ -203,18 +203,17 @@ class Usage:
         sender's process or the SMTP server's (each can use at most one core: the sender's
         threads share one interpreter lock, the server has one thread) or the machine's cores;
         if none came within 0.75 of full, waiting (commits to disk, the server's replies)."""
-        sender, server = self.sender * self.rate / 1e6, self.server * self.rate / 1e6
-        share = f"{self.rate / self.ceiling():.2f} of the {self.ceiling():,.0f}/s the cores could take"
-        machine = f"the machine's {CORES} cores, shared by the sender, database and SMTP server ({share})"
-        parts = {
-            f"the sender's one process ({sender:.2f} of a core)": sender,
-            f"the SMTP server's one process ({server:.2f} of a core)": server,
-            machine: self.cores / CORES,
-        }
-        nearest = max(parts, key=parts.__getitem__)
-        if parts[nearest] >= 0.75:
-            return nearest
-        return f"waits (commits to disk, the server's replies), not CPU ({share})"
+        sender, server, ceiling = self.sender * self.rate / 1e6, self.server * self.rate / 1e6, self.ceiling()
+        share = f"{self.rate / ceiling:.2f} of the {ceiling:,.0f}/s the cores could take"
+        load, what = max(
+            (sender, f"the sender's one process ({sender:.2f} of a core)"),
+            (server, f"the SMTP server's one process ({server:.2f} of a core)"),
+            (
+                self.cores / CORES,
+                f"the machine's {CORES} cores, shared by the sender, database and SMTP server ({share})",
+            ),
+        )
+        return what if load >= 0.75 else f"waits (commits to disk, the server's replies), not CPU ({share})"
 
     def __str__(self) -> str:
         return (
@@ -223,7 +222,7 @@ class Usage:
         )
 
 
-def send_once(sink: SinkProcess, keep: list[int], number: int, connections: int) -> Usage:
+def send_once(sink: SinkProcess, keep: list[int], connections: int) -> Usage:
     """Publish an edition to the kept readers, send it over `connections`; return what it took."""
     reset()
     sink.ask("reset")
@@ -306,7 +305,7 @@ def bench_smtp(messages: int, connections: list[int], repeat: int) -> None:
                 name = "bench/smtp_sink.py --fast" if fast else "aiosmtpd (the tests' server)"
                 print(f"  server: {name}")
                 for n in connections:
-                    runs = sorted((send_once(sink, keep, n, n) for _ in range(repeat)), key=lambda u: u.rate)
+                    runs = sorted((send_once(sink, keep, n) for _ in range(repeat)), key=lambda u: u.rate)
                     usage = runs[len(runs) // 2]  # the median run
                     bare = statistics.median(bare_once(sink, keep, copies, n) for _ in range(repeat))
                     print(

@@ -22,7 +22,6 @@ from django.db import connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from shiporskip import statements
 from shiporskip.newsletter.copies import EditionCopies
 from shiporskip.newsletter.models import Delivery, Edition, Subscriber
 from shiporskip.newsletter.transports import (
@@ -32,7 +31,7 @@ from shiporskip.newsletter.transports import (
     is_smtp,
     transport_for,
 )
-from shiporskip.statements import client_side_binding
+from shiporskip.statements import client_side_binding, prepared
 
 BATCH = 50
 # A claim older than this is taken over even if its sender may be alive: its commit then
@@ -213,7 +212,7 @@ def marked(sql: str, params: list) -> bool:
     SQLite (in_threads).
     """
     if client_side_binding():
-        return bool(statements.prepared([(sql, params)])[0])
+        return bool(prepared([(sql, params)])[0])
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return bool(cursor.fetchall())
