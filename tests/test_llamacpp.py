@@ -1,9 +1,10 @@
 """The panel on a real model: llama.cpp's server and in-process llama-cpp-python, Gemma 3 270M.
 
 The model is tiny and writes poor prose; these tests are about the protocol, the schema and
-the repairs. It mostly says its questions back instead of answering them, and such replies are
-refused: a review it gets stored is a real answer, and a run it cannot finish fails with kind
-invalid_reply while the tool keeps its previous verdict. The figures (repairs, retries, failed
+the repairs. Its replies are often cut off by the token limit, or say its questions back
+instead of answering them, and such replies are refused: a review it gets stored is a real
+answer, and a run it cannot finish fails with kind invalid_reply while the tool keeps its
+previous verdict. The figures (repairs, retries, failed
 runs) are printed for the issue's note.
 """
 
@@ -17,6 +18,7 @@ from shiporskip.cli import main
 from shiporskip.panel.backends import get_reviewer
 from shiporskip.panel.backends.base import ErrorKind, ReviewerError
 from shiporskip.panel.models import PanelRun, Persona, Review, ReviewAttempt
+from shiporskip.panel.replies import ReplyError, parse_reply
 from shiporskip.panel.running import build_request, review_tool, snapshot
 from shiporskip.panel.verdict import weighted_score
 from tests.llama_server import gemma_path, start_llama_server
@@ -133,8 +135,8 @@ def test_a_panel_on_a_real_llama_cpp_server_through_the_review_command(catalog, 
         assert_failed_on_replies(run, previous[run.tool_id])
     if failed:
         assert "failed: " in "".join(capsys.readouterr())
-    checked = ReviewAttempt.objects.filter(run__in=runs, error__startswith="sections not written")
-    assert done or checked.exists(), "no reply got as far as the section check"
+    for attempt in ReviewAttempt.objects.filter(run__in=runs).select_related("run__tool", "persona"):
+        assert_refused_by_the_parser(attempt)
 
     page = client.get("/tools/code-llama-4").content.decode()
     assert len(re.findall(r"\d+/100 · (?:ship|skip)", page)) == len(panel)
@@ -155,6 +157,21 @@ def test_a_panel_on_a_real_llama_cpp_server_through_the_review_command(catalog, 
             f"{ReviewAttempt.objects.filter(run__in=runs).count()} replies sent back; "
             f"failures: {[r.error[:120] for r in failed]}"
         )
+
+
+def assert_refused_by_the_parser(attempt: ReviewAttempt) -> None:
+    """A reply sent back is a real reply, and its stored reason is the parser's own on its text.
+
+    Which check a reply of this model fails varies with the machine (its floating-point paths
+    change what the seeded sampling picks): a run on CI had every reply cut off by the token
+    limit before the section check. So this asks what holds for any reply: the reason stored
+    and fed back is the one the parser gives that exact text, for that persona and tool."""
+    assert attempt.raw_reply and attempt.tokens_out > 0, attempt.error
+    tool = Tool.objects.select_related("category").get(pk=attempt.run.tool_id)
+    request = build_request(attempt.persona, snapshot(tool))
+    with pytest.raises(ReplyError) as refused:
+        parse_reply(attempt.raw_reply, request.persona, frozenset(request.unknown))
+    assert attempt.error in {str(refused.value), f"{refused.value} (the reply hit the token limit)"}
 
 
 def assert_failed_on_replies(run: PanelRun, previous_run_id: int) -> None:
