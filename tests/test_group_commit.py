@@ -1,11 +1,12 @@
 """writes.in_turn on SQLite: the writes a process's threads queue meanwhile are made in one
 transaction by whichever thread gets the turn, and each request still gets its own result."""
 
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection
 
 from shiporskip import statements
 from shiporskip.catalog.models import Tool
@@ -27,8 +28,8 @@ class Turns:
     def __init__(self):
         self.started = threading.Event()
         self.ran_on: dict[int, int] = {}
-        self.committed: list[int] = []  # jobs, as their transaction commits
-        self.committed_before: dict[int, int] = {}  # per job: how many had committed as it ran
+        self.in_transaction: dict[int, bool] = {}
+        self.seen_outside: dict[int, int] = {}  # per job: votes another connection saw as it ran
 
     def first(self) -> int:
         self.started.set()
@@ -43,8 +44,8 @@ class Turns:
 
         def job():
             self.ran_on[job_id] = threading.get_ident()
-            self.committed_before[job_id] = len(self.committed)
-            transaction.on_commit(lambda: self.committed.append(job_id))
+            self.in_transaction[job_id] = connection.connection.in_transaction
+            self.seen_outside[job_id] = votes_committed()
             return run()
 
         try:
@@ -62,6 +63,15 @@ class Turns:
             rest = [pool.submit(self.submit, n, run) for n, run in enumerate(jobs)]
             assert holder.result()[1] == -1
             return [f.result() for f in rest]
+
+
+def votes_committed() -> int:
+    """The votes a connection of its own sees: those committed."""
+    outside = sqlite3.connect(connection.settings_dict["NAME"])
+    try:
+        return outside.execute("SELECT count(*) FROM community_vote").fetchone()[0]
+    finally:
+        outside.close()
 
 
 def vote_job(tool, n: int, *, fail: bool = False):
@@ -86,8 +96,8 @@ def test_queued_writes_are_made_by_one_thread_in_one_batch(seed_pair):
     assert len({turns.ran_on[n] for n in range(QUEUED)}) == 1
     assert sum(turns.ran_on[n] != submitter for n, (submitter, _) in enumerate(results)) >= QUEUED - 1
     # ...in one transaction: none of them had committed when the last one ran.
-    assert len({turns.committed_before[n] for n in range(QUEUED)}) == 1
-    assert sorted(n for n in turns.committed if n >= 0) == list(range(QUEUED))
+    assert all(turns.in_transaction[n] for n in range(QUEUED))
+    assert {turns.seen_outside[n] for n in range(QUEUED)} == {0}
     assert Vote.objects.filter(tool=tool).count() == QUEUED
 
 
@@ -139,3 +149,17 @@ def test_the_drivers_cursor_gets_the_placeholders_djangos_would_send(seed_pair):
     sent = statements.qmark("SELECT %s, '100%%', x FROM t WHERE a = %s")
     assert sent == "SELECT ?, '100%', x FROM t WHERE a = ?"
     assert statements.fetch("SELECT %s || '%%', %s", ["50", 2]) == [("50%", 2)]
+
+
+def test_a_jobs_gate_opened_twice_lets_its_thread_through_once():
+    job = writes.Job(lambda: None)
+    job.wake()
+    job.wake()  # as Event.set() on a set event: no error, and no second pass stored up
+    job.sleep()
+    passed = threading.Event()
+    waiter = threading.Thread(target=lambda: (job.sleep(), passed.set()))
+    waiter.start()
+    assert not passed.wait(0.2)  # closed behind the first pass
+    job.wake()
+    assert passed.wait(5)
+    waiter.join(5)

@@ -23,7 +23,7 @@ from shiporskip.community import writes
 from shiporskip.community.models import Lockout, RateCounter
 from shiporskip.community.voters import voter_for
 from shiporskip.conf import Limit
-from shiporskip.statements import fetch
+from shiporskip.statements import fetch, fetch_all
 
 if TYPE_CHECKING:
     import redis
@@ -96,7 +96,9 @@ def database_hits(
 
 
 @functools.cache
-def counters_sql(vendor: str, count: int, *, guarded: bool, needs: str = "") -> tuple[str, str]:
+def counters_sql(
+    vendor: str, count: int, *, guarded: bool, needs: str = "", returning: bool = True
+) -> tuple[str, str]:
     """database_hits' statement for `count` slots, built once per process for each shape (the
     building cost a vote more than the binding), counting only where `needs` (SQL) holds.
     Guarded, it says `{write}` where the write's own statement goes, and the second string is
@@ -108,8 +110,8 @@ def counters_sql(vendor: str, count: int, *, guarded: bool, needs: str = "") -> 
     source = f"SELECT column1, column2, column3 FROM (VALUES {rows}) AS v WHERE {needs or 'TRUE'}"  # noqa: S608
     sql = (
         f"INSERT INTO {table} ({k}, {s}, {h}) {source} "  # noqa: S608
-        f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1 RETURNING {k}, {s}, {h}"
-    )
+        f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1"
+    ) + (f" RETURNING {k}, {s}, {h}" if returning else "")
     if not guarded:
         return sql, ""
     # The write sees the counts this statement made (a data-modifying WITH), the same rule as
@@ -155,14 +157,46 @@ def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
     if connection.vendor == "postgresql":
         return guarded_hits(keys, write)
     slotted = slots(keys)
+    return writes.in_turn(lambda: counted_in_turn(slotted, [limit.hits for _, limit in keys], write))
 
-    def count_then_write() -> list[int]:  # statements only: it may run on another thread
-        counts = database_hits(slotted, needs=write.needs)
-        if within(counts, keys):
-            write.run()
-        return counts
 
-    return writes.in_turn(count_then_write)
+def counted_in_turn(slotted: list[tuple[str, int]], limits: list[int], write: "Write") -> list[int]:
+    """SQLite, one job of the group commit: count the slots, run `write` where no count went
+    over its limit, and read the counts back with the write's own read; the counts, in order.
+
+    Three statements, each one step of the driver: every step lets the process's other
+    threads take the GIL while this job's batch holds the turn every writer waits for. The
+    counters' upsert returned its rows (three steps) and Python compared them; now the write's
+    condition reads them (`turn_sql`), and the read that follows it carries them.
+    """
+    needs, needs_params = write.needs or ("TRUE", [])
+    counters, allowed, counts = turn_sql(len(slotted), needs)
+    pairs = [value for pair in slotted for value in pair]
+    bounds = [v for (key, slot), n in zip(slotted, limits, strict=True) for v in (key, slot, n)]
+    read, read_params = write.read or (f"SELECT 1 WHERE {needs}", needs_params)  # noqa: S608
+    _, _, rows = fetch_all(
+        [
+            (counters, pairs + needs_params),
+            (write.sql.replace("{allowed}", allowed), write.params + bounds),
+            (f"SELECT r.*, {counts} FROM ({read}) AS r", pairs + read_params),  # noqa: S608 - constant SQL
+        ]
+    )
+    if write.read is not None:
+        write.rows = [row[: -len(slotted)] for row in rows]
+    # No row: the tool is unknown, so `needs` did not hold and nothing was counted.
+    return [n or 0 for n in rows[0][-len(slotted) :]] if rows else [0] * len(slotted)
+
+
+@functools.cache
+def turn_sql(count: int, needs: str) -> tuple[str, str, str]:
+    """counted_in_turn's SQL for `count` slots: the counters' upsert without RETURNING, the
+    condition for the write's `{allowed}` (no count over its limit: each a lookup of the
+    unique (key, slot) index), and the columns that read the counts."""
+    upsert, _ = counters_sql("sqlite", count, guarded=False, needs=needs, returning=False)
+    table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
+    one = f"SELECT c.{h} FROM {table} c WHERE c.{k} = %s AND c.{s} = %s"  # noqa: S608 - names
+    allowed = " AND ".join([f"NOT EXISTS ({one} AND c.{h} > %s)"] * count)
+    return upsert, allowed, ", ".join([f"({one})"] * count)
 
 
 def holds(condition: tuple[str, list]) -> bool:
