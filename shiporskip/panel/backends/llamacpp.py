@@ -1,5 +1,6 @@
 """In-process GGUF models through llama-cpp-python (the optional `local` extra)."""
 
+import atexit
 import functools
 import threading
 from pathlib import Path
@@ -21,7 +22,12 @@ def load(path: str, n_ctx: int, chat_format: str | None):
         raise ReviewerError(
             "llamacpp/ needs llama-cpp-python: pip install 'shiporskip[local]'", kind=ErrorKind.NOT_CONFIGURED
         ) from None
-    return Llama(model_path=path, n_ctx=n_ctx, chat_format=chat_format, verbose=False)
+    model = Llama(model_path=path, n_ctx=n_ctx, chat_format=chat_format, verbose=False)
+    # Freed at exit while llama_cpp's module is still whole: left to the interpreter's
+    # teardown, its finalizer found the module's functions gone and printed a TypeError
+    # after every run that loaded a model (the review command's, the tests').
+    atexit.register(model.close)
+    return model
 
 
 class LlamaCppReviewer(ChatReviewer):
