@@ -26,8 +26,10 @@ class Write:
 
     `read`, if given, is a query run right after the write, in its transaction, whose rows the
     request answers with (a vote's new tally): `rows` holds them once run. They say nothing of
-    whether the write was made: on PostgreSQL the read also runs when a rate limit refused it
-    (it shares the counters' round trip, `run_sql`); elsewhere it runs only with the write."""
+    whether the write was made: with the rate counters in the database the read also runs when
+    a rate limit refused it (on PostgreSQL it shares the counters' round trip, `run_sql`; on
+    SQLite it carries the counts back, `ratelimit.counted_in_turn`); with them in Redis it runs
+    only with the write."""
 
     sql: str
     params: list

@@ -51,8 +51,9 @@ def tool_for(request, slug):
 
 def written_tool(request, write, slug: str):
     """The tool a write named by its slug, from the write's own read of it (`Write.rows`); read
-    here only when a rate limit stopped the write before it ran. No such tool: 404, and the
-    voter id this request gave a new reader is dropped, so that the request stores nothing."""
+    here only when a rate limit counted in Redis stopped the write before it ran. No such
+    tool: 404, and the voter id this request gave a new reader is dropped, so that the request
+    stores nothing."""
     if write.rows is None:
         tool = Tool.objects.by_slug_for_write(slug)
     else:
