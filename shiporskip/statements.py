@@ -24,6 +24,13 @@ def allow_preparing(sender, connection, **kwargs) -> None:
         connection.connection.prepare_threshold = 2**31
 
 
+def driver():
+    """The driver's own connection under Django's (sqlite3's or psycopg's), connected first if
+    need be."""
+    connection.ensure_connection()
+    return connection.connection
+
+
 def fetch(sql: str, params: list) -> list[tuple]:
     """Run one statement of a vote's or a bookmark's write and return the rows it gave (none: [])."""
     return fetch_all([(sql, params)])[0]
@@ -45,11 +52,10 @@ def fetch_all(batch: list[tuple[str, list]]) -> list[list[tuple]]:
 
     The first two are not seen by `connection.queries` or `execute_wrapper`.
     """
-    if connection.connection is None:
-        connection.ensure_connection()
     if connection.vendor == "sqlite":
+        raw = driver()
         with connection.wrap_database_errors:  # sqlite3's errors as Django's, as its cursor raises them
-            return [connection.connection.execute(qmark(sql), params).fetchall() for sql, params in batch]
+            return [raw.execute(qmark(sql), params).fetchall() for sql, params in batch]
     if client_side_binding():
         return prepared(batch)
     results = []
@@ -66,9 +72,7 @@ def prepared(batch: list[tuple[str, list]]) -> list[list[tuple]]:
     client 84 to 100 µs of CPU a statement against 50 to 64 without (5,000 runs, 2-core machine)."""
     import psycopg  # noqa: PLC0415 - PostgreSQL only
 
-    if connection.connection is None:
-        connection.ensure_connection()
-    raw = connection.connection  # preparing allowed when it was made (allow_preparing)
+    raw = driver()  # preparing allowed when it was made (allow_preparing)
     cursors = [psycopg.Cursor(raw) for _ in batch]  # binding on the server: the text is constant
     with connection.wrap_database_errors:
         with raw.pipeline() if len(batch) > 1 else contextlib.nullcontext():

@@ -28,8 +28,8 @@ class Write:
     request answers with (a vote's new tally): `rows` holds them once run. They say nothing of
     whether the write was made: with the rate counters in the database the read also runs when
     a rate limit refused it (on PostgreSQL it shares the counters' round trip, `run_sql`; on
-    SQLite it carries the counts back, `ratelimit.counted_in_turn`); with them in Redis it runs
-    only with the write."""
+    SQLite it carries the counts back, `ratelimit.counted_then_written`); with them in Redis it
+    runs only with the write."""
 
     sql: str
     params: list

@@ -77,48 +77,99 @@ def database_hits(
     slotted: list[tuple[str, int]], then: "Guarded | None" = None, needs: tuple[str, list] | None = None
 ) -> list[int]:
     """Count the slots in one upsert, only where `needs` holds if given (a write's tool
-    exists, `Write.needs`): else nothing is counted, and each count reads 0. With `then`
-    (PostgreSQL only): in the same statement, run its write where no count went over its limit."""
+    exists, `Write.needs`): else nothing is counted, and each count reads 0. With `then`, run
+    its write where no count went over its limit, and its read: on PostgreSQL in the counters'
+    own statement, on SQLite in the statements after it (`counted_then_written`)."""
     sql, allowed = counters_sql(
         connection.vendor, len(slotted), guarded=then is not None, needs=needs[0] if needs else ""
     )
-    params = [value for pair in slotted for value in pair] + (needs[1] if needs else [])
-    if then is not None:
-        sql = sql.replace("{write}", then.write.sql.replace("{allowed}", allowed))
-        bounds = [v for (key, slot), n in zip(slotted, then.limits, strict=True) for v in (key, slot, n)]
-        params += then.write.params + bounds
-        returned = then.write.run_sql(sql, params)  # with the write's read, if it has one
-    else:
+    params = slot_params(slotted) + (needs[1] if needs else [])
+    if then is None:
         returned = fetch(sql, params)
+    elif connection.vendor == "sqlite":
+        return counted_then_written(sql, params, allowed, then, slotted)
+    else:
+        sql = sql.replace("{write}", then.write.sql.replace("{allowed}", allowed))
+        returned = then.write.run_sql(sql, params + then.write.params + then.bounds(slotted))
     # RETURNING gives no order: match the rows back to the keys (none: `needs` did not hold).
     counted = {(key, slot): n for key, slot, n in returned}
     return [counted.get(pair, 0) for pair in slotted]
 
 
+def counted_then_written(
+    counters: str, params: list, allowed: str, then: "Guarded", slotted: list[tuple[str, int]]
+) -> list[int]:
+    """SQLite, within one job of the group commit: the counters' upsert, then the write where
+    no count went over its limit, then the write's read with the counts as its last columns;
+    the counts, in order.
+
+    Three statements, each one step of the driver: every step lets the process's other
+    threads take the GIL while this job's batch holds the turn every writer waits for. The
+    upsert returning its rows took three steps, and Python compared them; now the write's
+    condition reads the counters, and the read that follows it carries them back.
+    """
+    write, n = then.write, len(slotted)
+    assert write.read is not None, "a write counted in the database answers with its read"
+    read, read_params = write.read
+    counts = ", ".join([f"({count_sql(connection.vendor)})"] * n)
+    _, _, rows = fetch_all(
+        [
+            (counters, params),
+            (write.sql.replace("{allowed}", allowed), write.params + then.bounds(slotted)),
+            (f"SELECT r.*, {counts} FROM ({read}) AS r", slot_params(slotted) + read_params),  # noqa: S608
+        ]
+    )
+    write.rows = [row[:-n] for row in rows]
+    # No row: the tool is unknown, so `needs` did not hold and nothing was counted.
+    return list(rows[0][-n:]) if rows else [0] * n
+
+
+def slot_params(slotted: list[tuple[str, int]]) -> list:
+    """Each slot's key and window start, in order: what the counters' statements bind."""
+    return [value for pair in slotted for value in pair]
+
+
 @functools.cache
-def counters_sql(
-    vendor: str, count: int, *, guarded: bool, needs: str = "", returning: bool = True
-) -> tuple[str, str]:
+def counter_names(vendor: str) -> tuple[str, str, str, str]:
+    """The counters' table and its key, slot and hits columns, quoted (`vendor`: per database)."""
+    table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
+    return table, k, s, h
+
+
+@functools.cache
+def count_sql(vendor: str) -> str:
+    """One slot's count, by key and slot: a lookup of the unique (key, slot) index."""
+    table, k, s, h = counter_names(vendor)
+    return f"SELECT c.{h} FROM {table} c WHERE c.{k} = %s AND c.{s} = %s"  # noqa: S608 - names
+
+
+@functools.cache
+def counters_sql(vendor: str, count: int, *, guarded: bool, needs: str = "") -> tuple[str, str]:
     """database_hits' statement for `count` slots, built once per process for each shape (the
     building cost a vote more than the binding), counting only where `needs` (SQL) holds.
-    Guarded, it says `{write}` where the write's own statement goes, and the second string is
-    the condition for the write's `{allowed}`."""
-    table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
+
+    Guarded, the second string is the condition for the write's `{allowed}`: no count over its
+    limit, check()'s rule, binding each slot's key, window start and limit (`Guarded.bounds`).
+    On PostgreSQL the statement says `{write}` where the write's own goes (a data-modifying
+    WITH: the write sees the counts the statement made); on SQLite the write is the next
+    statement, its condition reads the counters table, and the upsert returns nothing."""
+    table, k, s, h = counter_names(vendor)
     # One atomic upsert on SQLite and PostgreSQL alike; names come from the model, values are bound.
     rows = ", ".join(["(%s, %s, 1)"] * count)
     # VALUES as a table, so that a WHERE can hold `needs` (its columns are column1... in both).
     source = f"SELECT column1, column2, column3 FROM (VALUES {rows}) AS v WHERE {needs or 'TRUE'}"  # noqa: S608
-    sql = (
+    upsert = (
         f"INSERT INTO {table} ({k}, {s}, {h}) {source} "  # noqa: S608
         f"ON CONFLICT ({k}, {s}) DO UPDATE SET {h} = {table}.{h} + 1"
-    ) + (f" RETURNING {k}, {s}, {h}" if returning else "")
+    )
+    returning = f" RETURNING {k}, {s}, {h}"
     if not guarded:
-        return sql, ""
-    # The write sees the counts this statement made (a data-modifying WITH), the same rule as
-    # check()'s: over when a count passes its limit.
+        return upsert + returning, ""
+    if vendor == "sqlite":
+        return upsert, " AND ".join([f"NOT EXISTS ({count_sql(vendor)} AND c.{h} > %s)"] * count)
     over = " OR ".join(f"(c.{k} = %s AND c.{s} = %s AND c.{h} > %s)" for _ in range(count))
     allowed = f"NOT EXISTS (SELECT 1 FROM counted c WHERE {over})"  # noqa: S608 - names, %s
-    sql = f"WITH counted AS ({sql}), written AS ({{write}}) SELECT {k}, {s}, {h} FROM counted"  # noqa: S608
+    sql = f"WITH counted AS ({upsert}{returning}), written AS ({{write}}) SELECT {k}, {s}, {h} FROM counted"  # noqa: S608
     return sql, allowed
 
 
@@ -133,8 +184,8 @@ def within(counts: list[int], keys: list[tuple[str, Limit]]) -> bool:
 
 
 def guarded_hits(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
-    """hits(keys) in the database, with `write` run by the same statement where no count goes
-    over its limit (PostgreSQL: a data-modifying WITH)."""
+    """hits(keys) in the database, with `write` made where no count goes over its limit
+    (database_hits)."""
     return database_hits(slots(keys), Guarded(write, [limit.hits for _, limit in keys]), write.needs)
 
 
@@ -156,47 +207,7 @@ def counted_with(keys: list[tuple[str, Limit]], write: "Write") -> list[int]:
         return counts
     if connection.vendor == "postgresql":
         return guarded_hits(keys, write)
-    slotted = slots(keys)
-    return writes.in_turn(lambda: counted_in_turn(slotted, [limit.hits for _, limit in keys], write))
-
-
-def counted_in_turn(slotted: list[tuple[str, int]], limits: list[int], write: "Write") -> list[int]:
-    """SQLite, one job of the group commit: count the slots, run `write` where no count went
-    over its limit, and read the counts back with the write's own read; the counts, in order.
-
-    Three statements, each one step of the driver: every step lets the process's other
-    threads take the GIL while this job's batch holds the turn every writer waits for. The
-    counters' upsert returned its rows (three steps) and Python compared them; now the write's
-    condition reads them (`turn_sql`), and the read that follows it carries them.
-    """
-    needs, needs_params = write.needs or ("TRUE", [])
-    counters, allowed, counts = turn_sql(len(slotted), needs)
-    pairs = [value for pair in slotted for value in pair]
-    bounds = [v for (key, slot), n in zip(slotted, limits, strict=True) for v in (key, slot, n)]
-    read, read_params = write.read or (f"SELECT 1 WHERE {needs}", needs_params)  # noqa: S608
-    _, _, rows = fetch_all(
-        [
-            (counters, pairs + needs_params),
-            (write.sql.replace("{allowed}", allowed), write.params + bounds),
-            (f"SELECT r.*, {counts} FROM ({read}) AS r", pairs + read_params),  # noqa: S608 - constant SQL
-        ]
-    )
-    if write.read is not None:
-        write.rows = [row[: -len(slotted)] for row in rows]
-    # No row: the tool is unknown, so `needs` did not hold and nothing was counted.
-    return [n or 0 for n in rows[0][-len(slotted) :]] if rows else [0] * len(slotted)
-
-
-@functools.cache
-def turn_sql(count: int, needs: str) -> tuple[str, str, str]:
-    """counted_in_turn's SQL for `count` slots: the counters' upsert without RETURNING, the
-    condition for the write's `{allowed}` (no count over its limit: each a lookup of the
-    unique (key, slot) index), and the columns that read the counts."""
-    upsert, _ = counters_sql("sqlite", count, guarded=False, needs=needs, returning=False)
-    table, k, s, h = map(connection.ops.quote_name, [RateCounter._meta.db_table, "key", "slot", "hits"])
-    one = f"SELECT c.{h} FROM {table} c WHERE c.{k} = %s AND c.{s} = %s"  # noqa: S608 - names
-    allowed = " AND ".join([f"NOT EXISTS ({one} AND c.{h} > %s)"] * count)
-    return upsert, allowed, ", ".join([f"({one})"] * count)
+    return writes.in_turn(lambda: guarded_hits(keys, write))  # statements only: any thread may run it
 
 
 def holds(condition: tuple[str, list]) -> bool:
@@ -212,6 +223,10 @@ class Guarded:
 
     write: "Write"
     limits: list[int]
+
+    def bounds(self, slotted: list[tuple[str, int]]) -> list:
+        """Each slot's key, window start and limit: what the write's `{allowed}` binds."""
+        return [v for (key, slot), n in zip(slotted, self.limits, strict=True) for v in (key, slot, n)]
 
 
 REDIS_CLIENTS: dict[str, "redis.Redis"] = {}  # one client (and its pool) per URL

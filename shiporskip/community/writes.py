@@ -27,6 +27,8 @@ from typing import Any
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
+from shiporskip.statements import driver
+
 TURN_FILE = "write-turn.lock"
 _turn_fd: dict[Path, int] = {}  # by data dir
 # A flock belongs to the open file, which this process's threads share: they take turns here.
@@ -222,9 +224,7 @@ def batch_transaction():
     What transaction.atomic() sends, without its bookkeeping (savepoint state, autocommit
     switched off and on, on-commit hooks), which was 1.5% of a vote's GIL time in the web
     process (py-spy --gil): the jobs send statements only, on the driver's cursor."""
-    if connection.connection is None:
-        connection.ensure_connection()
-    raw = connection.connection
+    raw = driver()
     with connection.wrap_database_errors:  # sqlite3's errors as Django's, as run_batch expects
         raw.execute("BEGIN IMMEDIATE")
         try:
