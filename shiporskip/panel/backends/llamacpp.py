@@ -3,6 +3,7 @@
 import atexit
 import functools
 import threading
+import weakref
 from pathlib import Path
 
 from django.conf import settings
@@ -23,11 +24,21 @@ def load(path: str, n_ctx: int, chat_format: str | None):
             "llamacpp/ needs llama-cpp-python: pip install 'shiporskip[local]'", kind=ErrorKind.NOT_CONFIGURED
         ) from None
     model = Llama(model_path=path, n_ctx=n_ctx, chat_format=chat_format, verbose=False)
-    # Freed at exit while llama_cpp's module is still whole: left to the interpreter's
-    # teardown, its finalizer found the module's functions gone and printed a TypeError
-    # after every run that loaded a model (the review command's, the tests').
-    atexit.register(model.close)
+    _loaded.add(model)
     return model
+
+
+# The models still loaded at exit, closed while llama_cpp's module is whole: left to the
+# interpreter's teardown, their finalizer found the module's functions gone and printed a
+# TypeError after every run that loaded one (the review command's, the tests'). Weakly held:
+# a model the cache lets go of is freed then, not kept for the exit.
+_loaded: "weakref.WeakSet" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_loaded() -> None:
+    for model in list(_loaded):
+        model.close()
 
 
 class LlamaCppReviewer(ChatReviewer):
